@@ -1,0 +1,130 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Settings shared by every target: Swift 6 language mode (strict concurrency) plus the
+/// upcoming features Hummingbird itself builds with.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "tessera",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tessera", targets: ["tessera"]),
+        .executable(name: "tessera-example-hooks", targets: ["tessera-example-hooks"]),
+        .library(name: "Tessera", targets: ["Tessera"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // Domain and protocol rules: no I/O, no HTTP, no SQL.
+        .target(
+            name: "TesseraCore",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // The system OpenSSL 3 libcrypto.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // RSA keys, RS256, SHA-256, CSPRNG, base64url, JWK, JWS. The only user of COpenSSL.
+        .target(
+            name: "TesseraCrypto",
+            dependencies: ["TesseraCore", "COpenSSL"],
+            swiftSettings: swiftSettings
+        ),
+        // Plain-SQL migrations, embedded into the binary.
+        .target(
+            name: "TesseraMigrations",
+            path: "migrations",
+            exclude: ["README.md"],
+            resources: [.embedInCode("sql")],
+            swiftSettings: swiftSettings
+        ),
+        // GRDB implementation of the storage protocols.
+        .target(
+            name: "TesseraSQLite",
+            dependencies: [
+                "TesseraCore", "TesseraMigrations",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // HTTP: Hummingbird routes, middleware, error mapping.
+        .target(
+            name: "TesseraServer",
+            dependencies: [
+                "TesseraCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The library operators import: configuration, the composition root and the CLI.
+        .target(
+            name: "Tessera",
+            dependencies: [
+                "TesseraCore", "TesseraCrypto", "TesseraSQLite", "TesseraServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tessera",
+            dependencies: ["Tessera"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tessera-example-hooks",
+            dependencies: ["Tessera"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TesseraCoreTests",
+            dependencies: ["TesseraCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TesseraCryptoTests",
+            dependencies: ["TesseraCrypto", "TesseraCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TesseraStorageTests",
+            dependencies: ["TesseraSQLite", "TesseraCore", "TesseraMigrations", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TesseraServerTests",
+            dependencies: [
+                "Tessera", "TesseraServer", "TesseraCore", "TesseraCrypto", "TesseraSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TesseraCLITests",
+            dependencies: ["Tessera", "TesseraCore"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

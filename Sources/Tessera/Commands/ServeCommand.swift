@@ -1,0 +1,35 @@
+import ArgumentParser
+import TesseraCore
+
+/// `tessera serve`: apply pending migrations and serve.
+public struct ServeCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Apply pending migrations and serve the identity provider.",
+        discussion: """
+            Settings come from flags, then TESSERA_* environment variables, then the config \
+            file, then defaults. Logs one line when ready; SIGTERM or SIGINT drain in-flight \
+            requests and exit 0.
+
+            Example:
+              tessera serve --port 9000 --issuer https://id.example.com --database /var/lib/tessera/tessera.sqlite
+            """)
+
+    @Option(help: "Listen address (env TESSERA_HOST; default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Listen port (env TESSERA_PORT; default 8080).")
+    var port: String?
+
+    @Option(help: "Issuer URL, no trailing slash (env TESSERA_ISSUER; default http://HOST:PORT).")
+    var issuer: String?
+
+    @OptionGroup var options: SettingsOptions
+
+    public init() {}
+
+    public func run() async throws {
+        let settings = try options.resolve(extraFlags: ["host": host, "port": port, "issuer": issuer].compactMapValues { $0 })
+        try await TesseraRuntime.serve(settings: settings)
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import TesseraCore
+
+/// Why one raw value was refused (the resolver adds the setting and its origin).
+struct InvalidValue: Error {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// One setting: its flat key (config file), environment name, and how a raw string becomes
+/// a validated value in ``Settings``.
+struct SettingSpec: Sendable {
+    let key: String
+    let apply: @Sendable (String, inout Settings) throws(InvalidValue) -> Void
+
+    var environmentName: String { "TESSERA_" + key.uppercased() }
+
+    /// Every setting of contract §1, in one table.
+    static let all: [SettingSpec] = [
+        text("host", \.host),
+        integer("port", \.port, 1...65535),
+        SettingSpec(key: "issuer") { value, settings throws(InvalidValue) in
+            settings.issuer = try issuer(value)
+        },
+        text("database", \.database),
+        text("keys_dir", \.keysDir),
+        seconds("access_token_ttl", \.accessTokenTTL, 300...86400),
+        seconds("refresh_token_ttl", \.refreshTokenTTL, 1...(100 * 365 * 86400)),
+        integer("bcrypt_cost", \.bcryptCost, 10...16),
+        integer("login_max_failures", \.loginMaxFailures, 0...1_000_000),
+        seconds("login_failure_window", \.loginFailureWindow, 1...(365 * 86400)),
+        number("login_ip_rate", \.loginIPRate, 0...1_000_000),
+        seconds("hook_timeout", \.hookTimeout, 0.001...300),
+        integer("hook_max_attempts", \.hookMaxAttempts, 1...100),
+        seconds("hook_retry_base_delay", \.hookRetryBaseDelay, 0.001...86400),
+        SettingSpec(key: "default_audience") { value, settings throws(InvalidValue) in
+            guard !value.isEmpty else { throw InvalidValue("must not be empty") }
+            settings.defaultAudience = value
+        },
+        choice("log_level", \.logLevel, ["trace", "debug", "info", "notice", "warning", "error", "critical"]),
+        choice("log_format", \.logFormat, ["text", "json"]),
+    ]
+
+    static func text(_ key: String, _ path: any WritableKeyPath<Settings, String> & Sendable) -> SettingSpec {
+        SettingSpec(key: key) { value, settings throws(InvalidValue) in
+            guard !value.isEmpty else { throw InvalidValue("must not be empty") }
+            settings[keyPath: path] = value
+        }
+    }
+
+    static func integer(_ key: String, _ path: any WritableKeyPath<Settings, Int> & Sendable, _ range: ClosedRange<Int>) -> SettingSpec {
+        SettingSpec(key: key) { value, settings throws(InvalidValue) in
+            guard let number = Int(value) else { throw InvalidValue("must be a whole number") }
+            guard range.contains(number) else { throw InvalidValue("must be between \(range.lowerBound) and \(range.upperBound)") }
+            settings[keyPath: path] = number
+        }
+    }
+
+    static func number(_ key: String, _ path: any WritableKeyPath<Settings, Double> & Sendable, _ range: ClosedRange<Double>) -> SettingSpec {
+        SettingSpec(key: key) { value, settings throws(InvalidValue) in
+            guard let number = Double(value), number.isFinite else { throw InvalidValue("must be a number") }
+            guard range.contains(number) else { throw InvalidValue("must be between \(format(range.lowerBound)) and \(format(range.upperBound))") }
+            settings[keyPath: path] = number
+        }
+    }
+
+    /// Durations are seconds and may be fractional.
+    static func seconds(_ key: String, _ path: any WritableKeyPath<Settings, TimeInterval> & Sendable, _ range: ClosedRange<Double>) -> SettingSpec {
+        number(key, path, range)
+    }
+
+    static func choice(_ key: String, _ path: any WritableKeyPath<Settings, String> & Sendable, _ choices: [String]) -> SettingSpec {
+        SettingSpec(key: key) { value, settings throws(InvalidValue) in
+            guard choices.contains(value) else { throw InvalidValue("must be one of \(choices.joined(separator: ", "))") }
+            settings[keyPath: path] = value
+        }
+    }
+
+    /// An issuer is an http(s) URL with a host and no query, fragment or trailing slash
+    /// (RFC 8414 §2, OIDC Discovery §3).
+    static func issuer(_ value: String) throws(InvalidValue) -> String {
+        guard let url = URLComponents(string: value), let scheme = url.scheme?.lowercased(),
+              scheme == "https" || scheme == "http", let host = url.host, !host.isEmpty
+        else { throw InvalidValue("must be an http or https URL with a host") }
+        guard url.query == nil, url.fragment == nil else { throw InvalidValue("must not have a query or fragment") }
+        guard !value.hasSuffix("/") else { throw InvalidValue("must not end with a slash") }
+        return value
+    }
+
+    private static func format(_ number: Double) -> String {
+        number == number.rounded() ? String(Int(number)) : String(number)
+    }
+}

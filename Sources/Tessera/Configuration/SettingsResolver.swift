@@ -1,0 +1,108 @@
+import Foundation
+import TesseraCore
+import Yams
+
+/// A setting given in a way Tessera refuses, with where it came from. Start-up stops on it.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// Builds ``Settings`` from the layers of contract §1: flags > environment (`TESSERA_…`) >
+/// config file (flat YAML) > defaults. Every value is validated; one outside its range is
+/// refused, never clamped.
+public struct SettingsResolver {
+    /// Where a raw value came from, for error messages.
+    enum Origin: CustomStringConvertible {
+        case flag(String), environment(String), file(String)
+
+        var description: String {
+            switch self {
+            case .flag(let key): "--\(key.replacingOccurrences(of: "_", with: "-"))"
+            case .environment(let name): name
+            case .file(let path): "config file \(path)"
+            }
+        }
+    }
+
+    /// Raw values from flags, keyed by setting key (`keys_dir`, not `--keys-dir`).
+    var flags: [String: String]
+    var environment: [String: String]
+    var configFile: String?
+
+    public init(flags: [String: String], environment: [String: String] = ProcessInfo.processInfo.environment, configFile: String? = nil) {
+        self.flags = flags
+        self.environment = environment
+        self.configFile = configFile
+    }
+
+    public func resolve() throws(ConfigurationError) -> Settings {
+        let fileValues = try loadConfigFile()
+        var settings = Settings()
+        var issuerGiven = false
+        for spec in SettingSpec.all {
+            let raw: (String, Origin)?
+            if let value = flags[spec.key] {
+                raw = (value, .flag(spec.key))
+            } else if let value = environment[spec.environmentName] {
+                raw = (value, .environment(spec.environmentName))
+            } else if let value = fileValues[spec.key], let configFile {
+                raw = (value, .file(configFile))
+            } else {
+                raw = nil
+            }
+            guard let (value, origin) = raw else { continue }
+            do {
+                try spec.apply(value, &settings)
+            } catch {
+                throw ConfigurationError("invalid \(spec.key) \"\(value)\" (from \(origin)): \(error.description)")
+            }
+            if spec.key == "issuer" { issuerGiven = true }
+        }
+        if !issuerGiven {
+            let host = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
+            settings.issuer = "http://\(host):\(settings.port)"
+        }
+        return settings
+    }
+
+    /// The config file as flat `key: scalar` pairs. Unknown keys are refused (a typo must not
+    /// silently fall back to a default).
+    private func loadConfigFile() throws(ConfigurationError) -> [String: String] {
+        guard let configFile else { return [:] }
+        let text: String
+        do {
+            text = try String(contentsOfFile: configFile, encoding: .utf8)
+        } catch {
+            throw ConfigurationError("cannot read config file \(configFile)")
+        }
+        let document: Any?
+        do {
+            document = try Yams.load(yaml: text)
+        } catch {
+            throw ConfigurationError("config file \(configFile) is not valid YAML: \(error)")
+        }
+        guard let document else { return [:] }
+        guard let mapping = document as? [String: Any] else {
+            throw ConfigurationError("config file \(configFile) must be a mapping of setting: value")
+        }
+        let known = Set(SettingSpec.all.map(\.key))
+        var values: [String: String] = [:]
+        for (key, value) in mapping {
+            guard known.contains(key) else {
+                throw ConfigurationError("unknown setting \"\(key)\" in config file \(configFile)")
+            }
+            switch value {
+            case let value as String: values[key] = value
+            case let value as Int: values[key] = String(value)
+            case let value as Double: values[key] = String(value)
+            case let value as Bool: values[key] = String(value)
+            default: throw ConfigurationError("setting \"\(key)\" in config file \(configFile) must be a single value")
+            }
+        }
+        return values
+    }
+}

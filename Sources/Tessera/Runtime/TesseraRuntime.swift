@@ -1,0 +1,83 @@
+import Foundation
+import Hummingbird
+import Logging
+import TesseraCore
+import TesseraCrypto
+import TesseraServer
+import TesseraSQLite
+
+/// Why `tessera serve` could not start. The description is the one line printed before exit.
+public struct StartupError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The composition root: opens the database, loads the keys, builds the HTTP application
+/// and runs it until SIGTERM or SIGINT, draining in-flight requests.
+public enum TesseraRuntime {
+    /// Logging is bootstrapped once per process.
+    nonisolated(unsafe) private static var loggingBootstrapped = false
+
+    /// Configures process-wide logging from the settings (first call wins).
+    public static func bootstrapLogging(_ settings: Settings) -> Logger {
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        let format = LineLogHandler.Format(rawValue: settings.logFormat) ?? .text
+        if !loggingBootstrapped {
+            loggingBootstrapped = true
+            LoggingSystem.bootstrap { LineLogHandler(label: $0, level: level, format: format) }
+        }
+        var logger = Logger(label: "tessera")
+        logger.logLevel = level
+        return logger
+    }
+
+    /// Opens and migrates the database.
+    public static func openStorage(_ settings: Settings) throws -> SQLiteStorage {
+        do {
+            let storage = try SQLiteStorage(path: settings.database)
+            try storage.migrate()
+            return storage
+        } catch {
+            throw StartupError(error.description)
+        }
+    }
+
+    /// Loads the keys dir (generating a key when empty), reconciles it with the database, and
+    /// returns the ring the server signs and verifies with.
+    public static func loadKeys(_ settings: Settings, storage: some SigningKeyStore, logger: Logger, now: Date = Date()) async throws -> KeyRing {
+        let directory = KeyDirectory(path: settings.keysDir)
+        let loaded: [KeyDirectory.LoadedKey]
+        do {
+            let (keys, generated) = try directory.loadOrGenerate()
+            if let generated {
+                logger.notice("generated a signing key", metadata: ["key.kid": "\(generated.kid)", "key.file": "\(generated.file.path)"])
+            }
+            loaded = keys
+        } catch {
+            throw StartupError(error.description)
+        }
+        let records = try await storage.reconcileSigningKeys(
+            present: loaded.map { SigningKeyMaterial(kid: $0.kid, publicJWK: $0.key.publicKey.jwk.jsonString()) },
+            preferred: loaded[0].kid,
+            retireMissingAfter: now.addingTimeInterval(settings.accessTokenTTL),
+            now: now)
+        let privateKeys = Dictionary(loaded.map { ($0.kid, $0.key) }, uniquingKeysWith: { first, _ in first })
+        return try KeyRing(records: records, privateKeys: privateKeys, now: now)
+    }
+
+    /// Serves until SIGTERM or SIGINT. Throws ``StartupError`` for anything that stops start-up.
+    public static func serve(settings: Settings) async throws {
+        let logger = bootstrapLogging(settings)
+        let storage = try openStorage(settings)
+        let keys = try await loadKeys(settings, storage: storage, logger: logger)
+        let dependencies = Dependencies(settings: settings, storage: storage, keys: keys)
+        let application = buildApplication(dependencies: dependencies, logger: logger) { host, port in
+            logger.notice("tessera ready", metadata: ["issuer": "\(settings.issuer)", "address": "\(host):\(port)"])
+        }
+        do {
+            try await application.runService()
+        } catch {
+            throw StartupError("cannot serve on \(settings.host):\(settings.port): \(error)")
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import COpenSSL
+import Foundation
+
+/// SHA-256 from libcrypto.
+public enum SHA256 {
+    /// The 32-byte digest of `data`.
+    public static func hash<Bytes: ContiguousBytes>(_ data: Bytes) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        let ok = data.withUnsafeBytes { input in
+            digest.withUnsafeMutableBytes { output in
+                EVP_Digest(input.baseAddress, input.count, output.baseAddress, &length, EVP_sha256(), nil)
+            }
+        }
+        // EVP_Digest with SHA-256 and in-memory buffers cannot fail short of memory exhaustion.
+        precondition(ok == 1 && length == 32, "SHA-256 failed: \(openSSLErrorMessage("unknown"))")
+        return digest
+    }
+
+    public static func hash(_ text: String) -> [UInt8] {
+        hash(Array(text.utf8))
+    }
+}
+
+/// Bytes from the operating system's CSPRNG through OpenSSL's `RAND_bytes`.
+public enum SecureRandom {
+    public static func bytes(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let ok = bytes.withUnsafeMutableBytes { RAND_bytes($0.baseAddress, Int32(count)) }
+        // A CSPRNG that cannot produce bytes leaves nothing safe to do but stop.
+        precondition(ok == 1, "CSPRNG failed: \(openSSLErrorMessage("RAND_bytes"))")
+        return bytes
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import TesseraCore
+
+/// The protected header of a JWS (RFC 7515 §4.1), as far as Tessera reads it.
+struct JOSEHeader: Codable {
+    var alg: String
+    var typ: String?
+    var kid: String?
+    var crit: [String]?
+}
+
+/// Compact JWS with RS256 (RFC 7515 §7.1, RFC 7518 §3.3): the only algorithm Tessera signs
+/// with or accepts.
+public enum JWS {
+    public static let algorithm = "RS256"
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// Signs `claims` with `key`, naming it by `kid` in the header.
+    public static func sign<Claims: Encodable>(
+        _ claims: Claims, type: String, kid: String, key: RSAPrivateKey
+    ) throws -> String {
+        let header = JOSEHeader(alg: algorithm, typ: type, kid: kid, crit: nil)
+        let signingInput = Base64URL.encode(try encoder.encode(header)) + "." + Base64URL.encode(try encoder.encode(claims))
+        let signature = try key.signRS256(Array(signingInput.utf8))
+        return signingInput + "." + Base64URL.encode(signature)
+    }
+
+    /// Verifies a compact JWS strictly and returns its claims:
+    /// `alg` must be RS256 (so `none` and HMAC are refused), no `crit`, `typ` as expected,
+    /// `kid` present and found by `lookUp`, the signature valid, and the registered claims
+    /// (`iss`, `aud`, `exp`, `nbf`) within expectations.
+    public static func verify<Claims: RegisteredClaims>(
+        _ token: String,
+        as: Claims.Type,
+        expecting expectations: TokenExpectations,
+        lookUp: (String) -> RSAPublicKey?
+    ) throws(TokenError) -> Claims {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty }),
+              let headerBytes = Base64URL.decode(parts[0]),
+              let payloadBytes = Base64URL.decode(parts[1]),
+              let signature = Base64URL.decode(parts[2]),
+              let header = try? JSONDecoder().decode(JOSEHeader.self, from: headerBytes)
+        else { throw .malformed }
+        guard header.alg == algorithm else { throw .unsupportedAlgorithm(header.alg) }
+        guard header.crit == nil else { throw .malformed }
+        guard let type = header.typ, typeMatches(type, expectations.type) else { throw .wrongType }
+        guard let kid = header.kid, let key = lookUp(kid) else { throw .unknownKey }
+        let signingInput = Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
+        guard key.verifyRS256(signature: Array(signature), message: signingInput) else { throw .badSignature }
+        guard let claims = try? JSONDecoder().decode(Claims.self, from: payloadBytes) else { throw .malformed }
+        let now = expectations.now.epochSeconds
+        guard claims.exp + expectations.leeway > now else { throw .expired }
+        if let nbf = claims.nbf, nbf - expectations.leeway > now { throw .notYetValid }
+        guard claims.iss == expectations.issuer else { throw .wrongIssuer }
+        guard claims.aud.values.contains(where: expectations.audiences.contains) else { throw .wrongAudience }
+        return claims
+    }
+
+    /// `typ` compares case-insensitively and may carry the `application/` prefix (RFC 7515 §4.1.9).
+    private static func typeMatches(_ actual: String, _ expected: String) -> Bool {
+        let actual = actual.lowercased()
+        let expected = expected.lowercased()
+        return actual == expected || actual == "application/" + expected
+    }
+}

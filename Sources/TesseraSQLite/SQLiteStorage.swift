@@ -1,0 +1,95 @@
+import Foundation
+import GRDB
+import Logging
+import TesseraCore
+import TesseraMigrations
+
+/// Tessera's storage on one SQLite file through GRDB: WAL, `synchronous=FULL`, foreign keys on,
+/// a busy timeout, one `DatabasePool` for the process.
+///
+/// It implements every storage protocol of `TesseraCore`, in one extension per protocol.
+public final class SQLiteStorage: Sendable {
+    /// Why the database could not be used. Each case carries the path and SQLite's message.
+    public enum OpenError: Error, CustomStringConvertible, Equatable {
+        case cannotOpen(path: String, reason: String)
+        case notWritable(path: String, reason: String)
+        case migrationFailed(file: String, message: String)
+        case newerSchema(path: String, unknown: [String])
+
+        public var description: String {
+            switch self {
+            case .cannotOpen(let path, let reason): "cannot open database \(path): \(reason)"
+            case .notWritable(let path, let reason): "database \(path) is not writable: \(reason)"
+            case .migrationFailed(let file, let message): "migration \(file) failed: \(message)"
+            case .newerSchema(let path, let unknown):
+                "database \(path) has migrations this tessera does not know (\(unknown.joined(separator: ", "))): it was written by a newer version"
+            }
+        }
+    }
+
+    /// How long a write waits for another process's lock (the admin CLI, a second server)
+    /// before failing with SQLITE_BUSY.
+    public static let busyTimeout: TimeInterval = 5
+
+    let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed, with its directory) the database at `path`, checks that it
+    /// can be written, and makes commits durable (`synchronous=FULL`). Does not migrate.
+    public init(path: String) throws(OpenError) {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(Self.busyTimeout)
+        configuration.foreignKeysEnabled = true
+        configuration.label = "tessera"
+        do {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw .cannotOpen(path: path, reason: "cannot create its directory: \(error.localizedDescription)")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw .cannotOpen(path: path, reason: Self.message(error))
+        }
+        do {
+            // GRDB sets synchronous=NORMAL on the pool's writer after prepareDatabase, so FULL
+            // must be set here, on the one writer connection, after opening. A 2xx answer means
+            // the write is on disk.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+        } catch {
+            throw .cannotOpen(path: path, reason: Self.message(error))
+        }
+        do {
+            // SQLite opens a read-only file read-only without complaint: prove a write works now
+            // rather than fail on the first sign-up.
+            try pool.write { db in
+                try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS tessera_write_check (x); DROP TABLE tessera_write_check")
+                try db.execute(sql: "PRAGMA user_version = 0")
+            }
+        } catch {
+            throw .notWritable(path: path, reason: Self.message(error))
+        }
+    }
+
+    /// The value of a PRAGMA on the writer connection (e.g. `synchronous`, `journal_mode`).
+    public func writerPragma(_ name: String) throws -> String? {
+        try pool.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
+    }
+
+    /// Whether the database answers a query (for readiness).
+    public func ping() async -> Bool {
+        (try? await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
+    }
+
+    static func message(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return error.message ?? error.resultCode.description
+        }
+        return "\(error)"
+    }
+}
+extension SQLiteStorage: Storage {}

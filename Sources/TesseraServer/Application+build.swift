@@ -1,0 +1,40 @@
+import Hummingbird
+import Logging
+import NIOCore
+import TesseraCore
+
+/// Builds Tessera's HTTP application from its dependencies.
+///
+/// - Parameters:
+///   - dependencies: settings, storage and keys, composed by the caller.
+///   - logger: the server's logger.
+///   - onReady: called once the server is listening, with the bound host and port.
+public func buildApplication(
+    dependencies: Dependencies,
+    logger: Logger,
+    onReady: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
+) -> some ApplicationProtocol {
+    let router = buildRouter(dependencies: dependencies)
+    return Application(
+        router: router,
+        configuration: .init(
+            address: .hostname(dependencies.settings.host, port: dependencies.settings.port),
+            serverName: nil),
+        onServerRunning: { channel in
+            let address = channel.localAddress
+            await onReady(address?.ipAddress ?? dependencies.settings.host, address?.port ?? dependencies.settings.port)
+        },
+        logger: logger)
+}
+
+/// The router with every route of Tessera.
+func buildRouter(dependencies: Dependencies) -> Router<TesseraRequestContext> {
+    let router = Router(context: TesseraRequestContext.self, options: .autoGenerateHeadEndpoints)
+    let routes = RouteMethods()
+    router.add(middleware: ErrorMiddleware(routes: routes))
+    router.add(middleware: RequestLogMiddleware())
+    HealthController(dependencies: dependencies).addRoutes(to: router)
+    WellKnownController(dependencies: dependencies).addRoutes(to: router)
+    routes.record(router.routes)
+    return router
+}

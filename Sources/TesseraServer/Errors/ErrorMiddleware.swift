@@ -1,0 +1,65 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import Synchronization
+
+/// The router's outermost middleware: every error, from any route or from the router itself
+/// (its "not found" passes through here too), leaves in the contract's JSON format. Unknown
+/// paths give 404, known paths with another method 405 (with `Allow`), and anything
+/// unexpected 500 `server_error`, logged with the request id.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = TesseraRequestContext
+
+    /// Methods registered per path; filled once every route is registered.
+    let routes: RouteMethods
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return error.response()
+        } catch let error as HTTPError {
+            return map(error, request: request, context: context).response()
+        } catch {
+            context.logger.error("unexpected error", metadata: ["error.type": "\(type(of: error))", "error": "\(error)"])
+            return APIError.serverError().response()
+        }
+    }
+
+    private func map(_ error: HTTPError, request: Request, context: Context) -> APIError {
+        switch error.status {
+        case .notFound:
+            if let allowed = routes.methods(for: request.uri.path), !allowed.contains(request.method) {
+                return .methodNotAllowed(allowed: allowed)
+            }
+            return .notFound()
+        case .contentTooLarge:
+            return APIError(.contentTooLarge, "invalid_request", "request body too large")
+        case .badRequest:
+            return .invalidRequest(error.body ?? "malformed request")
+        case .unsupportedMediaType:
+            return APIError(.unsupportedMediaType, "invalid_request", error.body ?? "unsupported content type")
+        default:
+            if error.status.code >= 500 {
+                context.logger.error("HTTP error", metadata: ["http.status": "\(error.status.code)"])
+                return .serverError()
+            }
+            return APIError(error.status, "invalid_request", error.body ?? error.status.reasonPhrase)
+        }
+    }
+}
+
+/// The methods registered for each path, read by ``ErrorMiddleware`` to tell 405 from 404.
+final class RouteMethods: Sendable {
+    private let table: Mutex<[String: [HTTPRequest.Method]]> = Mutex([:])
+
+    /// Records the router's routes; called once, after every route is added.
+    func record(_ routes: [Router<TesseraRequestContext>.RouteDescription]) {
+        let grouped = Dictionary(grouping: routes, by: { $0.path.description }).mapValues { $0.map(\.method) }
+        table.withLock { $0 = grouped }
+    }
+
+    func methods(for path: String) -> [HTTPRequest.Method]? {
+        table.withLock { $0[path] }
+    }
+}

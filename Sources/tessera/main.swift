@@ -1,0 +1,3 @@
+import Tessera
+
+await TesseraCommand.runMain()

@@ -1,0 +1,18 @@
+/// One plain-SQL migration compiled into the binary.
+public struct Migration: Sendable {
+    /// `NNNN_name`, the file name without `.sql`; also the name recorded once applied.
+    public let name: String
+    public let sql: String
+
+    init(_ name: String, _ bytes: [UInt8]) {
+        self.name = name
+        self.sql = String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Every migration, in the order they apply.
+public enum Migrations {
+    public static let all: [Migration] = [
+        Migration("0001_signing_keys", PackageResources._001_signing_keys_sql),
+    ]
+}
