@@ -13,7 +13,6 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tessera", targets: ["tessera"]),
-        .executable(name: "tessera-example-hooks", targets: ["tessera-example-hooks"]),
         .library(name: "Tessera", targets: ["Tessera"]),
     ],
     dependencies: [
@@ -92,30 +91,40 @@ let package = Package(
             dependencies: ["Tessera"],
             swiftSettings: swiftSettings
         ),
+        // Test-only: signs JSON claims from stdin with the server's active key, for the
+        // interop stage to verify with third-party libraries. Not a product; never shipped.
         .executableTarget(
-            name: "tessera-example-hooks",
-            dependencies: ["Tessera"],
+            name: "tessera-interop-signer",
+            dependencies: ["Tessera", "TesseraCore", "TesseraCrypto", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/InteropSigner",
+            swiftSettings: swiftSettings
+        ),
+        // Helpers shared by the test suites: temporary directories, the built binary.
+        .target(
+            name: "TesseraTestSupport",
+            dependencies: ["TesseraCore"],
+            path: "Tests/TesseraTestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TesseraCoreTests",
-            dependencies: ["TesseraCore"],
+            dependencies: ["TesseraCore", "TesseraTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TesseraCryptoTests",
-            dependencies: ["TesseraCrypto", "TesseraCore"],
+            dependencies: ["TesseraCrypto", "TesseraCore", "TesseraTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TesseraStorageTests",
-            dependencies: ["TesseraSQLite", "TesseraCore", "TesseraMigrations", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["TesseraSQLite", "TesseraCore", "TesseraMigrations", "TesseraTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TesseraServerTests",
             dependencies: [
-                "Tessera", "TesseraServer", "TesseraCore", "TesseraCrypto", "TesseraSQLite",
+                "Tessera", "TesseraServer", "TesseraCore", "TesseraCrypto", "TesseraSQLite", "TesseraTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -123,7 +132,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraCLITests",
-            dependencies: ["Tessera", "TesseraCore"],
+            dependencies: ["Tessera", "TesseraCore", "TesseraCrypto", "TesseraTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

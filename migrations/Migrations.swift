@@ -4,7 +4,7 @@ public struct Migration: Sendable {
     public let name: String
     public let sql: String
 
-    init(_ name: String, _ bytes: [UInt8]) {
+    public init(_ name: String, _ bytes: [UInt8]) {
         self.name = name
         self.sql = String(decoding: bytes, as: UTF8.self)
     }

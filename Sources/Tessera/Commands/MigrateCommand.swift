@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TesseraCore
 
 /// `tessera migrate`: apply pending migrations and exit.
@@ -27,8 +28,14 @@ public struct MigrateCommand: AsyncParsableCommand {
     public func run() async throws {
         let settings = try options.resolve()
         _ = TesseraRuntime.bootstrapLogging(settings)
-        let storage = try TesseraRuntime.openStorage(settings)
-        _ = storage
-        print(json ? #"{"status":"up_to_date"}"# : "database \(settings.database) is up to date")
+        let (_, applied) = try TesseraRuntime.openAndMigrate(settings)
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: ["database": settings.database, "applied": applied], options: [.sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+        } else if applied.isEmpty {
+            print("\(settings.database): up to date, no migration applied")
+        } else {
+            print("\(settings.database): applied \(applied.joined(separator: ", "))")
+        }
     }
 }

@@ -33,10 +33,14 @@ public enum TesseraRuntime {
 
     /// Opens and migrates the database.
     public static func openStorage(_ settings: Settings) throws -> SQLiteStorage {
+        try openAndMigrate(settings).storage
+    }
+
+    /// Opens the database and applies pending migrations, returning their names.
+    static func openAndMigrate(_ settings: Settings) throws -> (storage: SQLiteStorage, applied: [String]) {
         do {
             let storage = try SQLiteStorage(path: settings.database)
-            try storage.migrate()
-            return storage
+            return (storage, try storage.migrate())
         } catch {
             throw StartupError(error.description)
         }

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+@testable import Tessera
+import TesseraCore
+import TesseraTestSupport
+
+@Suite("Settings: flags > environment > config file > defaults")
+struct SettingsResolverTests {
+    let directory = TemporaryDirectory()
+
+    @Test("with nothing given, the contract's defaults apply")
+    func defaults() throws {
+        let settings = try SettingsResolver(flags: [:], environment: [:]).resolve()
+        #expect(settings == Settings())
+        #expect(settings.issuer == "http://127.0.0.1:8080")
+        #expect(settings.accessTokenTTL == 900)
+        #expect(settings.refreshTokenTTL == 2_592_000)
+        #expect(settings.bcryptCost == 12)
+    }
+
+    @Test("a flag beats the environment, which beats the file, which beats the default")
+    func precedence() throws {
+        let file = try directory.write("tessera.yaml", "port: 7001\nhost: 0.0.0.0\naccess_token_ttl: 600\nbcrypt_cost: 11\n")
+        let environment = ["TESSERA_PORT": "7002", "TESSERA_ACCESS_TOKEN_TTL": "1200.5"]
+        let settings = try SettingsResolver(flags: ["port": "7003"], environment: environment, configFile: file).resolve()
+        #expect(settings.port == 7003)
+        #expect(settings.accessTokenTTL == 1200.5)
+        #expect(settings.host == "0.0.0.0")
+        #expect(settings.bcryptCost == 11)
+        #expect(settings.refreshTokenTTL == 2_592_000)
+        #expect(settings.issuer == "http://0.0.0.0:7003")
+    }
+
+    @Test("an explicit issuer is kept as given")
+    func explicitIssuer() throws {
+        let settings = try SettingsResolver(flags: ["port": "9000"], environment: ["TESSERA_ISSUER": "https://id.example.com"]).resolve()
+        #expect(settings.issuer == "https://id.example.com")
+    }
+
+    @Test("values outside their range or of the wrong kind are refused, naming the setting and its origin", arguments: [
+        (["TESSERA_ACCESS_TOKEN_TTL": "299"], "access_token_ttl", "TESSERA_ACCESS_TOKEN_TTL"),
+        (["TESSERA_ACCESS_TOKEN_TTL": "86401"], "access_token_ttl", "TESSERA_ACCESS_TOKEN_TTL"),
+        (["TESSERA_BCRYPT_COST": "9"], "bcrypt_cost", "TESSERA_BCRYPT_COST"),
+        (["TESSERA_BCRYPT_COST": "17"], "bcrypt_cost", "TESSERA_BCRYPT_COST"),
+        (["TESSERA_PORT": "70000"], "port", "TESSERA_PORT"),
+        (["TESSERA_PORT": "eighty"], "port", "TESSERA_PORT"),
+        (["TESSERA_REFRESH_TOKEN_TTL": "0"], "refresh_token_ttl", "TESSERA_REFRESH_TOKEN_TTL"),
+        (["TESSERA_ISSUER": "http://x.example/"], "issuer", "TESSERA_ISSUER"),
+        (["TESSERA_ISSUER": "ftp://x.example"], "issuer", "TESSERA_ISSUER"),
+        (["TESSERA_ISSUER": "https://x.example?a=b"], "issuer", "TESSERA_ISSUER"),
+        (["TESSERA_LOG_LEVEL": "loud"], "log_level", "TESSERA_LOG_LEVEL"),
+    ])
+    func refused(environment: [String: String], key: String, origin: String) {
+        #expect {
+            try SettingsResolver(flags: [:], environment: environment).resolve()
+        } throws: { error in
+            let message = (error as? ConfigurationError)?.description ?? ""
+            return message.contains("invalid \(key)") && message.contains(origin)
+        }
+    }
+
+    @Test("a config file with an unknown key, a nested value or bad YAML is refused", arguments: [
+        "prot: 8080\n", "port:\n  value: 1\n", "port: [1, 2\n", "- just\n- a list\n",
+    ])
+    func badConfigFile(text: String) throws {
+        let file = try directory.write("bad.yaml", text)
+        #expect(throws: ConfigurationError.self) {
+            try SettingsResolver(flags: [:], environment: [:], configFile: file).resolve()
+        }
+    }
+
+    @Test("a missing config file is refused")
+    func missingConfigFile() {
+        #expect(throws: ConfigurationError.self) {
+            try SettingsResolver(flags: [:], environment: [:], configFile: directory.path("absent.yaml")).resolve()
+        }
+    }
+}

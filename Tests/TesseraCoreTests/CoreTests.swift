@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+import TesseraCore
+
+@Suite("Core values")
+struct CoreTests {
+    @Test("constant-time comparison agrees with ==", arguments: [
+        ("", ""), ("a", "a"), ("a", "b"), ("abc", "abd"), ("abc", "ab"), ("tsr_x", "tsr_x"),
+    ])
+    func constantTime(a: String, b: String) {
+        #expect(constantTimeEquals(Array(a.utf8), Array(b.utf8)) == (a == b))
+    }
+
+    @Test("an audience decodes from a string or an array and encodes back the same way")
+    func audience() throws {
+        let one = try JSONDecoder().decode(Audience.self, from: Data(#""api""#.utf8))
+        let many = try JSONDecoder().decode(Audience.self, from: Data(#"["a","b"]"#.utf8))
+        #expect(one == .one("api"))
+        #expect(many.values == ["a", "b"])
+        #expect(String(decoding: try JSONEncoder().encode(one), as: UTF8.self) == #""api""#)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Audience.self, from: Data("42".utf8)) }
+    }
+
+    @Test("a published document's entity tag depends only on its bytes")
+    func etag() {
+        let a = PublishedDocument(body: Data("{}".utf8))
+        #expect(a.etag == PublishedDocument(body: Data("{}".utf8)).etag)
+        #expect(a.etag != PublishedDocument(body: Data("{ }".utf8)).etag)
+        #expect(a.etag.hasPrefix("\"") && a.etag.hasSuffix("\""))
+    }
+
+    @Test("a retiring key is published until its retire-after time; a retired key never")
+    func keyPublication() {
+        let now = Date(timeIntervalSince1970: 1000)
+        #expect(SigningKeyRecord(kid: "a", state: .active, createdAt: now, publicJWK: "{}").isPublished(at: now))
+        let retiring = SigningKeyRecord(kid: "b", state: .retiring, createdAt: now, retireAfter: now + 10, publicJWK: "{}")
+        #expect(retiring.isPublished(at: now + 9))
+        #expect(!retiring.isPublished(at: now + 10))
+        #expect(!SigningKeyRecord(kid: "c", state: .retired, createdAt: now, publicJWK: "{}").isPublished(at: now))
+    }
+}
