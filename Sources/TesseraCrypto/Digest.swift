@@ -1,4 +1,5 @@
 import COpenSSL
+import TesseraCore
 import Foundation
 
 /// SHA-256 from libcrypto.
@@ -31,4 +32,11 @@ public enum SecureRandom {
         precondition(ok == 1, "CSPRNG failed: \(openSSLErrorMessage("RAND_bytes"))")
         return bytes
     }
+}
+
+/// ``CryptoPrimitives`` over OpenSSL.
+public struct OpenSSLPrimitives: CryptoPrimitives {
+    public init() {}
+    public func randomBytes(_ count: Int) -> [UInt8] { SecureRandom.bytes(count) }
+    public func sha256(_ bytes: [UInt8]) -> [UInt8] { SHA256.hash(bytes) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TesseraCore
 
 /// An RSA public JSON Web Key (RFC 7517 §4, RFC 7518 §6.3.1).
 public struct JWK: Codable, Sendable, Equatable {

@@ -1,7 +1,17 @@
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import TesseraCore
+
+/// Runs the post-sign-up hook runner for as long as the server runs.
+struct HookRunnerService: Service {
+    let runner: PostSignUpHookRunner
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { await runner.run() }
+    }
+}
 
 /// Builds Tessera's HTTP application from its dependencies.
 ///
@@ -20,6 +30,7 @@ public func buildApplication(
         configuration: .init(
             address: .hostname(dependencies.settings.host, port: dependencies.settings.port),
             serverName: nil),
+        services: [HookRunnerService(runner: dependencies.hookRunner)],
         onServerRunning: { channel in
             let address = channel.localAddress
             await onReady(address?.ipAddress ?? dependencies.settings.host, address?.port ?? dependencies.settings.port)
@@ -35,6 +46,8 @@ func buildRouter(dependencies: Dependencies) -> Router<TesseraRequestContext> {
     router.add(middleware: RequestLogMiddleware())
     HealthController(dependencies: dependencies).addRoutes(to: router)
     WellKnownController(dependencies: dependencies).addRoutes(to: router)
+    AccountController(accounts: dependencies.accounts, now: dependencies.now)
+        .addRoutes(to: router, verifier: BearerAuthenticator(accounts: dependencies.accounts))
     routes.record(router.routes)
     return router
 }

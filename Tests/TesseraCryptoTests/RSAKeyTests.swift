@@ -1,4 +1,5 @@
 import Foundation
+import TesseraCore
 import Testing
 import TesseraTestSupport
 @testable import TesseraCrypto

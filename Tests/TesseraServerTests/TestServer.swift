@@ -29,7 +29,7 @@ struct TestServer {
 
     /// Runs `body` against the application through Hummingbird's router test client.
     func test<Value>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
-        let application = buildApplication(dependencies: Dependencies(settings: settings, storage: storage, keys: keys), logger: Logger(label: "test"))
+        let application = buildApplication(dependencies: Dependencies(settings: settings, storage: storage, keys: keys, crypto: OpenSSLPrimitives(), logger: Logger(label: "test")), logger: Logger(label: "test"))
         return try await application.test(.router, body)
     }
 }

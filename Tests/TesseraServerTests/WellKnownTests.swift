@@ -1,4 +1,5 @@
 import Foundation
+import TesseraCore
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting

@@ -69,12 +69,13 @@ public enum TesseraRuntime {
         return try KeyRing(records: records, privateKeys: privateKeys, now: now)
     }
 
-    /// Serves until SIGTERM or SIGINT. Throws ``StartupError`` for anything that stops start-up.
-    public static func serve(settings: Settings) async throws {
+    /// Serves until SIGTERM or SIGINT, with `hooks` registered. Throws ``StartupError`` for
+    /// anything that stops start-up.
+    public static func serve(settings: Settings, hooks: Hooks = .none) async throws {
         let logger = bootstrapLogging(settings)
         let storage = try openStorage(settings)
         let keys = try await loadKeys(settings, storage: storage, logger: logger)
-        let dependencies = Dependencies(settings: settings, storage: storage, keys: keys)
+        let dependencies = Dependencies(settings: settings, storage: storage, keys: keys, crypto: OpenSSLPrimitives(), hooks: hooks, logger: logger)
         let application = buildApplication(dependencies: dependencies, logger: logger) { host, port in
             logger.notice("tessera ready", metadata: ["issuer": "\(settings.issuer)", "address": "\(host):\(port)"])
         }

@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Synchronization
+import TesseraCore
 
 /// The router's outermost middleware: every error, from any route or from the router itself
 /// (its "not found" passes through here too), leaves in the contract's JSON format. Unknown
@@ -18,6 +19,16 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return error.response()
+        } catch let error as AccountError {
+            if case .invalidGrant(let reason) = error {
+                context.logger.info("refresh refused", metadata: ["oauth.error": "invalid_grant", "reason": "\(reason)"])
+            }
+            return APIError(error).response()
+        } catch let error as BearerError {
+            if case .invalidToken(let reason) = error {
+                context.logger.info("bearer token refused", metadata: ["reason": "\(reason)"])
+            }
+            return APIError(error).response()
         } catch let error as HTTPError {
             return map(error, request: request, context: context).response()
         } catch {

@@ -4,21 +4,36 @@ import TesseraCore
 
 /// What the HTTP layer is built from: composed once by the caller, shared by every controller.
 public struct Dependencies: Sendable {
-    public var settings: Settings
-    public var storage: any Storage
+    public let settings: Settings
+    public let storage: any Storage
     /// Signs, verifies and publishes with Tessera's signing keys.
-    public var keys: any TokenSigner & TokenVerifier & KeySetPublisher
-    public var now: Now
+    public let keys: any TokenSigner & TokenVerifier & KeySetPublisher
+    public let crypto: any CryptoPrimitives
+    public let now: Now
+    /// Works through post-sign-up hook runs; run as a service by ``buildApplication(dependencies:logger:onReady:)``.
+    public let hookRunner: PostSignUpHookRunner
+    public let accounts: AccountService
 
     public init(
         settings: Settings,
         storage: any Storage,
         keys: any TokenSigner & TokenVerifier & KeySetPublisher,
-        now: @escaping Now = { Date() }
+        crypto: any CryptoPrimitives,
+        hasher: any PasswordHasher = BcryptPasswordHasher(),
+        hooks: Hooks = .none,
+        now: @escaping Now = { Date() },
+        logger: Logger
     ) {
         self.settings = settings
         self.storage = storage
         self.keys = keys
+        self.crypto = crypto
         self.now = now
+        let runner = PostSignUpHookRunner(hooks: hooks.postSignUp, store: storage, settings: settings, now: now, logger: logger)
+        hookRunner = runner
+        accounts = AccountService(
+            settings: settings, store: storage, hasher: hasher, throttle: LoginThrottle(settings: settings),
+            signer: keys, verifier: keys, crypto: crypto, hooks: hooks, now: now, logger: logger,
+            userCreated: { runner.nudge() })
     }
 }

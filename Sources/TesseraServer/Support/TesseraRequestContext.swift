@@ -1,14 +1,43 @@
 import Hummingbird
 import Logging
+import NIOCore
+import TesseraCore
 
 /// The request context of every Tessera route.
 public struct TesseraRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The peer's IP address, for per-IP limits; "unknown" when there is no socket peer.
+    public let clientIP: String
+    /// Set by ``BearerAuthenticator`` when a valid access token was presented.
+    public var principal: Principal?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        clientIP = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        principal = nil
     }
 
     /// Bodies Tessera accepts are small JSON or form documents.
+    public var maxUploadSize: Int { 64 * 1024 }
+}
+
+/// The user and claims behind a verified access token.
+public struct Principal: Sendable {
+    public let user: User
+    public let claims: AccessTokenClaims
+}
+
+/// The context of routes that need a user: it cannot exist without a verified access token,
+/// so handlers never check for one.
+public struct AuthenticatedRequestContext: ChildRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let principal: Principal
+
+    public init(context: TesseraRequestContext) throws {
+        guard let principal = context.principal else { throw BearerError.missing }
+        coreContext = context.coreContext
+        self.principal = principal
+    }
+
     public var maxUploadSize: Int { 64 * 1024 }
 }

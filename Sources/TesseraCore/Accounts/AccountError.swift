@@ -1,0 +1,26 @@
+/// Failures of the first-party account API (contract §4). Each maps to one HTTP answer in
+/// `AccountError+HTTP.swift`; `reason`s are for logs only.
+public enum AccountError: Error, Equatable, Sendable {
+    /// The request is malformed: missing or mistyped fields, unknown fields, bad JSON.
+    case invalidRequest(String)
+    case invalidEmail
+    case weakPassword(String)
+    case emailTaken
+    /// A pre-sign-up hook said no; its reason is shown to the caller.
+    case signupRejected(String)
+    /// A pre-sign-up hook threw or timed out.
+    case hookFailed
+    /// Unknown email or wrong password: one answer for both.
+    case invalidCredentials
+    case userDisabled
+    case userUnconfirmed
+    /// Too many failed logins for the account, or attempts from the client IP.
+    case tooManyAttempts(retryAfter: Int)
+    /// The password-hashing pool is full: try again shortly.
+    case busy(retryAfter: Int)
+    /// The client is unknown or not registered for the password grant.
+    case invalidClient(String)
+    case invalidScope(String)
+    /// A refresh token that is unknown, expired, revoked or reused.
+    case invalidGrant(reason: String)
+}

@@ -1,0 +1,230 @@
+import Foundation
+import Logging
+
+/// The first-party account API (contract §4): sign-up with hooks, password login, refresh
+/// rotation with reuse detection, logout, and bearer-token authentication.
+public struct AccountService: Sendable {
+    public typealias Store = UserStore & RefreshTokenStore & RevocationStore
+
+    let settings: Settings
+    let store: any Store
+    let hasher: any PasswordHasher
+    let throttle: LoginThrottle
+    let issuer: TokenIssuer
+    let verifier: any TokenVerifier
+    let crypto: any CryptoPrimitives
+    let hooks: Hooks
+    let now: Now
+    let logger: Logger
+    /// Called after a sign-up commits, to start its post-sign-up hooks without waiting.
+    let userCreated: @Sendable () -> Void
+
+    public init(
+        settings: Settings, store: any Store, hasher: any PasswordHasher, throttle: LoginThrottle,
+        signer: any TokenSigner, verifier: any TokenVerifier, crypto: any CryptoPrimitives, hooks: Hooks,
+        now: @escaping Now, logger: Logger, userCreated: @escaping @Sendable () -> Void = {}
+    ) {
+        self.settings = settings
+        self.store = store
+        self.hasher = hasher
+        self.throttle = throttle
+        self.issuer = TokenIssuer(settings: settings, signer: signer, crypto: crypto)
+        self.verifier = verifier
+        self.crypto = crypto
+        self.hooks = hooks
+        self.now = now
+        self.logger = logger
+        self.userCreated = userCreated
+    }
+
+    // MARK: Sign-up
+
+    /// Checks the input, runs the pre-sign-up hooks, hashes the password and stores the user
+    /// with its post-sign-up hook runs in one transaction.
+    public func signUp(email rawEmail: String, password rawPassword: String, attributes: [String: String]) async throws -> User {
+        guard let email = EmailAddress(rawEmail) else { throw AccountError.invalidEmail }
+        let password = try PasswordPolicy.validate(rawPassword)
+        try Self.checkAttributes(attributes)
+        var attempt = SignUpAttempt(email: email.display, attributes: attributes, confirmed: true)
+        for hook in hooks.preSignUp {
+            let decision: PreSignUpDecision
+            do {
+                let current = attempt
+                decision = try await withTimeout(seconds: settings.hookTimeout) { try await hook.beforeSignUp(current) }
+            } catch {
+                logger.error("pre-sign-up hook failed", metadata: ["hook": "\(hook.name)", "error": "\(error is TimeoutError ? "timeout" : String(describing: type(of: error)))"])
+                throw AccountError.hookFailed
+            }
+            switch decision {
+            case .reject(let reason):
+                logger.info("sign-up rejected by hook", metadata: ["hook": "\(hook.name)"])
+                throw AccountError.signupRejected(reason)
+            case .allow(let adjusted):
+                try Self.checkAttributes(adjusted.attributes)
+                attempt = SignUpAttempt(email: attempt.email, attributes: adjusted.attributes, confirmed: adjusted.confirmed)
+            }
+        }
+        let hash = try await hasher.hash(password.bcryptInput(using: crypto), cost: settings.bcryptCost)
+        let now = now()
+        let user = User(
+            id: RandomIdentifier.make(using: crypto), email: email.display, emailVerified: false, passwordHash: hash,
+            status: attempt.confirmed ? .active : .unconfirmed, attributes: attempt.attributes, createdAt: now, updatedAt: now)
+        do {
+            try await store.createUser(user, postSignUpHooks: hooks.postSignUp.map(\.name), now: now)
+        } catch StorageError.alreadyExists {
+            throw AccountError.emailTaken
+        }
+        logger.info("user signed up", metadata: ["user.id": "\(user.id)"])
+        if !hooks.postSignUp.isEmpty { userCreated() }
+        return user
+    }
+
+    /// Attribute names and values are bounded: 50 entries, names of 1–64 and values of at most
+    /// 2048 characters.
+    static func checkAttributes(_ attributes: [String: String]) throws(AccountError) {
+        guard attributes.count <= 50 else { throw .invalidRequest("at most 50 attributes") }
+        for (name, value) in attributes {
+            guard (1...64).contains(name.count) else { throw .invalidRequest("attribute names must be 1 to 64 characters") }
+            guard value.count <= 2048 else { throw .invalidRequest("attribute \(name) is longer than 2048 characters") }
+        }
+    }
+
+    // MARK: Login
+
+    /// Password login for the first-party client (or a client registered for the password
+    /// grant). Unknown email and wrong password cost the same bcrypt time and give the same error.
+    public func login(email rawEmail: String, password rawPassword: String, clientID: String?, scope requested: String?, clientIP: String) async throws -> IssuedTokens {
+        let now = now()
+        try throttle.admitAttempt(fromIP: clientIP, now: now)
+        let client = clientID ?? FirstPartyClient.id
+        guard client == FirstPartyClient.id else {
+            throw AccountError.invalidClient("unknown client or not registered for the password grant")
+        }
+        let scope = try Self.grantedScope(requested, allowed: FirstPartyClient.allowedScope, default: FirstPartyClient.defaultScope)
+        let key = rawEmail.trimmingCharacters(in: .whitespaces).lowercased()
+        try throttle.checkAccount(key, now: now)
+
+        let user = EmailAddress(rawEmail) == nil ? nil : try await store.user(email: key)
+        let password = PasswordPolicy.presented(rawPassword)
+        let hash = user?.passwordHash ?? hasher.unmatchableHash(cost: settings.bcryptCost)
+        let matches = try await hasher.verify(password?.bcryptInput(using: crypto) ?? "", against: hash)
+        guard matches, let user, let password else {
+            throttle.recordFailure(key, now: now)
+            logger.info("login failed", metadata: ["reason": "\(user == nil ? "unknown email" : "wrong password")"])
+            throw AccountError.invalidCredentials
+        }
+        throttle.recordSuccess(key)
+        switch user.status {
+        case .active: break
+        case .disabled: throw AccountError.userDisabled
+        case .unconfirmed: throw AccountError.userUnconfirmed
+        }
+        rehashIfCostChanged(user: user, password: password, hash: hash)
+        return try await startFamily(user: user, clientID: client, audience: settings.firstPartyAudience, scope: scope, authTime: now, now: now)
+    }
+
+    /// Issues tokens for a fresh login and stores the first refresh token of a new family.
+    func startFamily(user: User, clientID: String, audience: String, scope: Scope, authTime: Date, now: Date) async throws -> IssuedTokens {
+        var tokens = try issuer.issue(user: user, clientID: clientID, audience: audience, scope: scope, authTime: authTime, now: now)
+        let refresh = RefreshToken.generate(using: crypto)
+        let family = RefreshTokenFamily(
+            id: RandomIdentifier.make(using: crypto), userID: user.id, clientID: clientID, scope: scope.description,
+            authTime: authTime, createdAt: now, expiresAt: now.addingTimeInterval(settings.refreshTokenTTL))
+        try await store.createFamily(family, firstToken: refresh.hash(using: crypto), now: now)
+        tokens.refreshToken = refresh
+        tokens.refreshExpiresAt = family.expiresAt
+        logger.info("login", metadata: ["user.id": "\(user.id)", "client.id": "\(clientID)", "grant.family": "\(family.id)"])
+        return tokens
+    }
+
+    /// The scope to grant: the requested one (or `defaultScope`), refused if it asks for more
+    /// than `allowed`.
+    static func grantedScope(_ requested: String?, allowed: Scope, default defaultScope: Scope) throws(AccountError) -> Scope {
+        guard let requested else { return defaultScope }
+        guard let scope = Scope(parsing: requested) else { throw .invalidScope("malformed scope") }
+        guard scope.isSubset(of: allowed) else { throw .invalidScope("scope exceeds what the client may request") }
+        return scope
+    }
+
+    /// After a successful login with a hash of another cost, replaces it at the configured
+    /// cost, in the background (the login does not wait).
+    private func rehashIfCostChanged(user: User, password: Password, hash: String) {
+        guard let cost = hasher.cost(of: hash), cost != settings.bcryptCost else { return }
+        let (hasher, store, crypto, settings, logger, now) = (hasher, store, crypto, settings, logger, now)
+        Task {
+            do {
+                let rehashed = try await hasher.hash(password.bcryptInput(using: crypto), cost: settings.bcryptCost)
+                try await store.updatePasswordHash(userID: user.id, hash: rehashed, now: now())
+                logger.info("password rehashed", metadata: ["user.id": "\(user.id)", "bcrypt.cost": "\(settings.bcryptCost)"])
+            } catch {
+                logger.warning("password rehash skipped", metadata: ["user.id": "\(user.id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    // MARK: Refresh and logout
+
+    /// Rotates a refresh token. Reuse of a rotated token revokes its whole family.
+    public func refresh(_ presented: String) async throws -> IssuedTokens {
+        guard let token = RefreshToken(presented: presented) else { throw AccountError.invalidGrant(reason: "malformed token") }
+        let now = now()
+        let successor = RefreshToken.generate(using: crypto)
+        switch try await store.rotate(token.hash(using: crypto), successor: successor.hash(using: crypto), now: now) {
+        case .refused(let reason):
+            throw AccountError.invalidGrant(reason: reason)
+        case .reused(let familyID):
+            logger.warning("refresh token reuse: family revoked", metadata: ["grant.family": "\(familyID)"])
+            throw AccountError.invalidGrant(reason: "reuse detected")
+        case .rotated(let family, let user):
+            let scope = Scope(parsing: family.scope) ?? Scope([])
+            var tokens = try issuer.issue(
+                user: user, clientID: family.clientID, audience: audience(forClient: family.clientID), scope: scope,
+                authTime: family.authTime, now: now)
+            tokens.refreshToken = successor
+            tokens.refreshExpiresAt = family.expiresAt
+            return tokens
+        }
+    }
+
+    /// Revokes the family of a refresh token; a missing or unknown token is not an error.
+    public func logout(_ presented: String?) async throws {
+        guard let presented, let token = RefreshToken(presented: presented) else { return }
+        if try await store.revokeFamily(containing: token.hash(using: crypto), reason: "logout", now: now()) {
+            logger.info("logout")
+        }
+    }
+
+    func audience(forClient clientID: String) -> String {
+        settings.firstPartyAudience
+    }
+
+    // MARK: Bearer tokens
+
+    /// Verifies a first-party access token strictly and checks it has not been revoked (by
+    /// jti, by the user's "not before", or by the user being disabled or deleted).
+    public func authenticate(bearer token: String) async throws -> (User, AccessTokenClaims) {
+        let now = now()
+        let claims: AccessTokenClaims
+        do {
+            claims = try verifier.verify(
+                token, as: AccessTokenClaims.self,
+                expecting: TokenExpectations(type: AccessTokenClaims.type, issuer: settings.issuer, audiences: [settings.firstPartyAudience], now: now))
+        } catch {
+            throw BearerError.invalidToken(reason: "\(error)")
+        }
+        let standing = try await store.accessTokenStanding(jti: claims.jti, userID: claims.sub)
+        guard !standing.jtiRevoked else { throw BearerError.invalidToken(reason: "revoked") }
+        guard let user = standing.user else { throw BearerError.invalidToken(reason: "no such user") }
+        guard user.status == .active else { throw BearerError.invalidToken(reason: "user \(user.status.rawValue)") }
+        if let notBefore = user.tokensNotBefore, Double(claims.iat) < notBefore.timeIntervalSince1970.rounded(.down) {
+            throw BearerError.invalidToken(reason: "revoked by user sign-out")
+        }
+        return (user, claims)
+    }
+}
+
+/// A bearer token was refused (RFC 6750 §3.1). The reason is only logged.
+public enum BearerError: Error, Equatable, Sendable {
+    case missing
+    case invalidToken(reason: String)
+}

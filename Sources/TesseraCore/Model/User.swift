@@ -1,0 +1,41 @@
+import Foundation
+
+/// Where an account stands.
+public enum UserStatus: String, Codable, Sendable, CaseIterable {
+    case active
+    /// Created but not confirmed: cannot log in until confirmed.
+    case unconfirmed
+    /// Switched off by an operator: cannot log in; everything it held is revoked.
+    case disabled
+}
+
+/// A stored user.
+public struct User: Sendable, Equatable {
+    public var id: String
+    /// As typed at sign-up.
+    public var email: String
+    public var emailVerified: Bool
+    /// bcrypt hash; nil when the user has no password.
+    public var passwordHash: String?
+    public var status: UserStatus
+    public var attributes: [String: String]
+    public var createdAt: Date
+    public var updatedAt: Date
+    /// Access tokens issued before this instant are revoked (global sign-out).
+    public var tokensNotBefore: Date?
+
+    public init(
+        id: String, email: String, emailVerified: Bool, passwordHash: String?, status: UserStatus,
+        attributes: [String: String], createdAt: Date, updatedAt: Date, tokensNotBefore: Date? = nil
+    ) {
+        self.id = id
+        self.email = email
+        self.emailVerified = emailVerified
+        self.passwordHash = passwordHash
+        self.status = status
+        self.attributes = attributes
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.tokensNotBefore = tokensNotBefore
+    }
+}

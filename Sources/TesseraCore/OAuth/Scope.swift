@@ -1,0 +1,31 @@
+/// A set of scope tokens (RFC 6749 §3.3), kept in the order first given.
+public struct Scope: Sendable, Equatable, CustomStringConvertible {
+    public private(set) var tokens: [String]
+
+    public init(_ tokens: [String]) {
+        var seen = Set<String>()
+        self.tokens = tokens.filter { seen.insert($0).inserted }
+    }
+
+    /// Parses a space-delimited scope string; nil if a token has characters RFC 6749 §3.3
+    /// does not allow (`%x21 / %x23-5B / %x5D-7E`).
+    public init?(parsing text: String) {
+        let tokens = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        guard tokens.allSatisfy({ token in
+            token.unicodeScalars.allSatisfy { $0.value == 0x21 || (0x23...0x5B).contains($0.value) || (0x5D...0x7E).contains($0.value) }
+        }) else { return nil }
+        self.init(tokens)
+    }
+
+    public func contains(_ token: String) -> Bool { tokens.contains(token) }
+
+    public func isSubset(of other: Scope) -> Bool { tokens.allSatisfy(other.contains) }
+
+    /// The space-delimited form.
+    public var description: String { tokens.joined(separator: " ") }
+
+    public static let openID = "openid"
+    public static let email = "email"
+    public static let profile = "profile"
+    public static let offlineAccess = "offline_access"
+}

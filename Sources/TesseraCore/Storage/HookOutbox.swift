@@ -1,0 +1,38 @@
+import Foundation
+
+/// Where a post-sign-up hook run stands.
+public enum HookRunState: String, Sendable, Codable {
+    case pending, succeeded, dead
+}
+
+/// One recorded run of a post-sign-up hook for one user.
+public struct HookRun: Sendable, Equatable {
+    public var id: Int64
+    public var userID: String
+    public var hook: String
+    public var state: HookRunState
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var lastError: String?
+
+    public init(id: Int64, userID: String, hook: String, state: HookRunState, attempts: Int, nextAttemptAt: Date, lastError: String?) {
+        self.id = id
+        self.userID = userID
+        self.hook = hook
+        self.state = state
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastError = lastError
+    }
+}
+
+/// The durable queue of post-sign-up hook runs.
+public protocol HookOutbox: Sendable {
+    /// Pending runs due at `now`, oldest first.
+    func dueHookRuns(now: Date, limit: Int) async throws -> [HookRun]
+    /// When the earliest pending run is due, if any.
+    func nextHookRunDue() async throws -> Date?
+    func markHookRunSucceeded(id: Int64, now: Date) async throws
+    /// Records a failed attempt: pending again at `retryAt`, or dead-lettered when nil.
+    func markHookRunFailed(id: Int64, error: String, retryAt: Date?, now: Date) async throws
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// The shared facts of every refresh token descended from one login.
+public struct RefreshTokenFamily: Sendable, Equatable {
+    public var id: String
+    public var userID: String
+    public var clientID: String
+    public var scope: String
+    public var authTime: Date
+    public var createdAt: Date
+    /// Absolute: rotation never extends it.
+    public var expiresAt: Date
+
+    public init(id: String, userID: String, clientID: String, scope: String, authTime: Date, createdAt: Date, expiresAt: Date) {
+        self.id = id
+        self.userID = userID
+        self.clientID = clientID
+        self.scope = scope
+        self.authTime = authTime
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// What presenting a refresh token led to.
+public enum RotationOutcome: Sendable, Equatable {
+    /// The token was current: it is now used and its successor stored.
+    case rotated(RefreshTokenFamily, User)
+    /// The token had already been rotated: the whole family is now revoked.
+    case reused(familyID: String)
+    /// Unknown, expired, revoked, or its user cannot sign in; nothing changed.
+    case refused(reason: String)
+}
+
+/// Storage of refresh tokens (only their hashes) and their families.
+public protocol RefreshTokenStore: Sendable {
+    /// Stores a new family and its first token.
+    func createFamily(_ family: RefreshTokenFamily, firstToken: TokenHash, now: Date) async throws
+
+    /// Rotates atomically, in one write transaction: finds the presented token; if it was
+    /// already used, revokes the family (and commits that); otherwise marks it used and
+    /// stores `successor`. Of two concurrent rotations of one token exactly one succeeds.
+    func rotate(_ presented: TokenHash, successor: TokenHash, now: Date) async throws -> RotationOutcome
+
+    /// Revokes the family of this token. Returns false when the token is unknown.
+    @discardableResult
+    func revokeFamily(containing token: TokenHash, reason: String, now: Date) async throws -> Bool
+}

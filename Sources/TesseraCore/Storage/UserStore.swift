@@ -1,0 +1,14 @@
+import Foundation
+
+/// Storage of user accounts.
+public protocol UserStore: Sendable {
+    /// Stores `user` and one pending run per post-sign-up hook name, in one transaction, so a
+    /// committed user always has its hook runs recorded. Throws ``StorageError/alreadyExists``
+    /// when the email (case-insensitively) is taken.
+    func createUser(_ user: User, postSignUpHooks: [String], now: Date) async throws
+    /// The user with this email, case-insensitively.
+    func user(email: String) async throws -> User?
+    func user(id: String) async throws -> User?
+    /// Replaces the password hash (after a rehash at a new cost).
+    func updatePasswordHash(userID: String, hash: String, now: Date) async throws
+}

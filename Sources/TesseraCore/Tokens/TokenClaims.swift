@@ -1,0 +1,76 @@
+import Foundation
+
+/// The claims of a Tessera access token (RFC 9068 §2.2), header `typ: at+jwt`.
+public struct AccessTokenClaims: RegisteredClaims, Equatable {
+    public static let type = "at+jwt"
+
+    public var iss: String
+    /// The user id, or the client id for `client_credentials`.
+    public var sub: String
+    public var aud: Audience
+    public var exp: Int
+    public var iat: Int
+    public var nbf: Int?
+    public var jti: String
+    public var clientID: String
+    public var scope: String
+    /// When the user authenticated (user tokens only).
+    public var authTime: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case iss, sub, aud, exp, iat, nbf, jti, scope
+        case clientID = "client_id"
+        case authTime = "auth_time"
+    }
+
+    public init(iss: String, sub: String, aud: Audience, exp: Int, iat: Int, jti: String, clientID: String, scope: String, authTime: Int?) {
+        self.iss = iss
+        self.sub = sub
+        self.aud = aud
+        self.exp = exp
+        self.iat = iat
+        self.nbf = nil
+        self.jti = jti
+        self.clientID = clientID
+        self.scope = scope
+        self.authTime = authTime
+    }
+}
+
+/// The claims of an OpenID Connect ID token (OIDC Core §2, §3.1.3.6), header `typ: JWT`.
+public struct IDTokenClaims: RegisteredClaims, Equatable {
+    public static let type = "JWT"
+
+    public var iss: String
+    public var sub: String
+    /// The client id.
+    public var aud: Audience
+    public var exp: Int
+    public var iat: Int
+    public var nbf: Int?
+    public var authTime: Int
+    public var nonce: String?
+    /// Left half of the access token's SHA-256, base64url.
+    public var atHash: String?
+    public var email: String?
+    public var emailVerified: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case iss, sub, aud, exp, iat, nbf, nonce, email
+        case authTime = "auth_time"
+        case atHash = "at_hash"
+        case emailVerified = "email_verified"
+    }
+}
+
+/// Tokens handed to a client after a login or a refresh.
+public struct IssuedTokens: Sendable {
+    public var accessToken: String
+    public var accessClaims: AccessTokenClaims
+    /// Seconds until the access token expires.
+    public var expiresIn: Int
+    public var refreshToken: RefreshToken?
+    public var idToken: String?
+    /// Absolute expiry of the refresh token's family.
+    public var refreshExpiresAt: Date?
+}

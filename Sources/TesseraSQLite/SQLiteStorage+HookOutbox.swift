@@ -1,0 +1,50 @@
+import Foundation
+import GRDB
+import TesseraCore
+
+extension SQLiteStorage: HookOutbox {
+    static let hookRunColumns = "id, user_id, hook, state, attempts, next_attempt_at, last_error"
+
+    public func dueHookRuns(now: Date, limit: Int) async throws -> [HookRun] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(Self.hookRunColumns) FROM hook_runs
+                WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
+                """, arguments: [now.stored, limit]).map(Self.hookRun)
+        }
+    }
+
+    public func nextHookRunDue() async throws -> Date? {
+        try await pool.read { db in
+            try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM hook_runs WHERE state = 'pending'")
+                .map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
+    public func markHookRunSucceeded(id: Int64, now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE hook_runs SET state = 'succeeded', attempts = attempts + 1, last_error = NULL, updated_at = ? WHERE id = ?",
+                arguments: [now.stored, id])
+        }
+    }
+
+    public func markHookRunFailed(id: Int64, error: String, retryAt: Date?, now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE hook_runs SET state = ?, attempts = attempts + 1, last_error = ?,
+                        next_attempt_at = COALESCE(?, next_attempt_at), updated_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [retryAt == nil ? "dead" : "pending", String(error.prefix(1000)), retryAt?.stored, now.stored, id])
+        }
+    }
+
+    static func hookRun(_ row: Row) -> HookRun {
+        HookRun(
+            id: row["id"], userID: row["user_id"], hook: row["hook"],
+            state: HookRunState(rawValue: row["state"]) ?? .dead, attempts: row["attempts"],
+            nextAttemptAt: row.date("next_attempt_at"), lastError: row["last_error"])
+    }
+}

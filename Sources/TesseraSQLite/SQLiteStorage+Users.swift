@@ -1,0 +1,67 @@
+import Foundation
+import GRDB
+import TesseraCore
+
+extension SQLiteStorage: UserStore {
+    static let userColumns = "id, email, email_verified, password_hash, status, attributes, created_at, updated_at, tokens_not_before"
+
+    public func createUser(_ user: User, postSignUpHooks: [String], now: Date) async throws {
+        let attributes = String(decoding: try JSONEncoder().encode(user.attributes), as: UTF8.self)
+        do {
+            try await pool.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO users (id, email, email_key, password_hash, status, email_verified, attributes, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [user.id, user.email, user.email.lowercased(), user.passwordHash, user.status.rawValue,
+                                user.emailVerified, attributes, user.createdAt.stored, user.updatedAt.stored])
+                for hook in postSignUpHooks {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO hook_runs (user_id, hook, state, attempts, next_attempt_at, created_at, updated_at)
+                            VALUES (?, ?, 'pending', 0, ?, ?, ?)
+                            """,
+                        arguments: [user.id, hook, now.stored, now.stored, now.stored])
+                }
+            }
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            throw StorageError.alreadyExists
+        }
+    }
+
+    public func user(email: String) async throws -> User? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.userColumns) FROM users WHERE email_key = ?", arguments: [email.lowercased()])
+                .map(Self.user)
+        }
+    }
+
+    public func user(id: String) async throws -> User? {
+        try await pool.read { db in try Self.fetchUser(db, id: id) }
+    }
+
+    public func updatePasswordHash(userID: String, hash: String, now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", arguments: [hash, now.stored, userID])
+        }
+    }
+
+    static func fetchUser(_ db: Database, id: String) throws -> User? {
+        try Row.fetchOne(db, sql: "SELECT \(userColumns) FROM users WHERE id = ?", arguments: [id]).map(user)
+    }
+
+    static func user(_ row: Row) -> User {
+        let attributesJSON: String = row["attributes"]
+        return User(
+            id: row["id"],
+            email: row["email"],
+            emailVerified: row["email_verified"],
+            passwordHash: row["password_hash"],
+            status: UserStatus(rawValue: row["status"]) ?? .disabled,
+            attributes: (try? JSONDecoder().decode([String: String].self, from: Data(attributesJSON.utf8))) ?? [:],
+            createdAt: row.date("created_at"),
+            updatedAt: row.date("updated_at"),
+            tokensNotBefore: row.optionalDate("tokens_not_before"))
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import TesseraCore
+
+/// The first-party JSON API (contract §4): `/v1/signup`, `/v1/login`, `/v1/token/refresh`,
+/// `/v1/logout`, `/v1/me`.
+struct AccountController {
+    static let refreshCookie = "tessera_refresh"
+
+    let accounts: AccountService
+    let now: Now
+
+    func addRoutes(to router: Router<TesseraRequestContext>, verifier: BearerAuthenticator) {
+        router.post("/v1/signup", use: signUp)
+        router.post("/v1/login", use: login)
+        router.post("/v1/token/refresh", use: refresh)
+        router.post("/v1/logout", use: logout)
+        router.group("/v1/me")
+            .add(middleware: verifier)
+            .group(context: AuthenticatedRequestContext.self)
+            .get(use: me)
+    }
+
+    // MARK: Requests and responses
+
+    struct SignUpRequest: Decodable {
+        let email: String
+        let password: String
+        let attributes: [String: String]?
+        static let keys: Set<String> = ["email", "password", "attributes"]
+    }
+
+    struct SignUpResponse: Encodable {
+        let userID: String
+        let email: String
+        let status: UserStatus
+        enum CodingKeys: String, CodingKey {
+            case userID = "user_id", email, status
+        }
+    }
+
+    struct LoginRequest: Decodable {
+        let email: String
+        let password: String
+        let clientID: String?
+        let scope: String?
+        enum CodingKeys: String, CodingKey {
+            case email, password, scope
+            case clientID = "client_id"
+        }
+        static let keys: Set<String> = ["email", "password", "client_id", "scope"]
+    }
+
+    struct RefreshRequest: Decodable {
+        let refreshToken: String?
+        enum CodingKeys: String, CodingKey {
+            case refreshToken = "refresh_token"
+        }
+        static let keys: Set<String> = ["refresh_token"]
+    }
+
+    /// RFC 6749 §5.1 token response.
+    struct TokenResponse: Encodable {
+        let accessToken: String
+        let tokenType = "Bearer"
+        let expiresIn: Int
+        let refreshToken: String?
+        let idToken: String?
+        let scope: String
+        enum CodingKeys: String, CodingKey {
+            case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in"
+            case refreshToken = "refresh_token", idToken = "id_token", scope
+        }
+    }
+
+    struct Profile: Encodable {
+        let userID: String
+        let email: String
+        let emailVerified: Bool
+        let status: UserStatus
+        let attributes: [String: String]
+        let createdAt: Int
+        enum CodingKeys: String, CodingKey {
+            case userID = "user_id", email, status, attributes
+            case emailVerified = "email_verified", createdAt = "created_at"
+        }
+    }
+
+    // MARK: Handlers
+
+    @Sendable func signUp(_ request: Request, context: TesseraRequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(SignUpRequest.self, from: request, context: context, allowedKeys: SignUpRequest.keys)
+        let user = try await accounts.signUp(email: body.email, password: body.password, attributes: body.attributes ?? [:])
+        return JSONResponse.make(status: .created, SignUpResponse(userID: user.id, email: user.email, status: user.status))
+    }
+
+    @Sendable func login(_ request: Request, context: TesseraRequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(LoginRequest.self, from: request, context: context, allowedKeys: LoginRequest.keys)
+        let tokens = try await accounts.login(
+            email: body.email, password: body.password, clientID: body.clientID, scope: body.scope, clientIP: context.clientIP)
+        return tokenResponse(tokens)
+    }
+
+    @Sendable func refresh(_ request: Request, context: TesseraRequestContext) async throws -> Response {
+        let body = try await JSONBody.decodeIfPresent(RefreshRequest.self, from: request, context: context, allowedKeys: RefreshRequest.keys)
+        guard let presented = body?.refreshToken ?? request.cookies[Self.refreshCookie]?.value else {
+            throw AccountError.invalidGrant(reason: "no refresh token presented")
+        }
+        return tokenResponse(try await accounts.refresh(presented))
+    }
+
+    @Sendable func logout(_ request: Request, context: TesseraRequestContext) async throws -> Response {
+        let body = try await JSONBody.decodeIfPresent(RefreshRequest.self, from: request, context: context, allowedKeys: RefreshRequest.keys)
+        try await accounts.logout(body?.refreshToken ?? request.cookies[Self.refreshCookie]?.value)
+        var response = Response(status: .noContent, headers: [.cacheControl: "no-store"])
+        response.headers[.setCookie] = Self.cookie(value: "", maxAge: 0)
+        return response
+    }
+
+    @Sendable func me(_ request: Request, context: AuthenticatedRequestContext) async throws -> Response {
+        let user = context.principal.user
+        return JSONResponse.make(Profile(
+            userID: user.id, email: user.email, emailVerified: user.emailVerified, status: user.status,
+            attributes: user.attributes, createdAt: user.createdAt.epochSeconds))
+    }
+
+    // MARK: Helpers
+
+    /// The token response, `Cache-Control: no-store`, and the refresh token as the cookie.
+    private func tokenResponse(_ tokens: IssuedTokens) -> Response {
+        var response = JSONResponse.make(TokenResponse(
+            accessToken: tokens.accessToken, expiresIn: tokens.expiresIn, refreshToken: tokens.refreshToken?.value,
+            idToken: tokens.idToken, scope: tokens.accessClaims.scope))
+        if let refresh = tokens.refreshToken, let expires = tokens.refreshExpiresAt {
+            response.headers[.setCookie] = Self.cookie(value: refresh.value, maxAge: max(0, Int(expires.timeIntervalSince(now()))))
+        }
+        return response
+    }
+
+    /// The refresh cookie: HttpOnly, Secure, SameSite=Strict, Path=/v1.
+    static func cookie(value: String, maxAge: Int) -> String {
+        "\(refreshCookie)=\(value); Max-Age=\(maxAge); Path=/v1; HttpOnly; Secure; SameSite=Strict"
+    }
+}

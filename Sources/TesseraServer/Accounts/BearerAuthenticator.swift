@@ -1,0 +1,24 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import TesseraCore
+
+/// Verifies `Authorization: Bearer <access token>` and puts the principal in the context;
+/// refuses the request with 401 `invalid_token` otherwise.
+struct BearerAuthenticator: RouterMiddleware {
+    typealias Context = TesseraRequestContext
+
+    let accounts: AccountService
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization] else { throw BearerError.missing }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw BearerError.invalidToken(reason: "not a bearer authorization") }
+        let (user, claims) = try await accounts.authenticate(bearer: String(parts[1]).trimmingCharacters(in: .whitespaces))
+        var context = context
+        context.principal = Principal(user: user, claims: claims)
+        context.logger[metadataKey: "user.id"] = "\(user.id)"
+        return try await next(request, context)
+    }
+}

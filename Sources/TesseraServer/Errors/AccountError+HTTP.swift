@@ -1,0 +1,50 @@
+import HTTPTypes
+import TesseraCore
+
+extension APIError {
+    /// The one place account errors become HTTP answers (contract §4).
+    init(_ error: AccountError) {
+        switch error {
+        case .invalidRequest(let description):
+            self.init(.badRequest, "invalid_request", description)
+        case .invalidEmail:
+            self.init(.badRequest, "invalid_email", "email address is not valid")
+        case .weakPassword(let description):
+            self.init(.badRequest, "weak_password", description)
+        case .emailTaken:
+            self.init(.conflict, "email_taken", "an account with this email already exists")
+        case .signupRejected(let reason):
+            self.init(.forbidden, "signup_rejected", reason)
+        case .hookFailed:
+            self.init(.serviceUnavailable, "hook_failed", "sign-up could not be completed; try again later")
+        case .invalidCredentials:
+            self.init(.unauthorized, "invalid_credentials", "email or password is incorrect")
+        case .userDisabled:
+            self.init(.forbidden, "user_disabled", "this account is disabled")
+        case .userUnconfirmed:
+            self.init(.forbidden, "user_unconfirmed", "this account is not confirmed yet")
+        case .tooManyAttempts(let retryAfter):
+            self.init(.tooManyRequests, "too_many_attempts", "too many login attempts; try again later",
+                      headers: [.retryAfter: String(retryAfter)])
+        case .busy(let retryAfter):
+            self.init(.serviceUnavailable, "temporarily_unavailable", "the server is busy; try again shortly",
+                      headers: [.retryAfter: String(retryAfter)])
+        case .invalidClient(let description):
+            self.init(.badRequest, "invalid_client", description)
+        case .invalidScope(let description):
+            self.init(.badRequest, "invalid_scope", description)
+        case .invalidGrant:
+            self.init(.unauthorized, "invalid_grant", "refresh token is invalid, expired or revoked")
+        }
+    }
+
+    /// RFC 6750 §3.1: a refused bearer token.
+    init(_ error: BearerError) {
+        let description = switch error {
+        case .missing: "an access token is required"
+        case .invalidToken: "the access token is invalid, expired or revoked"
+        }
+        self.init(.unauthorized, "invalid_token", description,
+                  headers: [.wwwAuthenticate: #"Bearer realm="tessera", error="invalid_token""#])
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Strict JSON request bodies: `Content-Type: application/json`, at most the context's upload
+/// size, valid UTF-8 JSON, one object, no unknown fields, each field of the right type.
+/// Anything else is 400 `invalid_request` (413 for a body over the limit) naming the problem.
+enum JSONBody {
+    /// Decodes the body as `Value`, whose `CodingKeys` name every accepted field.
+    static func decode<Value: Decodable>(
+        _ type: Value.Type, from request: Request, context: some RequestContext, allowedKeys: Set<String>
+    ) async throws -> Value {
+        guard let contentType = request.headers[.contentType],
+              contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
+        else { throw APIError.invalidRequest("Content-Type must be application/json") }
+        let bytes = try await collect(request, limit: context.maxUploadSize)
+        return try decode(type, bytes: bytes, allowedKeys: allowedKeys)
+    }
+
+    /// Decodes optional JSON: an empty body gives nil (for endpoints that also take a cookie).
+    static func decodeIfPresent<Value: Decodable>(
+        _ type: Value.Type, from request: Request, context: some RequestContext, allowedKeys: Set<String>
+    ) async throws -> Value? {
+        let bytes = try await collect(request, limit: context.maxUploadSize)
+        if bytes.isEmpty { return nil }
+        guard let contentType = request.headers[.contentType],
+              contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
+        else { throw APIError.invalidRequest("Content-Type must be application/json") }
+        return try decode(type, bytes: bytes, allowedKeys: allowedKeys)
+    }
+
+    static func collect(_ request: Request, limit: Int) async throws -> Data {
+        do {
+            return Data(try await request.body.collect(upTo: limit).readableBytesView)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, "invalid_request", "request body is larger than \(limit) bytes")
+        }
+    }
+
+    static func decode<Value: Decodable>(_ type: Value.Type, bytes: Data, allowedKeys: Set<String>) throws -> Value {
+        guard String(validating: bytes, as: UTF8.self) != nil,
+              let object = try? JSONSerialization.jsonObject(with: bytes, options: [])
+        else { throw APIError.invalidRequest("body is not valid JSON") }
+        guard let fields = object as? [String: Any] else { throw APIError.invalidRequest("body must be a JSON object") }
+        if let unknown = fields.keys.sorted().first(where: { !allowedKeys.contains($0) }) {
+            throw APIError.invalidRequest("unknown field \"\(unknown)\"")
+        }
+        do {
+            return try JSONDecoder().decode(type, from: bytes)
+        } catch DecodingError.keyNotFound(let key, _) {
+            throw APIError.invalidRequest("missing field \"\(key.stringValue)\"")
+        } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw APIError.invalidRequest("field \"\(path)\" has the wrong type")
+        } catch {
+            throw APIError.invalidRequest("body does not match the expected fields")
+        }
+    }
+}
