@@ -21,6 +21,12 @@ extension SQLiteStorage: HookOutbox {
         }
     }
 
+    public func deadHookRuns() async throws -> [HookRun] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.hookRunColumns) FROM hook_runs WHERE state = 'dead' ORDER BY id").map(Self.hookRun)
+        }
+    }
+
     public func markHookRunSucceeded(id: Int64, now: Date) async throws {
         try await pool.write { db in
             try db.execute(

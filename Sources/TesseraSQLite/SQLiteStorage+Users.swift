@@ -47,6 +47,30 @@ extension SQLiteStorage: UserStore {
         }
     }
 
+    public func setStatus(userID: String, _ status: UserStatus, now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE users SET status = ?, updated_at = ? WHERE id = ?", arguments: [status.rawValue, now.stored, userID])
+            guard db.changesCount == 1 else { throw StorageError.notFound }
+            if status == .disabled { try Self.revokeAllTokens(db, userID: userID, now: now) }
+        }
+    }
+
+    public func revokeAllTokens(userID: String, now: Date) async throws {
+        try await pool.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE id = ?", arguments: [userID]) == true else {
+                throw StorageError.notFound
+            }
+            try Self.revokeAllTokens(db, userID: userID, now: now)
+        }
+    }
+
+    static func revokeAllTokens(_ db: Database, userID: String, now: Date) throws {
+        try db.execute(
+            sql: "UPDATE refresh_token_families SET revoked_at = ?, revoked_reason = 'user signed out everywhere' WHERE user_id = ? AND revoked_at IS NULL",
+            arguments: [now.stored, userID])
+        try db.execute(sql: "UPDATE users SET tokens_not_before = ?, updated_at = ? WHERE id = ?", arguments: [now.stored, now.stored, userID])
+    }
+
     static func fetchUser(_ db: Database, id: String) throws -> User? {
         try Row.fetchOne(db, sql: "SELECT \(userColumns) FROM users WHERE id = ?", arguments: [id]).map(user)
     }

@@ -18,10 +18,13 @@ struct HookRunnerService: Service {
 /// - Parameters:
 ///   - dependencies: settings, storage and keys, composed by the caller.
 ///   - logger: the server's logger.
+///   - runsHookRunner: whether the application runs the post-sign-up hook runner as a service
+///     (tests that drive the runner by hand turn it off).
 ///   - onReady: called once the server is listening, with the bound host and port.
 public func buildApplication(
     dependencies: Dependencies,
     logger: Logger,
+    runsHookRunner: Bool = true,
     onReady: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
 ) -> some ApplicationProtocol {
     let router = buildRouter(dependencies: dependencies)
@@ -30,7 +33,7 @@ public func buildApplication(
         configuration: .init(
             address: .hostname(dependencies.settings.host, port: dependencies.settings.port),
             serverName: nil),
-        services: [HookRunnerService(runner: dependencies.hookRunner)],
+        services: runsHookRunner ? [HookRunnerService(runner: dependencies.hookRunner)] : [],
         onServerRunning: { channel in
             let address = channel.localAddress
             await onReady(address?.ipAddress ?? dependencies.settings.host, address?.port ?? dependencies.settings.port)

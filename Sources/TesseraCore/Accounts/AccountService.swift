@@ -216,7 +216,8 @@ public struct AccountService: Sendable {
         guard !standing.jtiRevoked else { throw BearerError.invalidToken(reason: "revoked") }
         guard let user = standing.user else { throw BearerError.invalidToken(reason: "no such user") }
         guard user.status == .active else { throw BearerError.invalidToken(reason: "user \(user.status.rawValue)") }
-        if let notBefore = user.tokensNotBefore, Double(claims.iat) < notBefore.timeIntervalSince1970.rounded(.down) {
+        // `iat` has whole seconds: a token from the second of the sign-out counts as before it.
+        if let notBefore = user.tokensNotBefore, Double(claims.iat) <= notBefore.timeIntervalSince1970.rounded(.down) {
             throw BearerError.invalidToken(reason: "revoked by user sign-out")
         }
         return (user, claims)

@@ -37,6 +37,7 @@ public final class PostSignUpHookRunner: Sendable {
                 let delay = next.map { $0.timeIntervalSince(now()) } ?? Self.idlePollInterval
                 await wake.wait(seconds: min(max(delay, 0.01), Self.idlePollInterval))
             } catch {
+                if Task.isCancelled { return }
                 logger.error("hook runner: storage failed", metadata: ["error": "\(error)"])
                 await wake.wait(seconds: Self.idlePollInterval)
             }

@@ -1,26 +1,26 @@
 import Foundation
 import Synchronization
 
-/// Lets one waiter sleep until signalled or until a timeout, whichever comes first.
-/// A signal sent while nobody waits is remembered for the next wait.
+/// Lets waiters sleep until signalled or until a timeout, whichever comes first. A signal
+/// wakes every current waiter; one sent while nobody waits is remembered for the next wait.
 final class WakeSignal: Sendable {
     private struct State {
         var pending = false
-        var waiter: CheckedContinuation<Void, Never>?
+        var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Mutex(State())
 
     func signal() {
-        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
-            guard let waiter = state.waiter else {
+        let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in
+            guard !state.waiters.isEmpty else {
                 state.pending = true
-                return nil
+                return []
             }
-            state.waiter = nil
-            return waiter
+            defer { state.waiters = [] }
+            return state.waiters
         }
-        waiter?.resume()
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Returns when signalled, after `seconds`, or when the task is cancelled.
@@ -37,7 +37,7 @@ final class WakeSignal: Sendable {
                         state.pending = false
                         return true
                     }
-                    state.waiter = continuation
+                    state.waiters.append(continuation)
                     return false
                 }
                 if resumeNow { continuation.resume() }

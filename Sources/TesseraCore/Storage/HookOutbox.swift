@@ -33,6 +33,8 @@ public protocol HookOutbox: Sendable {
     /// When the earliest pending run is due, if any.
     func nextHookRunDue() async throws -> Date?
     func markHookRunSucceeded(id: Int64, now: Date) async throws
+    /// Dead-lettered runs, oldest first.
+    func deadHookRuns() async throws -> [HookRun]
     /// Records a failed attempt: pending again at `retryAt`, or dead-lettered when nil.
     func markHookRunFailed(id: Int64, error: String, retryAt: Date?, now: Date) async throws
 }

@@ -11,4 +11,12 @@ public protocol UserStore: Sendable {
     func user(id: String) async throws -> User?
     /// Replaces the password hash (after a rehash at a new cost).
     func updatePasswordHash(userID: String, hash: String, now: Date) async throws
+    /// Sets the user's status. Disabling also revokes everything the user holds, as
+    /// ``revokeAllTokens(userID:now:)`` does, in the same transaction.
+    /// Throws ``StorageError/notFound`` for an unknown user.
+    func setStatus(userID: String, _ status: UserStatus, now: Date) async throws
+    /// Global sign-out: revokes every refresh-token family of the user and every access token
+    /// issued up to `now` (through the user's "not before").
+    /// Throws ``StorageError/notFound`` for an unknown user.
+    func revokeAllTokens(userID: String, now: Date) async throws
 }

@@ -33,7 +33,7 @@ enum JSONBody {
     static func collect(_ request: Request, limit: Int) async throws -> Data {
         do {
             return Data(try await request.body.collect(upTo: limit).readableBytesView)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "invalid_request", "request body is larger than \(limit) bytes")
         }
     }
