@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tessera", targets: ["tessera"]),
+        .executable(name: "tessera-example-hooks", targets: ["tessera-example-hooks"]),
         .library(name: "Tessera", targets: ["Tessera"]),
     ],
     dependencies: [
@@ -90,6 +91,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "tessera",
+            dependencies: ["Tessera"],
+            swiftSettings: swiftSettings
+        ),
+        // Contract §7: how an operator embeds Tessera with hooks; also a test fixture.
+        .executableTarget(
+            name: "tessera-example-hooks",
             dependencies: ["Tessera"],
             swiftSettings: swiftSettings
         ),

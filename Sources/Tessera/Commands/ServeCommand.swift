@@ -29,7 +29,27 @@ public struct ServeCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
+        try await run(hooks: .none)
+    }
+
+    /// Serves with `hooks` registered.
+    public func run(hooks: Hooks) async throws {
         let settings = try options.resolve(extraFlags: ["host": host, "port": port, "issuer": issuer].compactMapValues { $0 })
-        try await TesseraRuntime.serve(settings: settings)
+        try await TesseraRuntime.serve(settings: settings, hooks: hooks)
+    }
+
+    /// The whole `main` of an operator's executable: parses `serve`'s flags from the process's
+    /// arguments (no `serve` word needed), serves with `hooks`, and exits with `tessera`'s codes.
+    ///
+    /// ```swift
+    /// import Tessera
+    ///
+    /// await ServeCommand.main(hooks: Hooks(preSignUp: [MyInviteCheck()], postSignUp: [MyWelcomeMail()]))
+    /// ```
+    public static func main(hooks: Hooks) async -> Never {
+        await CommandLineExit.run(ServeCommand.self) {
+            let command = try ServeCommand.parse(Array(CommandLine.arguments.dropFirst()))
+            try await command.run(hooks: hooks)
+        }
     }
 }

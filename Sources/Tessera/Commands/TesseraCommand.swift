@@ -12,7 +12,7 @@ public struct TesseraCommand: AsyncParsableCommand {
 
     /// Runs `tessera` with the process's arguments and exits with the contract's codes.
     public static func runMain() async -> Never {
-        await CommandLineExit.run {
+        await CommandLineExit.run(TesseraCommand.self) {
             var command = try TesseraCommand.parseAsRoot()
             if var command = command as? any AsyncParsableCommand {
                 try await command.run()
@@ -26,7 +26,9 @@ public struct TesseraCommand: AsyncParsableCommand {
 /// Exit codes of contract §6, in one place: 0 success, 1 not found / runtime failure,
 /// 2 usage or configuration error (never ArgumentParser's 64). Errors are one line on stderr.
 public enum CommandLineExit {
-    public static func run(_ body: () async throws -> Void) async -> Never {
+    /// Runs `body`, then exits: 0, or the code and one-line message for the error it threw.
+    /// `command` is the root command whose usage a usage error shows.
+    public static func run(_ command: any ParsableCommand.Type, _ body: () async throws -> Void) async -> Never {
         do {
             try await body()
             exit(0)
@@ -35,12 +37,12 @@ public enum CommandLineExit {
         } catch let error as ConfigurationError {
             fail(error.description, code: 2)
         } catch {
-            let code = TesseraCommand.exitCode(for: error)
+            let code = command.exitCode(for: error)
             if code == .success {
                 // --help, --version: ArgumentParser prints and succeeds.
-                TesseraCommand.exit(withError: error)
+                command.exit(withError: error)
             }
-            let message = TesseraCommand.fullMessage(for: error)
+            let message = command.fullMessage(for: error)
             let usageError = code == .validationFailure
             fail(message, code: usageError ? 2 : 1)
         }

@@ -1,0 +1,90 @@
+"""The hooks example of contract §7 as an operator runs it: a pre-sign-up domain allow-list
+and a post-sign-up hook whose failures are retried with backoff, survive a restart and are
+dead-lettered."""
+import os
+import sqlite3
+import time
+
+import requests
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def signup(server, email):
+    return requests.post(server.url("/v1/signup"), json={"email": email, "password": "correct horse battery"}, timeout=10)
+
+
+def lines(path):
+    return path.read_text().split() if path.exists() else []
+
+
+def hook_runs(server):
+    with sqlite3.connect(server.env["TESSERA_DATABASE"]) as db:
+        return db.execute("SELECT user_id, state, attempts, last_error FROM hook_runs ORDER BY id").fetchall()
+
+
+def example(start_tessera, tmp_path, **env):
+    base = {
+        "EXAMPLE_ALLOWED_DOMAINS": "example.com, Example.org",
+        "EXAMPLE_POST_SIGNUP_LOG": str(tmp_path / "signups.log"),
+        "EXAMPLE_POST_SIGNUP_FAIL": str(tmp_path / "fail"),
+        "TESSERA_HOOK_RETRY_BASE_DELAY": "0.2",
+        "TESSERA_HOOK_MAX_ATTEMPTS": "3",
+    }
+    return start_tessera(binary="tessera-example-hooks", env={**base, **env})
+
+
+def test_pre_signup_hook_allows_only_listed_domains(start_tessera, tmp_path):
+    server = example(start_tessera, tmp_path)
+    rejected = signup(server, "mallory@elsewhere.net")
+    assert rejected.status_code == 403
+    assert rejected.json() == {"error": "signup_rejected", "error_description": "email domain not allowed"}
+    assert signup(server, "olivia@EXAMPLE.org").status_code == 201
+
+
+def test_post_signup_hook_appends_the_user_id(start_tessera, tmp_path):
+    server = example(start_tessera, tmp_path)
+    user_id = signup(server, "pia@example.com").json()["user_id"]
+    assert wait_for(lambda: lines(tmp_path / "signups.log") == [user_id])
+
+
+def test_failures_are_retried_then_succeed(start_tessera, tmp_path):
+    (tmp_path / "fail").touch()
+    server = example(start_tessera, tmp_path, TESSERA_HOOK_MAX_ATTEMPTS="50")
+    user_id = signup(server, "ria@example.com").json()["user_id"]
+    assert wait_for(lambda: hook_runs(server) and hook_runs(server)[0][2] >= 2)
+    assert lines(tmp_path / "signups.log") == []
+    (tmp_path / "fail").unlink()
+    assert wait_for(lambda: lines(tmp_path / "signups.log") == [user_id])
+    assert hook_runs(server)[0][1] == "succeeded"
+
+
+def test_exhausted_retries_are_dead_lettered(start_tessera, tmp_path):
+    (tmp_path / "fail").touch()
+    server = example(start_tessera, tmp_path)
+    user_id = signup(server, "sia@example.com").json()["user_id"]
+    assert wait_for(lambda: hook_runs(server) and hook_runs(server)[0][1] == "dead")
+    row = hook_runs(server)[0]
+    assert row[0] == user_id and row[2] == 3 and "failing on purpose" in row[3]
+    (tmp_path / "fail").unlink()
+    time.sleep(1.0)
+    assert lines(tmp_path / "signups.log") == [], "a dead-lettered run waits for an operator"
+
+
+def test_a_pending_run_survives_a_restart(start_tessera, tmp_path):
+    (tmp_path / "fail").touch()
+    first = example(start_tessera, tmp_path, TESSERA_HOOK_RETRY_BASE_DELAY="1", TESSERA_HOOK_MAX_ATTEMPTS="50")
+    user_id = signup(first, "tia@example.com").json()["user_id"]
+    assert wait_for(lambda: hook_runs(first) and hook_runs(first)[0][2] >= 1)
+    assert first.stop() == 0
+    (tmp_path / "fail").unlink()
+    second = example(start_tessera, tmp_path, TESSERA_HOOK_RETRY_BASE_DELAY="1", TESSERA_HOOK_MAX_ATTEMPTS="50")
+    assert wait_for(lambda: lines(tmp_path / "signups.log") == [user_id])
+    assert hook_runs(second)[0][1] == "succeeded"
