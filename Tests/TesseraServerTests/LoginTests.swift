@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Testing
 import TesseraCore
 import TesseraCrypto
+import Synchronization
 import TesseraServer
 import TesseraSQLite
 
@@ -204,5 +205,38 @@ struct BcryptPoolTests {
         #expect(hasher.cost(of: dummy) == 10)
         #expect(try await hasher.verify("", against: dummy) == false)
         #expect(try await hasher.verify("correct horse battery", against: dummy) == false)
+    }
+}
+
+/// Counts bcrypt verifications, delegating to the real hasher.
+final class CountingHasher: PasswordHasher {
+    let inner = BcryptPasswordHasher()
+    let verifications = Mutex(0)
+
+    func hash(_ input: String, cost: Int) async throws(AccountError) -> String { try await inner.hash(input, cost: cost) }
+    func verify(_ input: String, against hash: String) async throws(AccountError) -> Bool {
+        verifications.withLock { $0 += 1 }
+        return try await inner.verify(input, against: hash)
+    }
+    func cost(of hash: String) -> Int? { inner.cost(of: hash) }
+    func unmatchableHash(cost: Int) -> String { inner.unmatchableHash(cost: cost) }
+}
+
+@Suite("Login timing parity")
+struct LoginTimingTests {
+    @Test("an unknown email, a malformed one and a user without a password each cost one full bcrypt verification, like a wrong password")
+    func unknownEmailCostsABcrypt() async throws {
+        let hasher = CountingHasher()
+        let server = try await TestServer(hasher: hasher)
+        try await server.test { client in
+            _ = try await client.signUp("tim@example.com")
+            for email in ["tim@example.com", "nobody@example.com", "not an email"] {
+                let before = hasher.verifications.withLock { $0 }
+                _ = try await client.login(email, "wrong password!")
+                #expect(hasher.verifications.withLock { $0 } == before + 1, "\(email)")
+            }
+        }
+        let dummy = hasher.unmatchableHash(cost: 10)
+        #expect(hasher.cost(of: dummy) == server.settings.bcryptCost)
     }
 }
