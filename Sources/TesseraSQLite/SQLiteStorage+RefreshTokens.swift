@@ -16,7 +16,7 @@ extension SQLiteStorage: RefreshTokenStore {
         }
     }
 
-    public func rotate(_ presented: TokenHash, successor: TokenHash, now: Date) async throws -> RotationOutcome {
+    public func rotate(_ presented: TokenHash, successor: TokenHash, clientID: String?, now: Date) async throws -> RotationOutcome {
         // One write transaction (BEGIN IMMEDIATE) from lookup to successor: no other rotation
         // of this token can interleave, in this process or another.
         try await pool.write { db in
@@ -26,9 +26,8 @@ extension SQLiteStorage: RefreshTokenStore {
                 WHERE t.token_hash = ?
                 """, arguments: [Data(presented.bytes)])
             else { return .refused(reason: "unknown token") }
-            let family = RefreshTokenFamily(
-                id: row["id"], userID: row["user_id"], clientID: row["client_id"], scope: row["scope"],
-                authTime: row.date("auth_time"), createdAt: row.date("created_at"), expiresAt: row.date("expires_at"))
+            let family = Self.family(row)
+            if let clientID, clientID != family.clientID { return .refused(reason: "token of another client") }
             if row.optionalDate("revoked_at") != nil { return .refused(reason: "family revoked") }
             if family.expiresAt <= now { return .refused(reason: "family expired") }
             if row.optionalDate("used_at") != nil {
@@ -41,6 +40,21 @@ extension SQLiteStorage: RefreshTokenStore {
             try Self.insertToken(db, hash: successor, familyID: family.id, parent: presented, now: now)
             return .rotated(family, user)
         }
+    }
+
+    public func family(containing token: TokenHash) async throws -> RefreshTokenFamily? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT f.id, f.user_id, f.client_id, f.scope, f.auth_time, f.created_at, f.expires_at
+                FROM refresh_tokens t JOIN refresh_token_families f ON f.id = t.family_id WHERE t.token_hash = ?
+                """, arguments: [Data(token.bytes)]).map(Self.family)
+        }
+    }
+
+    static func family(_ row: Row) -> RefreshTokenFamily {
+        RefreshTokenFamily(
+            id: row["id"], userID: row["user_id"], clientID: row["client_id"], scope: row["scope"],
+            authTime: row.date("auth_time"), createdAt: row.date("created_at"), expiresAt: row.date("expires_at"))
     }
 
     public func revokeFamily(containing token: TokenHash, reason: String, now: Date) async throws -> Bool {

@@ -51,6 +51,8 @@ func buildRouter(dependencies: Dependencies) -> Router<TesseraRequestContext> {
     WellKnownController(dependencies: dependencies).addRoutes(to: router)
     AccountController(accounts: dependencies.accounts, now: dependencies.now)
         .addRoutes(to: router, verifier: BearerAuthenticator(accounts: dependencies.accounts))
+    TokenController(accounts: dependencies.accounts, issuer: dependencies.accounts.issuer, now: dependencies.now)
+        .addRoutes(to: router)
     routes.record(router.routes)
     return router
 }

@@ -76,3 +76,54 @@ struct SettingsResolverTests {
         }
     }
 }
+
+@Suite("Clients declared in the config file")
+struct ConfiguredClientTests {
+    let directory = TemporaryDirectory()
+
+    @Test("a clients list is read with its grants, URIs, scope and audience")
+    func parsed() throws {
+        let file = try directory.write("tessera.yaml", """
+            port: 9000
+            clients:
+              - client_id: web
+                client_secret: "0123456789abcdef0123456789abcdef"
+                redirect_uris: [https://app.example.com/callback, http://127.0.0.1:5000/cb]
+                post_logout_redirect_uris: https://app.example.com/
+                grants: [authorization_code, refresh_token]
+                scope: openid email offline_access
+                audience: https://api.example.com
+              - client_id: spa
+                grants: [authorization_code]
+                redirect_uris: [https://spa.example.com/cb]
+            """)
+        let settings = try SettingsResolver(flags: [:], environment: [:], configFile: file).resolve()
+        #expect(settings.port == 9000)
+        #expect(settings.clients.map(\.id) == ["web", "spa"])
+        let web = settings.clients[0]
+        #expect(web.secret == "0123456789abcdef0123456789abcdef")
+        #expect(web.grants == [.authorizationCode, .refreshToken])
+        #expect(web.redirectURIs == ["https://app.example.com/callback", "http://127.0.0.1:5000/cb"])
+        #expect(web.postLogoutRedirectURIs == ["https://app.example.com/"])
+        #expect(web.scope.description == "openid email offline_access")
+        #expect(web.audience == "https://api.example.com")
+        #expect(settings.clients[1].secret == nil)
+    }
+
+    @Test("bad client declarations are refused", arguments: [
+        "clients:\n  - client_id: a\n    client_secret: short\n    grants: [client_credentials]\n",
+        "clients:\n  - client_id: a\n    grants: [client_credentials]\n",
+        "clients:\n  - client_id: a\n    grants: [implicit]\n",
+        "clients:\n  - client_id: a\n    grants: [authorization_code]\n    redirect_uris: [http://app.example.com/cb]\n",
+        "clients:\n  - client_id: a\n    grants: [authorization_code]\n    redirect_uris: [https://app.example.com/cb#frag]\n",
+        "clients:\n  - client_id: a\n    grants: [authorization_code]\n",
+        "clients:\n  - client_id: tessera\n    grants: [password]\n",
+        "clients:\n  - client_id: a\n    grants: [password]\n    colour: blue\n",
+        "clients:\n  - client_id: a\n    grants: [password]\n  - client_id: a\n    grants: [password]\n",
+        "clients: web\n",
+    ])
+    func refused(text: String) throws {
+        let file = try directory.write("bad.yaml", text)
+        #expect(throws: ConfigurationError.self) { try SettingsResolver(flags: [:], environment: [:], configFile: file).resolve() }
+    }
+}

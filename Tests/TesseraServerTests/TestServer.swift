@@ -130,3 +130,38 @@ extension SQLiteStorage {
         try await setStatus(userID: user.id, UserStatus(rawValue: status)!, now: Date())
     }
 }
+
+extension TestServer {
+    /// Registers a client; returns its secret (nil for a public client).
+    @discardableResult
+    func registerClient(
+        _ id: String, confidential: Bool = true, grants: Set<GrantType>, scope: String = "openid email profile offline_access",
+        redirectURIs: [String] = [], postLogoutRedirectURIs: [String] = [], audience: String? = nil
+    ) async throws -> String? {
+        let crypto = OpenSSLPrimitives()
+        let secret = confidential ? ClientSecret.generate(using: crypto) : nil
+        let client = Client(
+            id: id, name: id, secretHash: secret?.hash(using: crypto), redirectURIs: redirectURIs,
+            postLogoutRedirectURIs: postLogoutRedirectURIs, grants: grants, scope: Scope(parsing: scope)!, audience: audience,
+            createdAt: clock.now)
+        try await storage.createClient(client, now: clock.now)
+        return secret?.value
+    }
+}
+
+extension TestClientProtocol {
+    /// POSTs a form (`application/x-www-form-urlencoded`).
+    func postForm(_ uri: String, _ parameters: [String: String], headers: HTTPFields = [:]) async throws -> TestResponse {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let body = parameters.sorted { $0.key < $1.key }
+            .map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed)!)" }
+            .joined(separator: "&")
+        return try await post(uri, raw: body, contentType: "application/x-www-form-urlencoded", headers: headers)
+    }
+}
+
+/// `Authorization: Basic` for client credentials (RFC 6749 §2.3.1).
+func basic(_ id: String, _ secret: String) -> HTTPFields {
+    [.authorization: "Basic " + Data("\(id):\(secret)".utf8).base64EncodedString()]
+}

@@ -40,8 +40,9 @@ public struct SettingsResolver {
     }
 
     public func resolve() throws(ConfigurationError) -> Settings {
-        let fileValues = try loadConfigFile()
+        let (fileValues, clients) = try loadConfigFile()
         var settings = Settings()
+        settings.clients = clients
         var issuerGiven = false
         for spec in SettingSpec.all {
             let raw: (String, Origin)?
@@ -71,8 +72,8 @@ public struct SettingsResolver {
 
     /// The config file as flat `key: scalar` pairs. Unknown keys are refused (a typo must not
     /// silently fall back to a default).
-    private func loadConfigFile() throws(ConfigurationError) -> [String: String] {
-        guard let configFile else { return [:] }
+    private func loadConfigFile() throws(ConfigurationError) -> ([String: String], [ClientDeclaration]) {
+        guard let configFile else { return ([:], []) }
         let text: String
         do {
             text = try String(contentsOfFile: configFile, encoding: .utf8)
@@ -85,13 +86,18 @@ public struct SettingsResolver {
         } catch {
             throw ConfigurationError("config file \(configFile) is not valid YAML: \(error)")
         }
-        guard let document else { return [:] }
+        guard let document else { return ([:], []) }
         guard let mapping = document as? [String: Any] else {
             throw ConfigurationError("config file \(configFile) must be a mapping of setting: value")
         }
         let known = Set(SettingSpec.all.map(\.key))
         var values: [String: String] = [:]
+        var clients: [ClientDeclaration] = []
         for (key, value) in mapping {
+            if key == "clients" {
+                clients = try ClientDeclarationParser.parse(value, file: configFile)
+                continue
+            }
             guard known.contains(key) else {
                 throw ConfigurationError("unknown setting \"\(key)\" in config file \(configFile)")
             }
@@ -103,6 +109,6 @@ public struct SettingsResolver {
             default: throw ConfigurationError("setting \"\(key)\" in config file \(configFile) must be a single value")
             }
         }
-        return values
+        return (values, clients)
     }
 }

@@ -69,12 +69,22 @@ public enum TesseraRuntime {
         return try KeyRing(records: records, privateKeys: privateKeys, now: now)
     }
 
+    /// Registers (or updates) the clients declared in the config file.
+    public static func registerConfiguredClients(_ settings: Settings, storage: some ClientStore, logger: Logger, now: Date = Date()) async throws {
+        let crypto = OpenSSLPrimitives()
+        for declaration in settings.clients {
+            try await storage.upsertConfiguredClient(declaration.client(using: crypto, now: now), now: now)
+            logger.info("client registered from config", metadata: ["client.id": "\(declaration.id)"])
+        }
+    }
+
     /// Serves until SIGTERM or SIGINT, with `hooks` registered. Throws ``StartupError`` for
     /// anything that stops start-up.
     public static func serve(settings: Settings, hooks: Hooks = .none) async throws {
         let logger = bootstrapLogging(settings)
         let storage = try openStorage(settings)
         let keys = try await loadKeys(settings, storage: storage, logger: logger)
+        try await registerConfiguredClients(settings, storage: storage, logger: logger)
         let dependencies = Dependencies(settings: settings, storage: storage, keys: keys, crypto: OpenSSLPrimitives(), hooks: hooks, logger: logger)
         let application = buildApplication(dependencies: dependencies, logger: logger) { host, port in
             logger.notice("tessera ready", metadata: ["issuer": "\(settings.issuer)", "address": "\(host):\(port)"])

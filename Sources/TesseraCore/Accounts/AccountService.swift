@@ -10,10 +10,12 @@ public struct AccountService: Sendable {
     let store: any Store
     let hasher: any PasswordHasher
     let throttle: LoginThrottle
-    let issuer: TokenIssuer
+    public let issuer: TokenIssuer
     let verifier: any TokenVerifier
     let crypto: any CryptoPrimitives
     let hooks: Hooks
+    /// The built-in first-party client and the registry.
+    public let clients: ClientRegistry
     let now: Now
     let logger: Logger
     /// Called after a sign-up commits, to start its post-sign-up hooks without waiting.
@@ -22,8 +24,9 @@ public struct AccountService: Sendable {
     public init(
         settings: Settings, store: any Store, hasher: any PasswordHasher, throttle: LoginThrottle,
         signer: any TokenSigner, verifier: any TokenVerifier, crypto: any CryptoPrimitives, hooks: Hooks,
-        now: @escaping Now, logger: Logger, userCreated: @escaping @Sendable () -> Void = {}
+        clients: ClientRegistry, now: @escaping Now, logger: Logger, userCreated: @escaping @Sendable () -> Void = {}
     ) {
+        self.clients = clients
         self.settings = settings
         self.store = store
         self.hasher = hasher
@@ -91,16 +94,24 @@ public struct AccountService: Sendable {
 
     // MARK: Login
 
-    /// Password login for the first-party client (or a client registered for the password
-    /// grant). Unknown email and wrong password cost the same bcrypt time and give the same error.
-    public func login(email rawEmail: String, password rawPassword: String, clientID: String?, scope requested: String?, clientIP: String) async throws -> IssuedTokens {
-        let now = now()
-        try throttle.admitAttempt(fromIP: clientIP, now: now)
-        let client = clientID ?? FirstPartyClient.id
-        guard client == FirstPartyClient.id else {
+    /// Password login (`/v1/login`) for the first-party client, or for a registered client
+    /// named by `clientID` that is registered for the password grant.
+    public func login(email: String, password: String, clientID: String?, scope requested: String?, clientIP: String) async throws -> IssuedTokens {
+        guard let client = try await clients.client(id: clientID ?? FirstPartyClient.id), client.grants.contains(.password) else {
             throw AccountError.invalidClient("unknown client or not registered for the password grant")
         }
-        let scope = try Self.grantedScope(requested, allowed: FirstPartyClient.allowedScope, default: FirstPartyClient.defaultScope)
+        return try await passwordGrant(client: client, email: email, password: password, scope: requested, clientIP: clientIP, withRefreshToken: true)
+    }
+
+    /// The resource-owner password grant for an (authenticated) client: checks the scope,
+    /// the limits and the password, then issues tokens, with a refresh token when asked.
+    public func passwordGrant(
+        client: Client, email rawEmail: String, password rawPassword: String, scope requested: String?, clientIP: String, withRefreshToken: Bool
+    ) async throws -> IssuedTokens {
+        let now = now()
+        try throttle.admitAttempt(fromIP: clientIP, now: now)
+        let defaultScope = client.id == FirstPartyClient.id ? FirstPartyClient.defaultScope : client.scope
+        let scope = try Self.grantedScope(requested, allowed: client.scope, default: defaultScope)
         let key = rawEmail.trimmingCharacters(in: .whitespaces).lowercased()
         try throttle.checkAccount(key, now: now)
 
@@ -110,7 +121,7 @@ public struct AccountService: Sendable {
         let matches = try await hasher.verify(password?.bcryptInput(using: crypto) ?? "", against: hash)
         guard matches, let user, let password else {
             throttle.recordFailure(key, now: now)
-            logger.info("login failed", metadata: ["reason": "\(user == nil ? "unknown email" : "wrong password")"])
+            logger.info("login failed", metadata: ["reason": "\(user == nil ? "unknown email" : "wrong password")", "client.id": "\(client.id)"])
             throw AccountError.invalidCredentials
         }
         throttle.recordSuccess(key)
@@ -120,11 +131,15 @@ public struct AccountService: Sendable {
         case .unconfirmed: throw AccountError.userUnconfirmed
         }
         rehashIfCostChanged(user: user, password: password, hash: hash)
-        return try await startFamily(user: user, clientID: client, audience: settings.firstPartyAudience, scope: scope, authTime: now, now: now)
+        let audience = clients.audience(for: client)
+        guard withRefreshToken else {
+            return try issuer.issue(user: user, clientID: client.id, audience: audience, scope: scope, authTime: now, now: now)
+        }
+        return try await startFamily(user: user, clientID: client.id, audience: audience, scope: scope, authTime: now, now: now)
     }
 
     /// Issues tokens for a fresh login and stores the first refresh token of a new family.
-    func startFamily(user: User, clientID: String, audience: String, scope: Scope, authTime: Date, now: Date) async throws -> IssuedTokens {
+    public func startFamily(user: User, clientID: String, audience: String, scope: Scope, authTime: Date, now: Date) async throws -> IssuedTokens {
         var tokens = try issuer.issue(user: user, clientID: clientID, audience: audience, scope: scope, authTime: authTime, now: now)
         let refresh = RefreshToken.generate(using: crypto)
         let family = RefreshTokenFamily(
@@ -164,22 +179,29 @@ public struct AccountService: Sendable {
 
     // MARK: Refresh and logout
 
-    /// Rotates a refresh token. Reuse of a rotated token revokes its whole family.
-    public func refresh(_ presented: String) async throws -> IssuedTokens {
+    /// Rotates a refresh token. Reuse of a rotated token revokes its whole family. With
+    /// `clientID` (the token endpoint), a token of another client is refused.
+    public func refresh(_ presented: String, clientID: String? = nil, scope requested: String? = nil) async throws -> IssuedTokens {
         guard let token = RefreshToken(presented: presented) else { throw AccountError.invalidGrant(reason: "malformed token") }
         let now = now()
+        if requested != nil, let family = try await store.family(containing: token.hash(using: crypto)) {
+            // Refuse a widening before the token is spent (a family's scope never changes).
+            _ = try Self.grantedScope(requested, allowed: Scope(parsing: family.scope) ?? Scope([]), default: Scope([]))
+        }
         let successor = RefreshToken.generate(using: crypto)
-        switch try await store.rotate(token.hash(using: crypto), successor: successor.hash(using: crypto), now: now) {
+        switch try await store.rotate(token.hash(using: crypto), successor: successor.hash(using: crypto), clientID: clientID, now: now) {
         case .refused(let reason):
             throw AccountError.invalidGrant(reason: reason)
         case .reused(let familyID):
             logger.warning("refresh token reuse: family revoked", metadata: ["grant.family": "\(familyID)"])
             throw AccountError.invalidGrant(reason: "reuse detected")
         case .rotated(let family, let user):
-            let scope = Scope(parsing: family.scope) ?? Scope([])
+            let granted = Scope(parsing: family.scope) ?? Scope([])
+            // RFC 6749 §6: a refresh may narrow the scope, never widen it.
+            let scope = try Self.grantedScope(requested, allowed: granted, default: granted)
+            let audience = try await clients.client(id: family.clientID).map(clients.audience(for:)) ?? settings.firstPartyAudience
             var tokens = try issuer.issue(
-                user: user, clientID: family.clientID, audience: audience(forClient: family.clientID), scope: scope,
-                authTime: family.authTime, now: now)
+                user: user, clientID: family.clientID, audience: audience, scope: scope, authTime: family.authTime, now: now)
             tokens.refreshToken = successor
             tokens.refreshExpiresAt = family.expiresAt
             return tokens
@@ -192,10 +214,6 @@ public struct AccountService: Sendable {
         if try await store.revokeFamily(containing: token.hash(using: crypto), reason: "logout", now: now()) {
             logger.info("logout")
         }
-    }
-
-    func audience(forClient clientID: String) -> String {
-        settings.firstPartyAudience
     }
 
     // MARK: Bearer tokens

@@ -29,6 +29,8 @@ public struct Settings: Sendable, Equatable {
     public var logLevel: String = "info"
     /// `text` or `json`.
     public var logFormat: String = "text"
+    /// Clients declared in the config file, registered at start.
+    public var clients: [ClientDeclaration] = []
 
     public init() {}
 

@@ -40,7 +40,11 @@ public protocol RefreshTokenStore: Sendable {
     /// Rotates atomically, in one write transaction: finds the presented token; if it was
     /// already used, revokes the family (and commits that); otherwise marks it used and
     /// stores `successor`. Of two concurrent rotations of one token exactly one succeeds.
-    func rotate(_ presented: TokenHash, successor: TokenHash, now: Date) async throws -> RotationOutcome
+    /// With `clientID`, a token of another client's family is refused and left untouched.
+    func rotate(_ presented: TokenHash, successor: TokenHash, clientID: String?, now: Date) async throws -> RotationOutcome
+
+    /// The family a token belongs to, if the token is known (read only).
+    func family(containing token: TokenHash) async throws -> RefreshTokenFamily?
 
     /// Revokes the family of this token. Returns false when the token is unknown.
     @discardableResult

@@ -73,4 +73,13 @@ public struct IssuedTokens: Sendable {
     public var idToken: String?
     /// Absolute expiry of the refresh token's family.
     public var refreshExpiresAt: Date?
+
+    public init(accessToken: String, accessClaims: AccessTokenClaims, expiresIn: Int, refreshToken: RefreshToken? = nil, idToken: String? = nil, refreshExpiresAt: Date? = nil) {
+        self.accessToken = accessToken
+        self.accessClaims = accessClaims
+        self.expiresIn = expiresIn
+        self.refreshToken = refreshToken
+        self.idToken = idToken
+        self.refreshExpiresAt = refreshExpiresAt
+    }
 }

@@ -32,7 +32,18 @@ public struct TokenIssuer: Sendable {
                 email: withEmail ? user.email : nil, emailVerified: withEmail ? user.emailVerified : nil)
             idToken = try signer.sign(claims, type: IDTokenClaims.type)
         }
-        return IssuedTokens(accessToken: accessToken, accessClaims: access, expiresIn: lifetime, refreshToken: nil, idToken: idToken)
+        return IssuedTokens(accessToken: accessToken, accessClaims: access, expiresIn: lifetime, idToken: idToken)
+    }
+
+    /// Signs an access token for a client acting on its own behalf (`client_credentials`):
+    /// `sub` is the client id; no ID token, no refresh token.
+    public func issueForClient(clientID: String, audience: String, scope: Scope, now: Date) throws -> IssuedTokens {
+        let iat = now.epochSeconds
+        let lifetime = Int(settings.accessTokenTTL)
+        let claims = AccessTokenClaims(
+            iss: settings.issuer, sub: clientID, aud: .one(audience), exp: iat + lifetime, iat: iat,
+            jti: RandomIdentifier.make(using: crypto), clientID: clientID, scope: scope.description, authTime: nil)
+        return IssuedTokens(accessToken: try signer.sign(claims, type: AccessTokenClaims.type), accessClaims: claims, expiresIn: lifetime)
     }
 
     /// OIDC Core §3.1.3.6: base64url of the left-most half of the SHA-256 of the token's ASCII.

@@ -60,20 +60,6 @@ struct AccountController {
         static let keys: Set<String> = ["refresh_token"]
     }
 
-    /// RFC 6749 §5.1 token response.
-    struct TokenResponse: Encodable {
-        let accessToken: String
-        let tokenType = "Bearer"
-        let expiresIn: Int
-        let refreshToken: String?
-        let idToken: String?
-        let scope: String
-        enum CodingKeys: String, CodingKey {
-            case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in"
-            case refreshToken = "refresh_token", idToken = "id_token", scope
-        }
-    }
-
     struct Profile: Encodable {
         let userID: String
         let email: String
@@ -129,9 +115,7 @@ struct AccountController {
 
     /// The token response, `Cache-Control: no-store`, and the refresh token as the cookie.
     private func tokenResponse(_ tokens: IssuedTokens) -> Response {
-        var response = JSONResponse.make(TokenResponse(
-            accessToken: tokens.accessToken, expiresIn: tokens.expiresIn, refreshToken: tokens.refreshToken?.value,
-            idToken: tokens.idToken, scope: tokens.accessClaims.scope))
+        var response = JSONResponse.make(TokenResponse(tokens))
         if let refresh = tokens.refreshToken, let expires = tokens.refreshExpiresAt {
             response.headers[.setCookie] = Self.cookie(value: refresh.value, maxAge: max(0, Int(expires.timeIntervalSince(now()))))
         }

@@ -24,6 +24,9 @@ struct ErrorMiddleware: RouterMiddleware {
                 context.logger.info("refresh refused", metadata: ["oauth.error": "invalid_grant", "reason": "\(reason)"])
             }
             return APIError(error).response()
+        } catch let error as OAuthError {
+            context.logger.info("oauth error", metadata: ["oauth.error": "\(error.code.rawValue)", "reason": "\(error.reason ?? error.description)"])
+            return APIError(error).response()
         } catch let error as BearerError {
             if case .invalidToken(let reason) = error {
                 context.logger.info("bearer token refused", metadata: ["reason": "\(reason)"])

@@ -33,7 +33,8 @@ public struct Dependencies: Sendable {
         hookRunner = runner
         accounts = AccountService(
             settings: settings, store: storage, hasher: hasher, throttle: LoginThrottle(settings: settings),
-            signer: keys, verifier: keys, crypto: crypto, hooks: hooks, now: now, logger: logger,
+            signer: keys, verifier: keys, crypto: crypto, hooks: hooks,
+            clients: ClientRegistry(store: storage, settings: settings, crypto: crypto), now: now, logger: logger,
             userCreated: { runner.nudge() })
     }
 }

@@ -1,0 +1,69 @@
+import Foundation
+import TesseraCore
+
+/// Reads the config file's `clients:` list:
+///
+/// ```yaml
+/// clients:
+///   - client_id: my-web-app
+///     client_secret: "at least 32 characters of randomness"   # omit for a public client
+///     name: My web app
+///     redirect_uris: [https://app.example.com/callback]
+///     post_logout_redirect_uris: [https://app.example.com/]
+///     grants: [authorization_code, refresh_token]
+///     scope: openid email profile offline_access
+///     audience: https://api.example.com
+/// ```
+enum ClientDeclarationParser {
+    static let keys: Set<String> = ["client_id", "client_secret", "name", "redirect_uris", "post_logout_redirect_uris", "grants", "scope", "audience"]
+
+    static func parse(_ value: Any, file: String) throws(ConfigurationError) -> [ClientDeclaration] {
+        guard let list = value as? [Any] else { throw ConfigurationError("clients in config file \(file) must be a list") }
+        var seen = Set<String>()
+        var clients: [ClientDeclaration] = []
+        for (index, item) in list.enumerated() {
+            let place = "clients[\(index)] in config file \(file)"
+            guard let entry = item as? [String: Any] else { throw ConfigurationError("\(place) must be a mapping") }
+            if let unknown = entry.keys.sorted().first(where: { !keys.contains($0) }) {
+                throw ConfigurationError("unknown key \"\(unknown)\" in \(place)")
+            }
+            guard let id = entry["client_id"] as? String, ClientDeclaration.isValidID(id), id != FirstPartyClient.id else {
+                throw ConfigurationError("\(place): client_id must be 1-128 letters, digits, '.', '_' or '-' (and not \"tessera\")")
+            }
+            guard seen.insert(id).inserted else { throw ConfigurationError("\(place): client_id \(id) is declared twice") }
+            let secret = entry["client_secret"] as? String
+            if let secret, secret.count < 32 { throw ConfigurationError("\(place): client_secret must be at least 32 characters") }
+            let redirects = try strings(entry["redirect_uris"], "redirect_uris", place)
+            let logoutRedirects = try strings(entry["post_logout_redirect_uris"], "post_logout_redirect_uris", place)
+            for uri in redirects + logoutRedirects where !ClientDeclaration.isValidRedirectURI(uri) {
+                throw ConfigurationError("\(place): \(uri) is not an absolute https URL without fragment (http only on loopback)")
+            }
+            var grants = Set<GrantType>()
+            for name in try strings(entry["grants"], "grants", place) {
+                guard let grant = GrantType(rawValue: name) else { throw ConfigurationError("\(place): unknown grant \(name)") }
+                grants.insert(grant)
+            }
+            if grants.isEmpty { throw ConfigurationError("\(place): grants must name at least one grant") }
+            if grants.contains(.clientCredentials), secret == nil {
+                throw ConfigurationError("\(place): client_credentials needs a client_secret")
+            }
+            if grants.contains(.authorizationCode), redirects.isEmpty {
+                throw ConfigurationError("\(place): authorization_code needs redirect_uris")
+            }
+            guard let scope = Scope(parsing: entry["scope"] as? String ?? "") else { throw ConfigurationError("\(place): malformed scope") }
+            clients.append(ClientDeclaration(
+                id: id, name: entry["name"] as? String ?? id, secret: secret, redirectURIs: redirects,
+                postLogoutRedirectURIs: logoutRedirects, grants: grants, scope: scope, audience: entry["audience"] as? String))
+        }
+        return clients
+    }
+
+    private static func strings(_ value: Any?, _ key: String, _ place: String) throws(ConfigurationError) -> [String] {
+        guard let value else { return [] }
+        if let single = value as? String { return [single] }
+        guard let list = value as? [Any], let strings = list as? [String] else {
+            throw ConfigurationError("\(place): \(key) must be a list of strings")
+        }
+        return strings
+    }
+}

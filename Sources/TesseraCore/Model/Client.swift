@@ -1,0 +1,64 @@
+import Foundation
+
+/// An OAuth 2.0 grant type a client may use.
+public enum GrantType: String, Codable, Sendable, CaseIterable {
+    case authorizationCode = "authorization_code"
+    case refreshToken = "refresh_token"
+    case clientCredentials = "client_credentials"
+    case password
+}
+
+/// A registered OAuth client.
+public struct Client: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    /// SHA-256 of the secret; nil for a public client.
+    public var secretHash: TokenHash?
+    /// Matched exactly: no prefix, no wildcard, no normalisation.
+    public var redirectURIs: [String]
+    public var postLogoutRedirectURIs: [String]
+    public var grants: Set<GrantType>
+    /// What the client may ask for.
+    public var scope: Scope
+    /// `aud` of its access tokens; nil means the issuer (or `default_audience`).
+    public var audience: String?
+    public var createdAt: Date
+
+    public init(
+        id: String, name: String, secretHash: TokenHash?, redirectURIs: [String] = [], postLogoutRedirectURIs: [String] = [],
+        grants: Set<GrantType>, scope: Scope, audience: String? = nil, createdAt: Date
+    ) {
+        self.id = id
+        self.name = name
+        self.secretHash = secretHash
+        self.redirectURIs = redirectURIs
+        self.postLogoutRedirectURIs = postLogoutRedirectURIs
+        self.grants = grants
+        self.scope = scope
+        self.audience = audience
+        self.createdAt = createdAt
+    }
+
+    /// A public client (no secret) authenticates with `none` and must use PKCE.
+    public var isPublic: Bool { secretHash == nil }
+}
+
+/// A client secret: 256 bits from the CSPRNG, base64url. Shown once; only its SHA-256 is kept.
+public struct ClientSecret: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    public let value: String
+
+    public init(presented value: String) {
+        self.value = value
+    }
+
+    public static func generate(using crypto: some CryptoPrimitives) -> ClientSecret {
+        ClientSecret(presented: Base64URL.encode(crypto.randomBytes(32)))
+    }
+
+    public func hash(using crypto: some CryptoPrimitives) -> TokenHash {
+        TokenHash(bytes: crypto.sha256(Array(value.utf8)))
+    }
+
+    public var description: String { "<redacted>" }
+    public var debugDescription: String { "<redacted>" }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import GRDB
+import TesseraCore
+
+extension SQLiteStorage: ClientStore {
+    static let clientColumns = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, created_at"
+
+    public func client(id: String) async throws -> Client? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.clientColumns) FROM clients WHERE id = ?", arguments: [id]).map(Self.client)
+        }
+    }
+
+    public func createClient(_ client: Client, now: Date) async throws {
+        do {
+            try await pool.write { db in try Self.insert(db, client, source: "admin", now: now, replacing: false) }
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            throw StorageError.alreadyExists
+        }
+    }
+
+    public func upsertConfiguredClient(_ client: Client, now: Date) async throws {
+        try await pool.write { db in try Self.insert(db, client, source: "config", now: now, replacing: true) }
+    }
+
+    static func insert(_ db: Database, _ client: Client, source: String, now: Date, replacing: Bool) throws {
+        let encoder = JSONEncoder()
+        let json = { (value: [String]) in String(decoding: try encoder.encode(value), as: UTF8.self) }
+        try db.execute(
+            sql: """
+                INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, source, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                \(replacing ? """
+                    ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash,
+                        redirect_uris = excluded.redirect_uris, post_logout_redirect_uris = excluded.post_logout_redirect_uris,
+                        grants = excluded.grants, scope = excluded.scope, audience = excluded.audience,
+                        source = excluded.source, updated_at = excluded.updated_at
+                    """ : "")
+                """,
+            arguments: [client.id, client.name, client.secretHash.map { Data($0.bytes) }, try json(client.redirectURIs),
+                        try json(client.postLogoutRedirectURIs), try json(client.grants.map(\.rawValue).sorted()),
+                        client.scope.description, client.audience, source, client.createdAt.stored, now.stored])
+    }
+
+    static func client(_ row: Row) -> Client {
+        let decode = { (column: String) -> [String] in
+            let text: String = row[column]
+            return (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+        }
+        return Client(
+            id: row["id"], name: row["name"], secretHash: (row["secret_hash"] as Data?).map { TokenHash(bytes: Array($0)) },
+            redirectURIs: decode("redirect_uris"), postLogoutRedirectURIs: decode("post_logout_redirect_uris"),
+            grants: Set(decode("grants").compactMap(GrantType.init(rawValue:))),
+            scope: Scope(parsing: row["scope"]) ?? Scope([]), audience: row["audience"], createdAt: row.date("created_at"))
+    }
+}
