@@ -58,7 +58,9 @@ public enum JWS {
         guard claims.exp + expectations.leeway > now else { throw .expired }
         if let nbf = claims.nbf, nbf - expectations.leeway > now { throw .notYetValid }
         guard claims.iss == expectations.issuer else { throw .wrongIssuer }
-        guard claims.aud.values.contains(where: expectations.audiences.contains) else { throw .wrongAudience }
+        if let audiences = expectations.audiences {
+            guard claims.aud.values.contains(where: audiences.contains) else { throw .wrongAudience }
+        }
         return claims
     }
 

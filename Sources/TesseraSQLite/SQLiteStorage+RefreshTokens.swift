@@ -42,6 +42,21 @@ extension SQLiteStorage: RefreshTokenStore {
         }
     }
 
+    public func inspect(_ token: TokenHash) async throws -> RefreshTokenStanding? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT t.issued_at AS token_issued_at, t.used_at, f.id, f.user_id, f.client_id, f.scope, f.auth_time,
+                       f.created_at, f.expires_at, f.revoked_at
+                FROM refresh_tokens t JOIN refresh_token_families f ON f.id = t.family_id WHERE t.token_hash = ?
+                """, arguments: [Data(token.bytes)])
+            else { return nil }
+            let family = Self.family(row)
+            return RefreshTokenStanding(
+                family: family, issuedAt: row.date("token_issued_at"), used: row.optionalDate("used_at") != nil,
+                familyRevoked: row.optionalDate("revoked_at") != nil, user: try Self.fetchUser(db, id: family.userID))
+        }
+    }
+
     public func family(containing token: TokenHash) async throws -> RefreshTokenFamily? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: """

@@ -53,6 +53,9 @@ func buildRouter(dependencies: Dependencies) -> Router<TesseraRequestContext> {
         .addRoutes(to: router, verifier: BearerAuthenticator(accounts: dependencies.accounts))
     TokenController(accounts: dependencies.accounts, issuer: dependencies.accounts.issuer, now: dependencies.now)
         .addRoutes(to: router)
+    IntrospectionController(clients: dependencies.accounts.clients, inspector: dependencies.inspector)
+        .addRoutes(to: router)
+    UserInfoController(accessTokens: dependencies.accounts.accessTokens).addRoutes(to: router)
     routes.record(router.routes)
     return router
 }

@@ -11,11 +11,12 @@ public struct AccountService: Sendable {
     let hasher: any PasswordHasher
     let throttle: LoginThrottle
     public let issuer: TokenIssuer
-    let verifier: any TokenVerifier
     let crypto: any CryptoPrimitives
     let hooks: Hooks
     /// The built-in first-party client and the registry.
     public let clients: ClientRegistry
+    /// Checks access tokens presented as bearer tokens.
+    public let accessTokens: AccessTokenValidator
     let now: Now
     let logger: Logger
     /// Called after a sign-up commits, to start its post-sign-up hooks without waiting.
@@ -27,12 +28,12 @@ public struct AccountService: Sendable {
         clients: ClientRegistry, now: @escaping Now, logger: Logger, userCreated: @escaping @Sendable () -> Void = {}
     ) {
         self.clients = clients
+        self.accessTokens = AccessTokenValidator(settings: settings, verifier: verifier, store: store, clients: clients, now: now)
         self.settings = settings
         self.store = store
         self.hasher = hasher
         self.throttle = throttle
         self.issuer = TokenIssuer(settings: settings, signer: signer, crypto: crypto)
-        self.verifier = verifier
         self.crypto = crypto
         self.hooks = hooks
         self.now = now
@@ -218,27 +219,12 @@ public struct AccountService: Sendable {
 
     // MARK: Bearer tokens
 
-    /// Verifies a first-party access token strictly and checks it has not been revoked (by
-    /// jti, by the user's "not before", or by the user being disabled or deleted).
+    /// Verifies a first-party access token (audience: the issuer or `default_audience`) and
+    /// checks it has not been revoked; the user must be a user, not a client.
     public func authenticate(bearer token: String) async throws -> (User, AccessTokenClaims) {
-        let now = now()
-        let claims: AccessTokenClaims
-        do {
-            claims = try verifier.verify(
-                token, as: AccessTokenClaims.self,
-                expecting: TokenExpectations(type: AccessTokenClaims.type, issuer: settings.issuer, audiences: [settings.firstPartyAudience], now: now))
-        } catch {
-            throw BearerError.invalidToken(reason: "\(error)")
-        }
-        let standing = try await store.accessTokenStanding(jti: claims.jti, userID: claims.sub)
-        guard !standing.jtiRevoked else { throw BearerError.invalidToken(reason: "revoked") }
-        guard let user = standing.user else { throw BearerError.invalidToken(reason: "no such user") }
-        guard user.status == .active else { throw BearerError.invalidToken(reason: "user \(user.status.rawValue)") }
-        // `iat` has whole seconds: a token from the second of the sign-out counts as before it.
-        if let notBefore = user.tokensNotBefore, Double(claims.iat) <= notBefore.timeIntervalSince1970.rounded(.down) {
-            throw BearerError.invalidToken(reason: "revoked by user sign-out")
-        }
-        return (user, claims)
+        let validated = try await accessTokens.validate(token, audience: settings.firstPartyAudience)
+        guard let user = validated.user else { throw BearerError.invalidToken(reason: "not a user token") }
+        return (user, validated.claims)
     }
 }
 

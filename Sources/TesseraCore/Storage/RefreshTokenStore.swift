@@ -43,10 +43,30 @@ public protocol RefreshTokenStore: Sendable {
     /// With `clientID`, a token of another client's family is refused and left untouched.
     func rotate(_ presented: TokenHash, successor: TokenHash, clientID: String?, now: Date) async throws -> RotationOutcome
 
+    /// Everything about a refresh token needed to tell whether it is active, in one read.
+    func inspect(_ token: TokenHash) async throws -> RefreshTokenStanding?
+
     /// The family a token belongs to, if the token is known (read only).
     func family(containing token: TokenHash) async throws -> RefreshTokenFamily?
 
     /// Revokes the family of this token. Returns false when the token is unknown.
     @discardableResult
     func revokeFamily(containing token: TokenHash, reason: String, now: Date) async throws -> Bool
+}
+
+/// A refresh token as introspection sees it.
+public struct RefreshTokenStanding: Sendable, Equatable {
+    public var family: RefreshTokenFamily
+    public var issuedAt: Date
+    public var used: Bool
+    public var familyRevoked: Bool
+    public var user: User?
+
+    public init(family: RefreshTokenFamily, issuedAt: Date, used: Bool, familyRevoked: Bool, user: User?) {
+        self.family = family
+        self.issuedAt = issuedAt
+        self.used = used
+        self.familyRevoked = familyRevoked
+        self.user = user
+    }
 }

@@ -46,13 +46,14 @@ public struct TokenExpectations: Sendable {
     /// The JOSE `typ` header the token must carry, e.g. `at+jwt`.
     public var type: String
     public var issuer: String
-    /// One of these must appear in `aud`.
-    public var audiences: Set<String>
+    /// One of these must appear in `aud`; nil accepts any audience (for the issuer's own
+    /// endpoints that serve every client: userinfo, introspection, revocation).
+    public var audiences: Set<String>?
     /// Clock skew tolerated on `exp` and `nbf`, in seconds.
     public var leeway: Int
     public var now: Date
 
-    public init(type: String, issuer: String, audiences: Set<String>, leeway: Int = 30, now: Date) {
+    public init(type: String, issuer: String, audiences: Set<String>?, leeway: Int = 30, now: Date) {
         self.type = type
         self.issuer = issuer
         self.audiences = audiences

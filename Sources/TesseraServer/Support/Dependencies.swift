@@ -13,6 +13,8 @@ public struct Dependencies: Sendable {
     /// Works through post-sign-up hook runs; run as a service by ``buildApplication(dependencies:logger:onReady:)``.
     public let hookRunner: PostSignUpHookRunner
     public let accounts: AccountService
+    /// Introspection and revocation.
+    public let inspector: TokenInspector
 
     public init(
         settings: Settings,
@@ -36,5 +38,6 @@ public struct Dependencies: Sendable {
             signer: keys, verifier: keys, crypto: crypto, hooks: hooks,
             clients: ClientRegistry(store: storage, settings: settings, crypto: crypto), now: now, logger: logger,
             userCreated: { runner.nudge() })
+        inspector = TokenInspector(settings: settings, store: storage, accessTokens: accounts.accessTokens, crypto: crypto, now: now)
     }
 }

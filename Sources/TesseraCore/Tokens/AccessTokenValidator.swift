@@ -1,0 +1,53 @@
+import Foundation
+
+/// What a valid access token stands for.
+public struct ValidatedAccessToken: Sendable {
+    public let claims: AccessTokenClaims
+    /// The user for user tokens; nil for a client acting for itself (`client_credentials`).
+    public let user: User?
+}
+
+/// Verifies Tessera's access tokens strictly (RS256, our `kid`, `typ: at+jwt`, `exp`/`nbf`
+/// with leeway, `iss`, `aud` when given) and checks they were not revoked since: by `jti`,
+/// by the user's "not before" (global sign-out), by the user being disabled or deleted, or by
+/// the client being deleted.
+public struct AccessTokenValidator: Sendable {
+    let settings: Settings
+    let verifier: any TokenVerifier
+    let store: any RevocationStore
+    let clients: ClientRegistry
+    let now: Now
+
+    public init(settings: Settings, verifier: any TokenVerifier, store: any RevocationStore, clients: ClientRegistry, now: @escaping Now) {
+        self.settings = settings
+        self.verifier = verifier
+        self.store = store
+        self.clients = clients
+        self.now = now
+    }
+
+    /// - Parameter audience: the `aud` required; nil accepts any (the issuer's own endpoints).
+    /// - Throws: ``BearerError/invalidToken(reason:)``.
+    public func validate(_ token: String, audience: String?) async throws -> ValidatedAccessToken {
+        let claims: AccessTokenClaims
+        do {
+            claims = try verifier.verify(
+                token, as: AccessTokenClaims.self,
+                expecting: TokenExpectations(type: AccessTokenClaims.type, issuer: settings.issuer, audiences: audience.map { [$0] }, now: now()))
+        } catch {
+            throw BearerError.invalidToken(reason: "\(error)")
+        }
+        let isClientToken = claims.authTime == nil && claims.sub == claims.clientID
+        let standing = try await store.accessTokenStanding(jti: claims.jti, userID: claims.sub)
+        guard !standing.jtiRevoked else { throw BearerError.invalidToken(reason: "revoked") }
+        guard try await clients.client(id: claims.clientID) != nil else { throw BearerError.invalidToken(reason: "client gone") }
+        if isClientToken { return ValidatedAccessToken(claims: claims, user: nil) }
+        guard let user = standing.user else { throw BearerError.invalidToken(reason: "no such user") }
+        guard user.status == .active else { throw BearerError.invalidToken(reason: "user \(user.status.rawValue)") }
+        // `iat` has whole seconds: a token from the second of the sign-out counts as before it.
+        if let notBefore = user.tokensNotBefore, Double(claims.iat) <= notBefore.timeIntervalSince1970.rounded(.down) {
+            throw BearerError.invalidToken(reason: "revoked by user sign-out")
+        }
+        return ValidatedAccessToken(claims: claims, user: user)
+    }
+}
