@@ -51,11 +51,15 @@ func buildRouter(dependencies: Dependencies) -> Router<TesseraRequestContext> {
     WellKnownController(dependencies: dependencies).addRoutes(to: router)
     AccountController(accounts: dependencies.accounts, now: dependencies.now)
         .addRoutes(to: router, verifier: BearerAuthenticator(accounts: dependencies.accounts))
-    TokenController(accounts: dependencies.accounts, issuer: dependencies.accounts.issuer, now: dependencies.now)
+    TokenController(accounts: dependencies.accounts, authorization: dependencies.authorization, issuer: dependencies.accounts.issuer, now: dependencies.now)
         .addRoutes(to: router)
     IntrospectionController(clients: dependencies.accounts.clients, inspector: dependencies.inspector)
         .addRoutes(to: router)
     UserInfoController(accessTokens: dependencies.accounts.accessTokens).addRoutes(to: router)
+    AuthorizeController(
+        authorization: dependencies.authorization, accounts: dependencies.accounts, keys: dependencies.keys,
+        settings: dependencies.settings, crypto: dependencies.crypto
+    ).addRoutes(to: router)
     routes.record(router.routes)
     return router
 }

@@ -17,7 +17,7 @@ public struct AccountService: Sendable {
     public let clients: ClientRegistry
     /// Checks access tokens presented as bearer tokens.
     public let accessTokens: AccessTokenValidator
-    let now: Now
+    public let now: Now
     let logger: Logger
     /// Called after a sign-up commits, to start its post-sign-up hooks without waiting.
     let userCreated: @Sendable () -> Void
@@ -104,25 +104,20 @@ public struct AccountService: Sendable {
         return try await passwordGrant(client: client, email: email, password: password, scope: requested, clientIP: clientIP, withRefreshToken: true)
     }
 
-    /// The resource-owner password grant for an (authenticated) client: checks the scope,
-    /// the limits and the password, then issues tokens, with a refresh token when asked.
-    public func passwordGrant(
-        client: Client, email rawEmail: String, password rawPassword: String, scope requested: String?, clientIP: String, withRefreshToken: Bool
-    ) async throws -> IssuedTokens {
+    /// Checks an email and password as `/v1/login` does (limits, constant-cost verification,
+    /// status), for the hosted login page. Returns the user.
+    public func verifyPassword(email rawEmail: String, password rawPassword: String, clientIP: String) async throws -> User {
         let now = now()
         try throttle.admitAttempt(fromIP: clientIP, now: now)
-        let defaultScope = client.id == FirstPartyClient.id ? FirstPartyClient.defaultScope : client.scope
-        let scope = try Self.grantedScope(requested, allowed: client.scope, default: defaultScope)
         let key = rawEmail.trimmingCharacters(in: .whitespaces).lowercased()
         try throttle.checkAccount(key, now: now)
-
         let user = EmailAddress(rawEmail) == nil ? nil : try await store.user(email: key)
         let password = PasswordPolicy.presented(rawPassword)
         let hash = user?.passwordHash ?? hasher.unmatchableHash(cost: settings.bcryptCost)
         let matches = try await hasher.verify(password?.bcryptInput(using: crypto) ?? "", against: hash)
         guard matches, let user, let password else {
             throttle.recordFailure(key, now: now)
-            logger.info("login failed", metadata: ["reason": "\(user == nil ? "unknown email" : "wrong password")", "client.id": "\(client.id)"])
+            logger.info("login failed", metadata: ["reason": "\(user == nil ? "unknown email" : "wrong password")"])
             throw AccountError.invalidCredentials
         }
         throttle.recordSuccess(key)
@@ -132,6 +127,18 @@ public struct AccountService: Sendable {
         case .unconfirmed: throw AccountError.userUnconfirmed
         }
         rehashIfCostChanged(user: user, password: password, hash: hash)
+        return user
+    }
+
+    /// The resource-owner password grant for an (authenticated) client: checks the scope,
+    /// the limits and the password, then issues tokens, with a refresh token when asked.
+    public func passwordGrant(
+        client: Client, email rawEmail: String, password rawPassword: String, scope requested: String?, clientIP: String, withRefreshToken: Bool
+    ) async throws -> IssuedTokens {
+        let defaultScope = client.id == FirstPartyClient.id ? FirstPartyClient.defaultScope : client.scope
+        let scope = try Self.grantedScope(requested, allowed: client.scope, default: defaultScope)
+        let user = try await verifyPassword(email: rawEmail, password: rawPassword, clientIP: clientIP)
+        let now = now()
         let audience = clients.audience(for: client)
         guard withRefreshToken else {
             return try issuer.issue(user: user, clientID: client.id, audience: audience, scope: scope, authTime: now, now: now)
@@ -140,11 +147,15 @@ public struct AccountService: Sendable {
     }
 
     /// Issues tokens for a fresh login and stores the first refresh token of a new family.
-    public func startFamily(user: User, clientID: String, audience: String, scope: Scope, authTime: Date, now: Date) async throws -> IssuedTokens {
-        var tokens = try issuer.issue(user: user, clientID: clientID, audience: audience, scope: scope, authTime: authTime, now: now)
+    /// `familyID` and `jti` may be chosen beforehand (the code grant records them first).
+    public func startFamily(
+        user: User, clientID: String, audience: String, scope: Scope, authTime: Date, nonce: String? = nil,
+        familyID: String? = nil, jti: String? = nil, now: Date
+    ) async throws -> IssuedTokens {
+        var tokens = try issuer.issue(user: user, clientID: clientID, audience: audience, scope: scope, authTime: authTime, nonce: nonce, jti: jti, now: now)
         let refresh = RefreshToken.generate(using: crypto)
         let family = RefreshTokenFamily(
-            id: RandomIdentifier.make(using: crypto), userID: user.id, clientID: clientID, scope: scope.description,
+            id: familyID ?? RandomIdentifier.make(using: crypto), userID: user.id, clientID: clientID, scope: scope.description,
             authTime: authTime, createdAt: now, expiresAt: now.addingTimeInterval(settings.refreshTokenTTL))
         try await store.createFamily(family, firstToken: refresh.hash(using: crypto), now: now)
         tokens.refreshToken = refresh

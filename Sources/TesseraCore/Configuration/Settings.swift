@@ -23,6 +23,8 @@ public struct Settings: Sendable, Equatable {
     public var hookTimeout: TimeInterval = 5
     public var hookMaxAttempts: Int = 8
     public var hookRetryBaseDelay: TimeInterval = 1
+    /// Lifetime of a hosted-login SSO session in seconds.
+    public var sessionTTL: TimeInterval = 28800
     /// `aud` of first-party access tokens; the issuer when nil.
     public var defaultAudience: String?
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`.

@@ -14,13 +14,13 @@ public struct TokenIssuer: Sendable {
 
     /// Signs an access token and, when `scope` has `openid`, an ID token for `user`.
     public func issue(
-        user: User, clientID: String, audience: String, scope: Scope, authTime: Date, nonce: String? = nil, now: Date
+        user: User, clientID: String, audience: String, scope: Scope, authTime: Date, nonce: String? = nil, jti: String? = nil, now: Date
     ) throws -> IssuedTokens {
         let iat = now.epochSeconds
         let lifetime = Int(settings.accessTokenTTL)
         let access = AccessTokenClaims(
             iss: settings.issuer, sub: user.id, aud: .one(audience), exp: iat + lifetime, iat: iat,
-            jti: RandomIdentifier.make(using: crypto), clientID: clientID, scope: scope.description,
+            jti: jti ?? RandomIdentifier.make(using: crypto), clientID: clientID, scope: scope.description,
             authTime: authTime.epochSeconds)
         let accessToken = try signer.sign(access, type: AccessTokenClaims.type)
         var idToken: String?

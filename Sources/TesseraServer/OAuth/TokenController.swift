@@ -11,6 +11,7 @@ struct TokenController {
     static let identityScopes: Set<String> = [Scope.openID, Scope.email, Scope.profile, Scope.offlineAccess]
 
     let accounts: AccountService
+    let authorization: AuthorizationService
     let issuer: TokenIssuer
     let now: Now
 
@@ -23,7 +24,7 @@ struct TokenController {
         let client = try await accounts.clients.authenticate(try ClientAuthentication.credentials(request, parameters: parameters))
         context.logger.debug("client authenticated", metadata: ["client.id": "\(client.id)"])
         guard let grantName = parameters["grant_type"] else { throw OAuthError.invalidRequest("grant_type is required") }
-        guard let grant = GrantType(rawValue: grantName), grant != .authorizationCode else {
+        guard let grant = GrantType(rawValue: grantName) else {
             throw OAuthError(.unsupportedGrantType, "grant_type \(grantName) is not supported")
         }
         guard client.grants.contains(grant) else {
@@ -45,7 +46,9 @@ struct TokenController {
                 guard let refreshToken = parameters["refresh_token"] else { throw OAuthError.invalidRequest("refresh_token is required") }
                 tokens = try await accounts.refresh(refreshToken, clientID: client.id, scope: parameters["scope"])
             case .authorizationCode:
-                throw OAuthError(.unsupportedGrantType, "grant_type \(grantName) is not supported")
+                guard let code = parameters["code"] else { throw OAuthError.invalidRequest("code is required") }
+                tokens = try await authorization.redeem(
+                    code: code, client: client, redirectURI: parameters["redirect_uri"], verifier: parameters["code_verifier"])
             }
         } catch let error as AccountError {
             throw OAuthError(error)

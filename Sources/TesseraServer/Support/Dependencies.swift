@@ -15,6 +15,8 @@ public struct Dependencies: Sendable {
     public let accounts: AccountService
     /// Introspection and revocation.
     public let inspector: TokenInspector
+    /// The authorization code flow and SSO sessions.
+    public let authorization: AuthorizationService
 
     public init(
         settings: Settings,
@@ -38,6 +40,7 @@ public struct Dependencies: Sendable {
             signer: keys, verifier: keys, crypto: crypto, hooks: hooks,
             clients: ClientRegistry(store: storage, settings: settings, crypto: crypto), now: now, logger: logger,
             userCreated: { runner.nudge() })
+        authorization = AuthorizationService(settings: settings, store: storage, accounts: accounts, crypto: crypto, now: now, logger: logger)
         inspector = TokenInspector(settings: settings, store: storage, accessTokens: accounts.accessTokens, crypto: crypto, now: now)
     }
 }
