@@ -21,6 +21,28 @@ struct WellKnownTests {
         }
     }
 
+    @Test("discovery is truthful: every endpoint it lists is served, and it lists the grants, methods and algorithms that work")
+    func truthful() async throws {
+        let server = try await TestServer()
+        try await server.test { client in
+            let document = try await client.execute(uri: "/.well-known/openid-configuration", method: .get).json
+            for key in ["authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri", "revocation_endpoint", "introspection_endpoint", "end_session_endpoint"] {
+                let url = try #require(document[key] as? String, "\(key)")
+                #expect(url.hasPrefix("https://id.example.test/"))
+                let path = String(url.dropFirst("https://id.example.test".count))
+                let method: HTTPRequest.Method = ["token_endpoint", "revocation_endpoint", "introspection_endpoint"].contains(key) ? .post : .get
+                let response = try await client.execute(uri: path, method: method)
+                #expect(response.status != .notFound && response.status != .methodNotAllowed, "\(key)")
+            }
+            #expect(document["response_types_supported"] as? [String] == ["code"])
+            #expect(Set(document["grant_types_supported"] as? [String] ?? []) == ["authorization_code", "refresh_token", "client_credentials", "password"])
+            #expect(document["code_challenge_methods_supported"] as? [String] == ["S256"])
+            #expect(document["id_token_signing_alg_values_supported"] as? [String] == ["RS256"])
+            #expect(Set(document["token_endpoint_auth_methods_supported"] as? [String] ?? []) == ["client_secret_basic", "client_secret_post", "none"])
+            #expect(document["subject_types_supported"] as? [String] == ["public"])
+        }
+    }
+
     @Test("the JWKS publishes the active key with its fields, cacheable, with an ETag honoured by If-None-Match")
     func jwks() async throws {
         let server = try await TestServer()
