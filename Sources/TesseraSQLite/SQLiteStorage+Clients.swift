@@ -3,7 +3,7 @@ import GRDB
 import TesseraCore
 
 extension SQLiteStorage: ClientStore {
-    static let clientColumns = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, created_at"
+    static let clientColumns = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, access_token_ttl, created_at"
 
     public func client(id: String) async throws -> Client? {
         try await pool.read { db in
@@ -28,18 +28,18 @@ extension SQLiteStorage: ClientStore {
         let json = { (value: [String]) in String(decoding: try encoder.encode(value), as: UTF8.self) }
         try db.execute(
             sql: """
-                INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, source, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, access_token_ttl, source, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 \(replacing ? """
                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash,
                         redirect_uris = excluded.redirect_uris, post_logout_redirect_uris = excluded.post_logout_redirect_uris,
-                        grants = excluded.grants, scope = excluded.scope, audience = excluded.audience,
+                        grants = excluded.grants, scope = excluded.scope, audience = excluded.audience, access_token_ttl = excluded.access_token_ttl,
                         source = excluded.source, updated_at = excluded.updated_at
                     """ : "")
                 """,
             arguments: [client.id, client.name, client.secretHash.map { Data($0.bytes) }, try json(client.redirectURIs),
                         try json(client.postLogoutRedirectURIs), try json(client.grants.map(\.rawValue).sorted()),
-                        client.scope.description, client.audience, source, client.createdAt.stored, now.stored])
+                        client.scope.description, client.audience, client.accessTokenTTL, source, client.createdAt.stored, now.stored])
     }
 
     static func client(_ row: Row) -> Client {
@@ -51,6 +51,7 @@ extension SQLiteStorage: ClientStore {
             id: row["id"], name: row["name"], secretHash: (row["secret_hash"] as Data?).map { TokenHash(bytes: Array($0)) },
             redirectURIs: decode("redirect_uris"), postLogoutRedirectURIs: decode("post_logout_redirect_uris"),
             grants: Set(decode("grants").compactMap(GrantType.init(rawValue:))),
-            scope: Scope(parsing: row["scope"]) ?? Scope([]), audience: row["audience"], createdAt: row.date("created_at"))
+            scope: Scope(parsing: row["scope"]) ?? Scope([]), audience: row["audience"], accessTokenTTL: row["access_token_ttl"],
+            createdAt: row.date("created_at"))
     }
 }

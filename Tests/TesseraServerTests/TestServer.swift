@@ -136,14 +136,14 @@ extension TestServer {
     @discardableResult
     func registerClient(
         _ id: String, confidential: Bool = true, grants: Set<GrantType>, scope: String = "openid email profile offline_access",
-        redirectURIs: [String] = [], postLogoutRedirectURIs: [String] = [], audience: String? = nil
+        redirectURIs: [String] = [], postLogoutRedirectURIs: [String] = [], audience: String? = nil, accessTokenTTL: TimeInterval? = nil
     ) async throws -> String? {
         let crypto = OpenSSLPrimitives()
         let secret = confidential ? ClientSecret.generate(using: crypto) : nil
         let client = Client(
             id: id, name: id, secretHash: secret?.hash(using: crypto), redirectURIs: redirectURIs,
             postLogoutRedirectURIs: postLogoutRedirectURIs, grants: grants, scope: Scope(parsing: scope)!, audience: audience,
-            createdAt: clock.now)
+            accessTokenTTL: accessTokenTTL, createdAt: clock.now)
         try await storage.createClient(client, now: clock.now)
         return secret?.value
     }

@@ -115,6 +115,21 @@ struct TokenEndpointTests {
         }
     }
 
+    @Test("a client's own token lifetime applies to its access and ID tokens")
+    func perClientLifetime() async throws {
+        let server = try await TestServer()
+        let secret = try #require(try await server.registerClient("short", grants: [.clientCredentials, .password], scope: "openid x", accessTokenTTL: 300))
+        try await server.test { client in
+            _ = try await client.signUp("zed@example.com")
+            let machine = try await client.postForm("/oauth2/token", ["grant_type": "client_credentials"], headers: basic("short", secret))
+            #expect(machine.json["expires_in"] as? Int == 300)
+            let user = try await client.postForm("/oauth2/token", ["grant_type": "password", "username": "zed@example.com", "password": "correct horse battery"], headers: basic("short", secret))
+            #expect(user.json["expires_in"] as? Int == 300)
+            let access = claims(of: try #require(user.json["access_token"] as? String))
+            #expect((access["exp"] as? Int).map { $0 - (access["iat"] as? Int ?? 0) } == 300)
+        }
+    }
+
     @Test("/v1/login accepts a client registered for the password grant and refuses others")
     func firstPartyLoginWithClient() async throws {
         let server = try await TestServer()

@@ -11,6 +11,7 @@ CREATE TABLE clients (
     grants                    TEXT NOT NULL DEFAULT '[]',   -- JSON array of grant types
     scope                     TEXT NOT NULL DEFAULT '',     -- space-delimited allowed scopes
     audience                  TEXT,                  -- aud of its access tokens; NULL: the issuer
+    access_token_ttl          REAL,                  -- seconds (300-86400); NULL: the server's setting
     source                    TEXT NOT NULL DEFAULT 'admin' CHECK (source IN ('admin', 'config')),
     created_at                REAL NOT NULL,
     updated_at                REAL NOT NULL

@@ -15,7 +15,7 @@ import TesseraCore
 ///     audience: https://api.example.com
 /// ```
 enum ClientDeclarationParser {
-    static let keys: Set<String> = ["client_id", "client_secret", "name", "redirect_uris", "post_logout_redirect_uris", "grants", "scope", "audience"]
+    static let keys: Set<String> = ["client_id", "client_secret", "name", "redirect_uris", "post_logout_redirect_uris", "grants", "scope", "audience", "access_token_ttl"]
 
     static func parse(_ value: Any, file: String) throws(ConfigurationError) -> [ClientDeclaration] {
         guard let list = value as? [Any] else { throw ConfigurationError("clients in config file \(file) must be a list") }
@@ -51,9 +51,17 @@ enum ClientDeclarationParser {
                 throw ConfigurationError("\(place): authorization_code needs redirect_uris")
             }
             guard let scope = Scope(parsing: entry["scope"] as? String ?? "") else { throw ConfigurationError("\(place): malformed scope") }
+            var ttl: TimeInterval?
+            if let value = entry["access_token_ttl"] {
+                guard let seconds = (value as? Double) ?? (value as? Int).map(Double.init), Client.accessTokenTTLRange.contains(seconds) else {
+                    throw ConfigurationError("\(place): access_token_ttl must be between 300 and 86400 seconds")
+                }
+                ttl = seconds
+            }
             clients.append(ClientDeclaration(
                 id: id, name: entry["name"] as? String ?? id, secret: secret, redirectURIs: redirects,
-                postLogoutRedirectURIs: logoutRedirects, grants: grants, scope: scope, audience: entry["audience"] as? String))
+                postLogoutRedirectURIs: logoutRedirects, grants: grants, scope: scope, audience: entry["audience"] as? String,
+                accessTokenTTL: ttl))
         }
         return clients
     }

@@ -63,7 +63,8 @@ public enum TesseraRuntime {
         let records = try await storage.reconcileSigningKeys(
             present: loaded.map { SigningKeyMaterial(kid: $0.kid, publicJWK: $0.key.publicKey.jwk.jsonString()) },
             preferred: loaded[0].kid,
-            retireMissingAfter: now.addingTimeInterval(settings.accessTokenTTL),
+            // Tokens it signed live at most the longest lifetime a client may have.
+            retireMissingAfter: now.addingTimeInterval(max(settings.accessTokenTTL, Client.accessTokenTTLRange.upperBound)),
             now: now)
         let privateKeys = Dictionary(loaded.map { ($0.kid, $0.key) }, uniquingKeysWith: { first, _ in first })
         return try KeyRing(records: records, privateKeys: privateKeys, now: now)

@@ -141,18 +141,20 @@ public struct AccountService: Sendable {
         let now = now()
         let audience = clients.audience(for: client)
         guard withRefreshToken else {
-            return try issuer.issue(user: user, clientID: client.id, audience: audience, scope: scope, authTime: now, now: now)
+            return try issuer.issue(user: user, clientID: client.id, audience: audience, scope: scope, authTime: now, lifetime: client.accessTokenTTL, now: now)
         }
-        return try await startFamily(user: user, clientID: client.id, audience: audience, scope: scope, authTime: now, now: now)
+        return try await startFamily(
+            user: user, clientID: client.id, audience: audience, scope: scope, authTime: now, lifetime: client.accessTokenTTL, now: now)
     }
 
     /// Issues tokens for a fresh login and stores the first refresh token of a new family.
     /// `familyID` and `jti` may be chosen beforehand (the code grant records them first).
     public func startFamily(
         user: User, clientID: String, audience: String, scope: Scope, authTime: Date, nonce: String? = nil,
-        familyID: String? = nil, jti: String? = nil, now: Date
+        familyID: String? = nil, jti: String? = nil, lifetime: TimeInterval? = nil, now: Date
     ) async throws -> IssuedTokens {
-        var tokens = try issuer.issue(user: user, clientID: clientID, audience: audience, scope: scope, authTime: authTime, nonce: nonce, jti: jti, now: now)
+        var tokens = try issuer.issue(
+            user: user, clientID: clientID, audience: audience, scope: scope, authTime: authTime, nonce: nonce, jti: jti, lifetime: lifetime, now: now)
         let refresh = RefreshToken.generate(using: crypto)
         let family = RefreshTokenFamily(
             id: familyID ?? RandomIdentifier.make(using: crypto), userID: user.id, clientID: clientID, scope: scope.description,
@@ -211,9 +213,11 @@ public struct AccountService: Sendable {
             let granted = Scope(parsing: family.scope) ?? Scope([])
             // RFC 6749 §6: a refresh may narrow the scope, never widen it.
             let scope = try Self.grantedScope(requested, allowed: granted, default: granted)
-            let audience = try await clients.client(id: family.clientID).map(clients.audience(for:)) ?? settings.firstPartyAudience
+            let client = try await clients.client(id: family.clientID)
+            let audience = client.map(clients.audience(for:)) ?? settings.firstPartyAudience
             var tokens = try issuer.issue(
-                user: user, clientID: family.clientID, audience: audience, scope: scope, authTime: family.authTime, now: now)
+                user: user, clientID: family.clientID, audience: audience, scope: scope, authTime: family.authTime,
+                lifetime: client?.accessTokenTTL, now: now)
             tokens.refreshToken = successor
             tokens.refreshExpiresAt = family.expiresAt
             return tokens

@@ -11,8 +11,10 @@ public struct ClientDeclaration: Sendable, Equatable {
     public var grants: Set<GrantType>
     public var scope: Scope
     public var audience: String?
+    public var accessTokenTTL: TimeInterval?
 
-    public init(id: String, name: String, secret: String?, redirectURIs: [String], postLogoutRedirectURIs: [String], grants: Set<GrantType>, scope: Scope, audience: String?) {
+    public init(id: String, name: String, secret: String?, redirectURIs: [String], postLogoutRedirectURIs: [String], grants: Set<GrantType>, scope: Scope, audience: String?, accessTokenTTL: TimeInterval? = nil) {
+        self.accessTokenTTL = accessTokenTTL
         self.id = id
         self.name = name
         self.secret = secret
@@ -28,7 +30,7 @@ public struct ClientDeclaration: Sendable, Equatable {
         Client(
             id: id, name: name, secretHash: secret.map { ClientSecret(presented: $0).hash(using: crypto) },
             redirectURIs: redirectURIs, postLogoutRedirectURIs: postLogoutRedirectURIs, grants: grants, scope: scope,
-            audience: audience, createdAt: now)
+            audience: audience, accessTokenTTL: accessTokenTTL, createdAt: now)
     }
 
     /// Client ids: 1–128 of letters, digits, `.`, `_`, `-`.

@@ -22,12 +22,18 @@ public struct Client: Sendable, Equatable {
     public var scope: Scope
     /// `aud` of its access tokens; nil means the issuer (or `default_audience`).
     public var audience: String?
+    /// Lifetime of its access and ID tokens in seconds (300–86400); nil: `access_token_ttl`.
+    public var accessTokenTTL: TimeInterval?
     public var createdAt: Date
+
+    /// The bounds of a per-client token lifetime, as for the server-wide setting.
+    public static let accessTokenTTLRange: ClosedRange<TimeInterval> = 300...86400
 
     public init(
         id: String, name: String, secretHash: TokenHash?, redirectURIs: [String] = [], postLogoutRedirectURIs: [String] = [],
-        grants: Set<GrantType>, scope: Scope, audience: String? = nil, createdAt: Date
+        grants: Set<GrantType>, scope: Scope, audience: String? = nil, accessTokenTTL: TimeInterval? = nil, createdAt: Date
     ) {
+        self.accessTokenTTL = accessTokenTTL
         self.id = id
         self.name = name
         self.secretHash = secretHash

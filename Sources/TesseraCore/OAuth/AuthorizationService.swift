@@ -75,7 +75,7 @@ public struct AuthorizationService: Sendable {
         let now = now()
         let familyID = RandomIdentifier.make(using: crypto)
         let jti = RandomIdentifier.make(using: crypto)
-        let accessExpires = now.addingTimeInterval(settings.accessTokenTTL)
+        let accessExpires = now.addingTimeInterval(client.accessTokenTTL ?? settings.accessTokenTTL)
         let refreshAllowed = client.grants.contains(.refreshToken)
         let outcome = try await store.redeemCode(hash(code), clientID: client.id, planned: { record in
             let offline = (Scope(parsing: record.scope) ?? Scope([])).contains(Scope.offlineAccess)
@@ -114,10 +114,11 @@ public struct AuthorizationService: Sendable {
         if scope.contains(Scope.offlineAccess) && refreshAllowed {
             return try await accounts.startFamily(
                 user: user, clientID: client.id, audience: audience, scope: scope, authTime: record.authTime, nonce: record.nonce,
-                familyID: familyID, jti: jti, now: now)
+                familyID: familyID, jti: jti, lifetime: client.accessTokenTTL, now: now)
         }
         return try accounts.issuer.issue(
-            user: user, clientID: client.id, audience: audience, scope: scope, authTime: record.authTime, nonce: record.nonce, jti: jti, now: now)
+            user: user, clientID: client.id, audience: audience, scope: scope, authTime: record.authTime, nonce: record.nonce, jti: jti,
+            lifetime: client.accessTokenTTL, now: now)
     }
 
     private func hash(_ secret: String) -> TokenHash {

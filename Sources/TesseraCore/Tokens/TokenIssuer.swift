@@ -14,10 +14,11 @@ public struct TokenIssuer: Sendable {
 
     /// Signs an access token and, when `scope` has `openid`, an ID token for `user`.
     public func issue(
-        user: User, clientID: String, audience: String, scope: Scope, authTime: Date, nonce: String? = nil, jti: String? = nil, now: Date
+        user: User, clientID: String, audience: String, scope: Scope, authTime: Date, nonce: String? = nil, jti: String? = nil,
+        lifetime requestedLifetime: TimeInterval? = nil, now: Date
     ) throws -> IssuedTokens {
         let iat = now.epochSeconds
-        let lifetime = Int(settings.accessTokenTTL)
+        let lifetime = Int(requestedLifetime ?? settings.accessTokenTTL)
         let access = AccessTokenClaims(
             iss: settings.issuer, sub: user.id, aud: .one(audience), exp: iat + lifetime, iat: iat,
             jti: jti ?? RandomIdentifier.make(using: crypto), clientID: clientID, scope: scope.description,
@@ -37,9 +38,9 @@ public struct TokenIssuer: Sendable {
 
     /// Signs an access token for a client acting on its own behalf (`client_credentials`):
     /// `sub` is the client id; no ID token, no refresh token.
-    public func issueForClient(clientID: String, audience: String, scope: Scope, now: Date) throws -> IssuedTokens {
+    public func issueForClient(clientID: String, audience: String, scope: Scope, lifetime requestedLifetime: TimeInterval? = nil, now: Date) throws -> IssuedTokens {
         let iat = now.epochSeconds
-        let lifetime = Int(settings.accessTokenTTL)
+        let lifetime = Int(requestedLifetime ?? settings.accessTokenTTL)
         let claims = AccessTokenClaims(
             iss: settings.issuer, sub: clientID, aud: .one(audience), exp: iat + lifetime, iat: iat,
             jti: RandomIdentifier.make(using: crypto), clientID: clientID, scope: scope.description, authTime: nil)

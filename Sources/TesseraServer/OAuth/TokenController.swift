@@ -69,6 +69,7 @@ struct TokenController {
         } else {
             scope = allowed
         }
-        return try issuer.issueForClient(clientID: client.id, audience: accounts.clients.audience(for: client), scope: scope, now: now())
+        return try issuer.issueForClient(
+            clientID: client.id, audience: accounts.clients.audience(for: client), scope: scope, lifetime: client.accessTokenTTL, now: now())
     }
 }
