@@ -83,6 +83,7 @@ let package = Package(
             dependencies: [
                 "TesseraCore", "TesseraCrypto", "TesseraSQLite", "TesseraServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

@@ -32,6 +32,9 @@ public final class KeyRing: TokenSigner, TokenVerifier, KeySetPublisher {
     /// The records the ring was last built from.
     public var records: [SigningKeyRecord] { snapshot.withLock { $0.records } }
 
+    /// The kids currently published in the JWKS, sorted.
+    public var publishedKids: [String] { snapshot.withLock { $0.verificationKeys.keys.sorted() } }
+
     /// The kid that signs new tokens.
     public var activeKid: String? { snapshot.withLock { $0.activeKid } }
 

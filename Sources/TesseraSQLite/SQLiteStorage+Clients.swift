@@ -23,6 +23,29 @@ extension SQLiteStorage: ClientStore {
         try await pool.write { db in try Self.insert(db, client, source: "config", now: now, replacing: true) }
     }
 
+    public func listClients() async throws -> [Client] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.clientColumns) FROM clients ORDER BY created_at, id").map(Self.client)
+        }
+    }
+
+    public func deleteClient(id: String, now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM clients WHERE id = ?", arguments: [id])
+            guard db.changesCount == 1 else { throw StorageError.notFound }
+            _ = try Self.revokeClientTokens(db, clientID: id, now: now)
+        }
+    }
+
+    public func replaceClientSecret(id: String, hash: TokenHash, now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE clients SET secret_hash = ?, updated_at = ? WHERE id = ? AND secret_hash IS NOT NULL",
+                arguments: [Data(hash.bytes), now.stored, id])
+            guard db.changesCount == 1 else { throw StorageError.notFound }
+        }
+    }
+
     static func insert(_ db: Database, _ client: Client, source: String, now: Date, replacing: Bool) throws {
         let encoder = JSONEncoder()
         let json = { (value: [String]) in String(decoding: try encoder.encode(value), as: UTF8.self) }

@@ -27,6 +27,16 @@ extension SQLiteStorage: HookOutbox {
         }
     }
 
+    public func retryDeadHookRuns(ids: [Int64]?, now: Date) async throws -> Int {
+        try await pool.write { db in
+            let filter = ids.map { "AND id IN (\($0.map(String.init).joined(separator: ",")))" } ?? ""
+            try db.execute(
+                sql: "UPDATE hook_runs SET state = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE state = 'dead' \(filter)",
+                arguments: [now.stored, now.stored])
+            return db.changesCount
+        }
+    }
+
     public func markHookRunSucceeded(id: Int64, now: Date) async throws {
         try await pool.write { db in
             try db.execute(

@@ -11,10 +11,28 @@ extension SQLiteStorage: RevocationStore {
         }
     }
 
-    public func accessTokenStanding(jti: String, userID: String) async throws -> AccessTokenStanding {
+    public func accessTokenStanding(jti: String, userID: String, clientID: String) async throws -> AccessTokenStanding {
         try await pool.read { db in
             let revoked = try Bool.fetchOne(db, sql: "SELECT 1 FROM revoked_access_tokens WHERE jti = ?", arguments: [jti]) ?? false
-            return AccessTokenStanding(jtiRevoked: revoked, user: try Self.fetchUser(db, id: userID))
+            let clientNotBefore = try Double.fetchOne(db, sql: "SELECT tokens_not_before FROM client_revocations WHERE client_id = ?", arguments: [clientID])
+            return AccessTokenStanding(
+                jtiRevoked: revoked, user: try Self.fetchUser(db, id: userID),
+                clientTokensNotBefore: clientNotBefore.map(Date.init(timeIntervalSince1970:)))
         }
+    }
+
+    public func revokeClientTokens(clientID: String, now: Date) async throws -> Int {
+        try await pool.write { db in try Self.revokeClientTokens(db, clientID: clientID, now: now) }
+    }
+
+    static func revokeClientTokens(_ db: Database, clientID: String, now: Date) throws -> Int {
+        try db.execute(
+            sql: "UPDATE refresh_token_families SET revoked_at = ?, revoked_reason = 'client revoked' WHERE client_id = ? AND revoked_at IS NULL",
+            arguments: [now.stored, clientID])
+        let families = db.changesCount
+        try db.execute(
+            sql: "INSERT INTO client_revocations (client_id, tokens_not_before) VALUES (?, ?) ON CONFLICT (client_id) DO UPDATE SET tokens_not_before = excluded.tokens_not_before",
+            arguments: [clientID, now.stored])
+        return families
     }
 }

@@ -7,6 +7,17 @@ extension SQLiteStorage: SigningKeyStore {
         try await pool.read { db in try Self.fetchSigningKeys(db) }
     }
 
+    public func rotateSigningKey(to new: SigningKeyMaterial, retireAfter: Date, now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE signing_keys SET state = 'retiring', retire_after = ? WHERE state = 'active'",
+                arguments: [retireAfter.stored])
+            try db.execute(
+                sql: "INSERT INTO signing_keys (kid, state, created_at, public_jwk) VALUES (?, 'active', ?, ?)",
+                arguments: [new.kid, now.stored, new.publicJWK])
+        }
+    }
+
     public func reconcileSigningKeys(
         present: [SigningKeyMaterial], preferred: String, retireMissingAfter: Date, now: Date
     ) async throws -> [SigningKeyRecord] {

@@ -64,6 +64,41 @@ extension SQLiteStorage: UserStore {
         }
     }
 
+    public func listUsers(limit: Int, after: String?, emailPrefix: String?, status: UserStatus?) async throws -> [User] {
+        try await pool.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let after {
+                guard let created = try Double.fetchOne(db, sql: "SELECT created_at FROM users WHERE id = ?", arguments: [after]) else {
+                    throw StorageError.notFound
+                }
+                conditions.append("(created_at > ? OR (created_at = ? AND id > ?))")
+                arguments += [created, created, after]
+            }
+            if let emailPrefix {
+                let escaped = emailPrefix.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
+                    .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+                conditions.append("email_key LIKE ? ESCAPE '\\'")
+                arguments += [escaped + "%"]
+            }
+            if let status {
+                conditions.append("status = ?")
+                arguments += [status.rawValue]
+            }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: "SELECT \(Self.userColumns) FROM users \(filter) ORDER BY created_at, id LIMIT ?", arguments: arguments)
+                .map(Self.user)
+        }
+    }
+
+    public func deleteUser(id: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [id])
+            guard db.changesCount == 1 else { throw StorageError.notFound }
+        }
+    }
+
     static func revokeAllTokens(_ db: Database, userID: String, now: Date) throws {
         try db.execute(
             sql: "UPDATE refresh_token_families SET revoked_at = ?, revoked_reason = 'user signed out everywhere' WHERE user_id = ? AND revoked_at IS NULL",

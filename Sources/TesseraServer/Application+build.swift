@@ -18,12 +18,14 @@ struct HookRunnerService: Service {
 /// - Parameters:
 ///   - dependencies: settings, storage and keys, composed by the caller.
 ///   - logger: the server's logger.
+///   - services: more services to run alongside (the key-ring refresher).
 ///   - runsHookRunner: whether the application runs the post-sign-up hook runner as a service
 ///     (tests that drive the runner by hand turn it off).
 ///   - onReady: called once the server is listening, with the bound host and port.
 public func buildApplication(
     dependencies: Dependencies,
     logger: Logger,
+    services: [any Service] = [],
     runsHookRunner: Bool = true,
     onReady: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
 ) -> some ApplicationProtocol {
@@ -33,7 +35,7 @@ public func buildApplication(
         configuration: .init(
             address: .hostname(dependencies.settings.host, port: dependencies.settings.port),
             serverName: nil),
-        services: runsHookRunner ? [HookRunnerService(runner: dependencies.hookRunner)] : [],
+        services: services + (runsHookRunner ? [HookRunnerService(runner: dependencies.hookRunner)] : []),
         onServerRunning: { channel in
             let address = channel.localAddress
             await onReady(address?.ipAddress ?? dependencies.settings.host, address?.port ?? dependencies.settings.port)

@@ -20,6 +20,13 @@ final class TestClock: Sendable {
     func advance(by seconds: TimeInterval) { current.withLock { $0 += seconds } }
 }
 
+/// The tests' logger: warnings and errors only, so test output stays readable.
+let testLogger: Logger = {
+    var logger = Logger(label: "test")
+    logger.logLevel = .warning
+    return logger
+}()
+
 /// A real Tessera application on its own temporary database and keys dir.
 struct TestServer {
     let directory: TemporaryDirectory
@@ -43,10 +50,10 @@ struct TestServer {
         self.settings = settings
         self.clock = clock
         storage = try TesseraRuntime.openStorage(settings)
-        keys = try await TesseraRuntime.loadKeys(settings, storage: storage, logger: Logger(label: "test"), now: clock.now)
+        keys = try await TesseraRuntime.loadKeys(settings, storage: storage, logger: testLogger, now: clock.now)
         dependencies = Dependencies(
             settings: settings, storage: storage, keys: keys, crypto: OpenSSLPrimitives(),
-            hasher: hasher ?? BcryptPasswordHasher(), hooks: hooks, now: { [clock] in clock.now }, logger: Logger(label: "test"))
+            hasher: hasher ?? BcryptPasswordHasher(), hooks: hooks, now: { [clock] in clock.now }, logger: testLogger)
     }
 
     /// Another server on the same database and keys, as after a restart.
@@ -61,7 +68,7 @@ struct TestServer {
     /// Runs `body` against the application through Hummingbird's router test client. The
     /// post-sign-up hook runner service runs only when asked; tests otherwise drive it by hand.
     func test<Value>(runningHooks: Bool = false, _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
-        let application = buildApplication(dependencies: dependencies, logger: Logger(label: "test"), runsHookRunner: runningHooks)
+        let application = buildApplication(dependencies: dependencies, logger: testLogger, runsHookRunner: runningHooks)
         return try await application.test(.router, body)
     }
 }

@@ -6,7 +6,7 @@ public struct TesseraCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "tessera",
         abstract: "A self-contained OpenID Connect identity provider.",
-        subcommands: [ServeCommand.self, MigrateCommand.self])
+        subcommands: [ServeCommand.self, MigrateCommand.self, AdminCommand.self])
 
     public init() {}
 
@@ -36,6 +36,8 @@ public enum CommandLineExit {
             fail(error.description, code: 1)
         } catch let error as ConfigurationError {
             fail(error.description, code: 2)
+        } catch let error as AdminError {
+            fail(error.description, code: error.exitCode)
         } catch {
             let code = command.exitCode(for: error)
             if code == .success {

@@ -87,7 +87,8 @@ public enum TesseraRuntime {
         let keys = try await loadKeys(settings, storage: storage, logger: logger)
         try await registerConfiguredClients(settings, storage: storage, logger: logger)
         let dependencies = Dependencies(settings: settings, storage: storage, keys: keys, crypto: OpenSSLPrimitives(), hooks: hooks, logger: logger)
-        let application = buildApplication(dependencies: dependencies, logger: logger) { host, port in
+        let refresher = KeyRingRefresher(ring: keys, storage: storage, directory: KeyDirectory(path: settings.keysDir), logger: logger)
+        let application = buildApplication(dependencies: dependencies, logger: logger, services: [refresher]) { host, port in
             logger.notice("tessera ready", metadata: ["issuer": "\(settings.issuer)", "address": "\(host):\(port)"])
         }
         do {

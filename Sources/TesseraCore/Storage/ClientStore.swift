@@ -7,4 +7,10 @@ public protocol ClientStore: Sendable {
     func createClient(_ client: Client, now: Date) async throws
     /// Creates or replaces a client declared in the config file (kept in step at each start).
     func upsertConfiguredClient(_ client: Client, now: Date) async throws
+    func listClients() async throws -> [Client]
+    /// Deletes a client and revokes every refresh-token family issued to it.
+    /// Throws ``StorageError/notFound`` for an unknown client.
+    func deleteClient(id: String, now: Date) async throws
+    /// Replaces a confidential client's secret. Throws ``StorageError/notFound``.
+    func replaceClientSecret(id: String, hash: TokenHash, now: Date) async throws
 }

@@ -35,6 +35,9 @@ public protocol HookOutbox: Sendable {
     func markHookRunSucceeded(id: Int64, now: Date) async throws
     /// Dead-lettered runs, oldest first.
     func deadHookRuns() async throws -> [HookRun]
+    /// Puts dead-lettered runs (these ids, or all when nil) back in the queue, due now, with
+    /// their attempts reset. Returns how many were re-queued.
+    func retryDeadHookRuns(ids: [Int64]?, now: Date) async throws -> Int
     /// Records a failed attempt: pending again at `retryAt`, or dead-lettered when nil.
     func markHookRunFailed(id: Int64, error: String, retryAt: Date?, now: Date) async throws
 }

@@ -4,17 +4,25 @@ import Foundation
 public protocol RevocationStore: Sendable {
     /// Remembers `jti` as revoked until `expiresAt` (after which the token is dead anyway).
     func revokeAccessToken(jti: String, expiresAt: Date, now: Date) async throws
-    /// Whether `jti` is revoked, and the token's user as stored now (nil if gone), in one read.
-    func accessTokenStanding(jti: String, userID: String) async throws -> AccessTokenStanding
+    /// Whether `jti` is revoked, the token's user as stored now (nil if gone), and the
+    /// client's "not before", in one read.
+    func accessTokenStanding(jti: String, userID: String, clientID: String) async throws -> AccessTokenStanding
+    /// Revokes everything issued to a client: its refresh-token families, and its access tokens
+    /// issued up to `now`. Returns the number of families revoked.
+    @discardableResult
+    func revokeClientTokens(clientID: String, now: Date) async throws -> Int
 }
 
 /// What the database says about an access token at the moment it is presented.
 public struct AccessTokenStanding: Sendable, Equatable {
     public var jtiRevoked: Bool
     public var user: User?
+    /// Access tokens of the client issued up to this instant are revoked.
+    public var clientTokensNotBefore: Date?
 
-    public init(jtiRevoked: Bool, user: User?) {
+    public init(jtiRevoked: Bool, user: User?, clientTokensNotBefore: Date? = nil) {
         self.jtiRevoked = jtiRevoked
         self.user = user
+        self.clientTokensNotBefore = clientTokensNotBefore
     }
 }

@@ -23,6 +23,10 @@ public protocol SigningKeyStore: Sendable {
     ///   missing active key becomes `retiring` until `retireMissingAfter` and `preferred`
     ///   becomes active.
     /// Returns every record afterwards.
+    /// Makes `new` the active key and the previously active one `retiring` until
+    /// `retireAfter`, in one transaction.
+    func rotateSigningKey(to new: SigningKeyMaterial, retireAfter: Date, now: Date) async throws
+
     func reconcileSigningKeys(
         present: [SigningKeyMaterial], preferred: String, retireMissingAfter: Date, now: Date
     ) async throws -> [SigningKeyRecord]

@@ -19,4 +19,9 @@ public protocol UserStore: Sendable {
     /// issued up to `now` (through the user's "not before").
     /// Throws ``StorageError/notFound`` for an unknown user.
     func revokeAllTokens(userID: String, now: Date) async throws
+    /// Users in creation order, after `after` (a user id), filtered by email prefix and status.
+    func listUsers(limit: Int, after: String?, emailPrefix: String?, status: UserStatus?) async throws -> [User]
+    /// Deletes the user and, by cascade, everything they hold (tokens, sessions, codes, hook
+    /// runs). Throws ``StorageError/notFound`` for an unknown user.
+    func deleteUser(id: String) async throws
 }

@@ -38,8 +38,11 @@ public struct AccessTokenValidator: Sendable {
             throw BearerError.invalidToken(reason: "\(error)")
         }
         let isClientToken = claims.authTime == nil && claims.sub == claims.clientID
-        let standing = try await store.accessTokenStanding(jti: claims.jti, userID: claims.sub)
+        let standing = try await store.accessTokenStanding(jti: claims.jti, userID: claims.sub, clientID: claims.clientID)
         guard !standing.jtiRevoked else { throw BearerError.invalidToken(reason: "revoked") }
+        if let notBefore = standing.clientTokensNotBefore, Double(claims.iat) <= notBefore.timeIntervalSince1970.rounded(.down) {
+            throw BearerError.invalidToken(reason: "revoked with its client")
+        }
         guard try await clients.client(id: claims.clientID) != nil else { throw BearerError.invalidToken(reason: "client gone") }
         if isClientToken { return ValidatedAccessToken(claims: claims, user: nil) }
         guard let user = standing.user else { throw BearerError.invalidToken(reason: "no such user") }

@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import TesseraCore
+import TesseraCrypto
+import TesseraSQLite
+
+/// `tessera admin clients …`
+struct ClientsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clients", abstract: "Register and manage OAuth clients.",
+        subcommands: [Create.self, List.self, Show.self, Delete.self, RotateSecret.self])
+
+    static func json(_ client: Client) -> [String: Any] {
+        var json: [String: Any] = [
+            "client_id": client.id, "name": client.name, "public": client.isPublic, "redirect_uris": client.redirectURIs,
+            "post_logout_redirect_uris": client.postLogoutRedirectURIs, "grants": client.grants.map(\.rawValue).sorted(),
+            "scope": client.scope.description, "created_at": client.createdAt.iso8601,
+        ]
+        json["audience"] = client.audience
+        json["access_token_ttl"] = client.accessTokenTTL
+        return json
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register a client; prints its id and (confidential) secret once.",
+            discussion: """
+                Without --grant: authorization_code and refresh_token when redirect URIs are given, \
+                otherwise client_credentials.
+
+                Examples:
+                  tessera admin clients create --name "Web app" --redirect-uri https://app.example.com/callback --scope "openid email offline_access"
+                  tessera admin clients create --name SPA --public --redirect-uri https://spa.example.com/cb --grant authorization_code
+                  tessera admin clients create --name Reports --grant client_credentials --scope "reports.read" --audience https://api.example.com --json
+                """)
+        @Option(help: "A display name (shown on the login page).") var name: String
+        @Option(name: .customLong("redirect-uri"), help: "A redirect URI (repeatable; matched exactly).") var redirectURIs: [String] = []
+        @Option(name: .customLong("post-logout-redirect-uri"), help: "A post-logout redirect URI (repeatable).") var postLogoutRedirectURIs: [String] = []
+        @Flag(help: "A public client (no secret; must use PKCE).") var `public` = false
+        @Option(name: .customLong("grant"), help: "authorization_code, refresh_token, client_credentials or password (repeatable).") var grants: [String] = []
+        @Option(help: "Scopes the client may ask for, space-separated.") var scope = "openid email profile offline_access"
+        @Option(help: "The aud of its access tokens (default: the issuer).") var audience: String?
+        @Option(name: .customLong("access-token-ttl"), help: "Its access-token lifetime in seconds (300-86400).") var accessTokenTTL: Double?
+        @OptionGroup var options: AdminOptions
+
+        func validate() throws {
+            for uri in redirectURIs + postLogoutRedirectURIs where !ClientDeclaration.isValidRedirectURI(uri) {
+                throw ValidationError("\(uri) is not an absolute https URL without fragment (http only on loopback)")
+            }
+            for grant in grants where GrantType(rawValue: grant) == nil { throw ValidationError("unknown grant \(grant)") }
+            guard Scope(parsing: scope) != nil else { throw ValidationError("malformed --scope") }
+            if let accessTokenTTL, !Client.accessTokenTTLRange.contains(accessTokenTTL) {
+                throw ValidationError("--access-token-ttl must be between 300 and 86400")
+            }
+        }
+
+        func run() async throws {
+            let context = try AdminContext(options)
+            var grantSet = Set(grants.compactMap(GrantType.init(rawValue:)))
+            if grantSet.isEmpty { grantSet = redirectURIs.isEmpty ? [.clientCredentials] : [.authorizationCode, .refreshToken] }
+            if grantSet.contains(.authorizationCode), redirectURIs.isEmpty { throw AdminError.usage("authorization_code needs --redirect-uri") }
+            if grantSet.contains(.clientCredentials), `public` { throw AdminError.usage("a public client cannot use client_credentials") }
+            let crypto = OpenSSLPrimitives()
+            let secret = `public` ? nil : ClientSecret.generate(using: crypto)
+            let client = Client(
+                id: RandomIdentifier.make(using: crypto), name: name, secretHash: secret?.hash(using: crypto), redirectURIs: redirectURIs,
+                postLogoutRedirectURIs: postLogoutRedirectURIs, grants: grantSet, scope: Scope(parsing: scope)!, audience: audience,
+                accessTokenTTL: accessTokenTTL, createdAt: context.now)
+            try await context.storage.createClient(client, now: context.now)
+            try await context.audit("clients.create", target: "client \(client.id)")
+            var json = ClientsCommand.json(client)
+            json["client_secret"] = secret?.value
+            try context.emit(json: json, text: "client_id: \(client.id)" + (secret.map { "\nclient_secret: \($0.value)\n(the secret is shown only now)" } ?? ""))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List registered clients.", discussion: "Example:\n  tessera admin clients list --json")
+        @OptionGroup var options: AdminOptions
+
+        func run() async throws {
+            let context = try AdminContext(options)
+            let clients = try await context.storage.listClients()
+            try context.emit(json: clients.map(ClientsCommand.json), text: TextTable.render(
+                ["CLIENT_ID", "NAME", "TYPE", "GRANTS"],
+                clients.map { [$0.id, $0.name, $0.isPublic ? "public" : "confidential", $0.grants.map(\.rawValue).sorted().joined(separator: ",")] }))
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one client (never its secret).", discussion: "Example:\n  tessera admin clients show web")
+        @Argument(help: "The client id.") var clientID: String
+        @OptionGroup var options: AdminOptions
+
+        func run() async throws {
+            let context = try AdminContext(options)
+            guard let client = try await context.storage.client(id: clientID) else { throw AdminError.notFound("no client \(clientID)") }
+            let json = ClientsCommand.json(client)
+            try context.emit(json: json, text: TextTable.render(["FIELD", "VALUE"], json.keys.sorted().map { key in
+                [key, (json[key] as? [String])?.joined(separator: " ") ?? "\(json[key]!)"]
+            }))
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a client and revoke its tokens.", discussion: "Example:\n  tessera admin clients delete web --yes")
+        @Argument(help: "The client id.") var clientID: String
+        @OptionGroup var options: AdminOptions
+
+        func run() async throws {
+            let context = try AdminContext(options)
+            guard try await context.storage.client(id: clientID) != nil else { throw AdminError.notFound("no client \(clientID)") }
+            try context.confirm("delete client \(clientID) and revoke its tokens")
+            try await context.storage.deleteClient(id: clientID, now: context.now)
+            try await context.audit("clients.delete", target: "client \(clientID)")
+            try context.emit(json: ["client_id": clientID, "deleted": true], text: "deleted client \(clientID)")
+        }
+    }
+
+    struct RotateSecret: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-secret", abstract: "Give a confidential client a new secret (printed once); the old one stops working.",
+            discussion: "Example:\n  tessera admin clients rotate-secret web --yes --json")
+        @Argument(help: "The client id.") var clientID: String
+        @OptionGroup var options: AdminOptions
+
+        func run() async throws {
+            let context = try AdminContext(options)
+            guard let client = try await context.storage.client(id: clientID) else { throw AdminError.notFound("no client \(clientID)") }
+            guard !client.isPublic else { throw AdminError.usage("client \(clientID) is public: it has no secret") }
+            try context.confirm("replace the secret of client \(clientID)")
+            let crypto = OpenSSLPrimitives()
+            let secret = ClientSecret.generate(using: crypto)
+            try await context.storage.replaceClientSecret(id: clientID, hash: secret.hash(using: crypto), now: context.now)
+            try await context.audit("clients.rotate-secret", target: "client \(clientID)")
+            try context.emit(json: ["client_id": clientID, "client_secret": secret.value],
+                             text: "client_id: \(clientID)\nclient_secret: \(secret.value)\n(the secret is shown only now)")
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import TesseraCore
+import TesseraCrypto
+import TesseraSQLite
+
+/// `tessera admin keys …`
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "keys", abstract: "List and rotate signing keys.", subcommands: [List.self, Rotate.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List signing keys and their state.", discussion: "Example:\n  tessera admin keys list --json")
+        @OptionGroup var options: AdminOptions
+
+        func run() async throws {
+            let context = try AdminContext(options)
+            let keys = try await context.storage.allSigningKeys()
+            let state = { (key: SigningKeyRecord) in
+                key.state == .retiring && !key.isPublished(at: context.now) ? SigningKeyState.retired : key.state
+            }
+            try context.emit(
+                json: keys.map { key -> [String: Any] in
+                    var json: [String: Any] = ["kid": key.kid, "state": state(key).rawValue, "created_at": key.createdAt.iso8601]
+                    json["retire_after"] = key.retireAfter?.iso8601
+                    return json
+                },
+                text: TextTable.render(["KID", "STATE", "CREATED_AT", "RETIRE_AFTER"],
+                                       keys.map { [$0.kid, state($0).rawValue, $0.createdAt.iso8601, $0.retireAfter?.iso8601 ?? ""] }))
+        }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Generate a new signing key that signs from now on; the old one stays published until its tokens expire.",
+            discussion: "A running server picks the new key up within a second, without a restart.\n\nExample:\n  tessera admin keys rotate --keys-dir /etc/tessera/keys")
+        @OptionGroup var options: AdminOptions
+
+        func run() async throws {
+            let context = try AdminContext(options)
+            let generated: KeyDirectory.LoadedKey
+            do {
+                generated = try KeyDirectory(path: context.settings.keysDir).generate()
+            } catch {
+                throw StartupError(error.description)
+            }
+            let retireAfter = context.now.addingTimeInterval(max(context.settings.accessTokenTTL, Client.accessTokenTTLRange.upperBound))
+            try await context.storage.rotateSigningKey(
+                to: SigningKeyMaterial(kid: generated.kid, publicJWK: generated.key.publicKey.jwk.jsonString()), retireAfter: retireAfter, now: context.now)
+            try await context.audit("keys.rotate", target: "key \(generated.kid)")
+            try context.emit(json: ["kid": generated.kid, "state": "active", "file": generated.file.path],
+                             text: "new active key \(generated.kid) (\(generated.file.path)); the previous one retires after \(retireAfter.iso8601)")
+        }
+    }
+}
+
+/// `tessera admin hooks …`
+struct HooksCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "hooks", abstract: "Dead-lettered post-sign-up hook runs.", subcommands: [Failed.self, Retry.self])
+
+    struct Failed: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List dead-lettered post-sign-up hook runs.", discussion: "Example:\n  tessera admin hooks failed --json")
+        @OptionGroup var options: AdminOptions
+
+        func run() async throws {
+            let context = try AdminContext(options)
+            let runs = try await context.storage.deadHookRuns()
+            try context.emit(
+                json: runs.map { ["id": $0.id, "user_id": $0.userID, "hook": $0.hook, "attempts": $0.attempts, "last_error": $0.lastError ?? ""] as [String: Any] },
+                text: TextTable.render(["ID", "USER_ID", "HOOK", "ATTEMPTS", "LAST_ERROR"],
+                                       runs.map { ["\($0.id)", $0.userID, $0.hook, "\($0.attempts)", $0.lastError ?? ""] }))
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-queue dead-lettered runs for the running server.", discussion: "Examples:\n  tessera admin hooks retry 42\n  tessera admin hooks retry --all")
+        @Argument(help: "The run id (see `hooks failed`).") var id: Int64?
+        @Flag(help: "Re-queue every dead-lettered run.") var all = false
+        @OptionGroup var options: AdminOptions
+
+        func validate() throws {
+            guard (id == nil) != !all else { throw ValidationError("give a run id or --all") }
+        }
+
+        func run() async throws {
+            let context = try AdminContext(options)
+            let count = try await context.storage.retryDeadHookRuns(ids: id.map { [$0] }, now: context.now)
+            if let id, count == 0 { throw AdminError.notFound("no dead-lettered run \(id)") }
+            try await context.audit("hooks.retry", target: id.map { "run \($0)" } ?? "all", details: "\(count) runs")
+            try context.emit(json: ["requeued": count], text: "re-queued \(count) run\(count == 1 ? "" : "s")")
+        }
+    }
+}
+
+/// `tessera admin audit`
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "audit", abstract: "Show the audit log of admin actions, newest first.", discussion: "Example:\n  tessera admin audit --limit 20")
+    @Option(help: "How many entries (1-10000).") var limit = 50
+    @OptionGroup var options: AdminOptions
+
+    func validate() throws {
+        guard (1...10000).contains(limit) else { throw ValidationError("--limit must be between 1 and 10000") }
+    }
+
+    func run() async throws {
+        let context = try AdminContext(options)
+        let entries = try await context.storage.adminActions(limit: limit)
+        try context.emit(
+            json: entries.map { ["id": $0.id, "at": $0.at.iso8601, "actor": $0.actor, "action": $0.action, "target": $0.target ?? "", "details": $0.details ?? ""] as [String: Any] },
+            text: TextTable.render(["AT", "ACTOR", "ACTION", "TARGET", "DETAILS"],
+                                   entries.map { [$0.at.iso8601, $0.actor, $0.action, $0.target ?? "", $0.details ?? ""] }))
+    }
+}
+
+/// `tessera admin …`
+struct AdminCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "admin",
+        abstract: "Operate on the database directly, with or without a running server; changes take effect at once.",
+        subcommands: [RevokeCommand.self, UsersCommand.self, ClientsCommand.self, KeysCommand.self, HooksCommand.self, AuditCommand.self])
+}

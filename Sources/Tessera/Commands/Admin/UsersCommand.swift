@@ -1,0 +1,157 @@
+import ArgumentParser
+import Foundation
+import TesseraCore
+import TesseraCrypto
+import TesseraSQLite
+import TesseraServer
+
+/// `tessera admin users …`
+struct UsersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "users", abstract: "List, show, create, disable, enable and delete users.",
+        subcommands: [List.self, Show.self, Create.self, Disable.self, Enable.self, Delete.self])
+
+    static func json(_ user: User) -> [String: Any] {
+        ["user_id": user.id, "email": user.email, "status": user.status.rawValue, "created_at": user.createdAt.iso8601]
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Page through users in creation order.",
+            discussion: """
+                Examples:
+                  tessera admin users list --limit 50
+                  tessera admin users list --after 3q2-Rf0wqXq7Hc1u8mAbCw --status disabled --json
+                  tessera admin users list --email-prefix alice
+                """)
+        @Option(help: "How many users at most (1-1000).") var limit = 100
+        @Option(help: "Continue after this user id.") var after: String?
+        @Option(name: .customLong("email-prefix"), help: "Only emails starting with this (case-insensitive).") var emailPrefix: String?
+        @Option(help: "Only users with this status: active, unconfirmed or disabled.") var status: String?
+        @OptionGroup var options: AdminOptions
+
+        func validate() throws {
+            guard (1...1000).contains(limit) else { throw ValidationError("--limit must be between 1 and 1000") }
+            if let status, UserStatus(rawValue: status) == nil { throw ValidationError("--status must be active, unconfirmed or disabled") }
+        }
+
+        func run() async throws {
+            let context = try AdminContext(options)
+            let users: [User]
+            do {
+                users = try await context.storage.listUsers(limit: limit, after: after, emailPrefix: emailPrefix, status: status.flatMap(UserStatus.init(rawValue:)))
+            } catch StorageError.notFound {
+                throw AdminError.notFound("no user \(after ?? "") to continue after")
+            }
+            try context.emit(json: users.map(UsersCommand.json), text: TextTable.render(
+                ["USER_ID", "EMAIL", "STATUS", "CREATED_AT"], users.map { [$0.id, $0.email, $0.status.rawValue, $0.createdAt.iso8601] }))
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one user.", discussion: "Example:\n  tessera admin users show alice@example.com --json")
+        @Argument(help: "Email or user id.") var user: String
+        @OptionGroup var options: AdminOptions
+
+        func run() async throws {
+            let context = try AdminContext(options)
+            let found = try await context.user(user)
+            var json = UsersCommand.json(found)
+            json["email_verified"] = found.emailVerified
+            json["attributes"] = found.attributes
+            json["updated_at"] = found.updatedAt.iso8601
+            json["has_password"] = found.passwordHash != nil
+            try context.emit(json: json, text: TextTable.render(["FIELD", "VALUE"], [
+                ["user_id", found.id], ["email", found.email], ["status", found.status.rawValue],
+                ["email_verified", "\(found.emailVerified)"], ["has_password", "\(found.passwordHash != nil)"],
+                ["created_at", found.createdAt.iso8601], ["updated_at", found.updatedAt.iso8601],
+            ] + found.attributes.sorted { $0.key < $1.key }.map { ["attributes.\($0.key)", $0.value] }))
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a user.",
+            discussion: """
+                Without --password-stdin the user has no password and cannot log in until one is set.
+
+                Examples:
+                  printf '%s\\n' 'correct horse battery' | tessera admin users create alice@example.com --password-stdin --confirmed
+                  tessera admin users create bob@example.com --json
+                """)
+        @Argument(help: "The email address.") var email: String
+        @Flag(name: .customLong("password-stdin"), help: "Read the password from standard input (one trailing newline stripped).") var passwordStdin = false
+        @Flag(help: "Create the user active rather than unconfirmed.") var confirmed = false
+        @OptionGroup var options: AdminOptions
+
+        func run() async throws {
+            let context = try AdminContext(options)
+            guard let address = EmailAddress(email) else { throw AdminError.usage("\(email) is not a valid email address") }
+            var hash: String?
+            if passwordStdin {
+                var text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                if text.hasSuffix("\n") { text.removeLast() }
+                let password: Password
+                do { password = try PasswordPolicy.validate(text) } catch { throw AdminError.usage("weak password: \(error)") }
+                hash = try await BcryptPasswordHasher().hash(password.bcryptInput(using: OpenSSLPrimitives()), cost: context.settings.bcryptCost)
+            }
+            let user = User(
+                id: RandomIdentifier.make(using: OpenSSLPrimitives()), email: address.display, emailVerified: false, passwordHash: hash,
+                status: confirmed ? .active : .unconfirmed, attributes: [:], createdAt: context.now, updatedAt: context.now)
+            do {
+                try await context.storage.createUser(user, postSignUpHooks: [], now: context.now)
+            } catch StorageError.alreadyExists {
+                throw AdminError.alreadyExists("a user with email \(address.display) already exists")
+            }
+            try await context.audit("users.create", target: "user \(user.id)")
+            try context.emit(json: UsersCommand.json(user), text: "created user \(user.id) \(user.email) (\(user.status.rawValue))")
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Disable a user and revoke everything they hold.", discussion: "Example:\n  tessera admin users disable alice@example.com --yes")
+        @Argument(help: "Email or user id.") var user: String
+        @OptionGroup var options: AdminOptions
+
+        func run() async throws {
+            try await UsersCommand.setStatus(user, .disabled, options: options, action: "disable")
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a user (status active).", discussion: "Example:\n  tessera admin users enable alice@example.com")
+        @Argument(help: "Email or user id.") var user: String
+        @OptionGroup var options: AdminOptions
+
+        func run() async throws {
+            try await UsersCommand.setStatus(user, .active, options: options, action: "enable")
+        }
+    }
+
+    static func setStatus(_ user: String, _ status: UserStatus, options: AdminOptions, action: String) async throws {
+        let context = try AdminContext(options)
+        let found = try await context.user(user)
+        if status == .disabled { try context.confirm("disable user \(found.id) and revoke everything they hold") }
+        try await context.storage.setStatus(userID: found.id, status, now: context.now)
+        try await context.audit("users.\(action)", target: "user \(found.id)")
+        try context.emit(json: ["user_id": found.id, "status": status.rawValue], text: "user \(found.id) is now \(status.rawValue)")
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a user: their personal data and everything they hold; the audit log keeps only the id.",
+            discussion: "Example:\n  tessera admin users delete alice@example.com --yes")
+        @Argument(help: "Email or user id.") var user: String
+        @OptionGroup var options: AdminOptions
+
+        func run() async throws {
+            let context = try AdminContext(options)
+            let found = try await context.user(user)
+            try context.confirm("delete user \(found.id) and all their data")
+            try await context.storage.deleteUser(id: found.id)
+            try await context.audit("users.delete", target: "user \(found.id)")
+            try context.emit(json: ["user_id": found.id, "deleted": true], text: "deleted user \(found.id)")
+        }
+    }
+}
