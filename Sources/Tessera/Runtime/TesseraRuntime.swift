@@ -48,7 +48,14 @@ public enum TesseraRuntime {
 
     /// Loads the keys dir (generating a key when empty), reconciles it with the database, and
     /// returns the ring the server signs and verifies with.
-    public static func loadKeys(_ settings: Settings, storage: some SigningKeyStore, logger: Logger, now: Date = Date()) async throws -> KeyRing {
+    /// The longest an access or ID token can live: the server's lifetime or a client's own,
+    /// whichever is longer. A retiring key stays published at least this long.
+    public static func longestTokenLifetime(_ settings: Settings, clients: some ClientStore) async throws -> TimeInterval {
+        let clientLifetimes = try await clients.listClients().compactMap(\.accessTokenTTL)
+        return ([settings.accessTokenTTL] + clientLifetimes + settings.clients.compactMap(\.accessTokenTTL)).max()!
+    }
+
+    public static func loadKeys(_ settings: Settings, storage: some SigningKeyStore & ClientStore, logger: Logger, now: Date = Date()) async throws -> KeyRing {
         let directory = KeyDirectory(path: settings.keysDir)
         let loaded: [KeyDirectory.LoadedKey]
         do {
@@ -63,8 +70,7 @@ public enum TesseraRuntime {
         let records = try await storage.reconcileSigningKeys(
             present: loaded.map { SigningKeyMaterial(kid: $0.kid, publicJWK: $0.key.publicKey.jwk.jsonString()) },
             preferred: loaded[0].kid,
-            // Tokens it signed live at most the longest lifetime a client may have.
-            retireMissingAfter: now.addingTimeInterval(max(settings.accessTokenTTL, Client.accessTokenTTLRange.upperBound)),
+            retireMissingAfter: now.addingTimeInterval(try await longestTokenLifetime(settings, clients: storage)),
             now: now)
         let privateKeys = Dictionary(loaded.map { ($0.kid, $0.key) }, uniquingKeysWith: { first, _ in first })
         return try KeyRing(records: records, privateKeys: privateKeys, now: now)

@@ -43,7 +43,7 @@ struct KeysCommand: AsyncParsableCommand {
             } catch {
                 throw StartupError(error.description)
             }
-            let retireAfter = context.now.addingTimeInterval(max(context.settings.accessTokenTTL, Client.accessTokenTTLRange.upperBound))
+            let retireAfter = context.now.addingTimeInterval(try await TesseraRuntime.longestTokenLifetime(context.settings, clients: context.storage))
             try await context.storage.rotateSigningKey(
                 to: SigningKeyMaterial(kid: generated.kid, publicJWK: generated.key.publicKey.jwk.jsonString()), retireAfter: retireAfter, now: context.now)
             try await context.audit("keys.rotate", target: "key \(generated.kid)")

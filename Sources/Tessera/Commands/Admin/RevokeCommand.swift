@@ -59,7 +59,7 @@ struct RevokeCommand: AsyncParsableCommand {
         } else if let jti {
             try context.confirm("revoke access token \(jti)")
             // Access tokens are not stored: remember the jti for as long as any token can live.
-            let until = context.now.addingTimeInterval(max(context.settings.accessTokenTTL, Client.accessTokenTTLRange.upperBound))
+            let until = context.now.addingTimeInterval(try await TesseraRuntime.longestTokenLifetime(context.settings, clients: context.storage))
             try await context.storage.revokeAccessToken(jti: jti, expiresAt: until, now: context.now)
             try await context.audit("revoke.jti", target: "jti \(jti)")
             try context.emit(json: ["revoked": "jti", "jti": jti], text: "revoked access token \(jti)")
