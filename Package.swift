@@ -101,6 +101,14 @@ let package = Package(
             dependencies: ["Tessera"],
             swiftSettings: swiftSettings
         ),
+        // Benchmark-only: the raw limits the hot paths are bound by (bcrypt verify, RS256 sign
+        // and verify), measured with the server's own code. Used by scripts/bench.
+        .executableTarget(
+            name: "tessera-bench-limits",
+            dependencies: ["TesseraCrypto", "TesseraCore", .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")],
+            path: "Benchmarks/Limits",
+            swiftSettings: swiftSettings
+        ),
         // Test-only: signs JSON claims from stdin with the server's active key, for the
         // interop stage to verify with third-party libraries. Not a product; never shipped.
         .executableTarget(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TesseraCore
 
 /// The flags every command shares to find its database (and keys), plus the config file.
@@ -9,7 +10,7 @@ public struct SettingsOptions: ParsableArguments {
     @Option(name: .customLong("keys-dir"), help: "Directory of RSA signing keys as PEM files (env TESSERA_KEYS_DIR; default ./keys).")
     var keysDir: String?
 
-    @Option(help: "YAML config file of flat settings (keys as in the README).")
+    @Option(help: "YAML config file of flat settings (keys as in the README); env TESSERA_CONFIG.")
     var config: String?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env TESSERA_LOG_LEVEL; default info).")
@@ -26,6 +27,9 @@ public struct SettingsOptions: ParsableArguments {
 
     /// Settings from these flags, the environment, the config file and defaults.
     func resolve(extraFlags: [String: String] = [:]) throws -> Settings {
-        try SettingsResolver(flags: flags.merging(extraFlags) { $1 }, configFile: config).resolve()
+        try SettingsResolver(
+            flags: flags.merging(extraFlags) { $1 },
+            configFile: config ?? ProcessInfo.processInfo.environment["TESSERA_CONFIG"]
+        ).resolve()
     }
 }

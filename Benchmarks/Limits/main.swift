@@ -1,0 +1,57 @@
+// Measures the raw limits of Tessera's hot paths with the server's own code, on every core:
+// bcrypt verifications per second at a cost (HummingbirdBcrypt, as the login path uses it),
+// and RS256 signatures and verifications per second (TesseraCrypto, as token issuing and
+// verification use it). Prints one JSON object. Used by scripts/bench.
+//
+//   tessera-bench-limits [--bcrypt-cost 12] [--seconds 3] [--threads N]
+import Foundation
+import HummingbirdBcrypt
+import Synchronization
+import TesseraCore
+import TesseraCrypto
+
+func option(_ name: String, default value: Double) -> Double {
+    let arguments = CommandLine.arguments
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count, let parsed = Double(arguments[index + 1]) else { return value }
+    return parsed
+}
+
+let cost = Int(option("--bcrypt-cost", default: 12))
+let seconds = option("--seconds", default: 3)
+let threads = Int(option("--threads", default: Double(ProcessInfo.processInfo.activeProcessorCount)))
+
+/// Runs `work` on `threads` threads for `seconds`; returns operations per second.
+func rate(_ work: @escaping @Sendable () -> Void) -> Double {
+    let count = Atomic<Int>(0)
+    let group = DispatchGroup()
+    let start = Date()
+    let deadline = start.addingTimeInterval(seconds)
+    for _ in 0..<threads {
+        group.enter()
+        Thread {
+            while Date() < deadline {
+                work()
+                count.add(1, ordering: .relaxed)
+            }
+            group.leave()
+        }.start()
+    }
+    group.wait()
+    return Double(count.load(ordering: .relaxed)) / Date().timeIntervalSince(start)
+}
+
+let hash = Bcrypt.hash("correct horse battery", cost: UInt8(cost))
+let bcryptRate = rate { _ = Bcrypt.verify("correct horse battery", hash: hash) }
+
+let key = try RSAPrivateKey.generate()
+let message = Array("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJiZW5jaCJ9".utf8)
+let signature = try key.signRS256(message)
+let signRate = rate { _ = try? key.signRS256(message) }
+let verifyRate = rate { _ = key.publicKey.verifyRS256(signature: signature, message: message) }
+
+let result: [String: Any] = [
+    "threads": threads, "bcrypt_cost": cost, "bcrypt_verify_per_s": bcryptRate,
+    "rs256_sign_per_s": signRate, "rs256_verify_per_s": verifyRate,
+]
+let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+print(String(decoding: data, as: UTF8.self))
