@@ -21,7 +21,7 @@ extension SQLiteStorage: AuthorizationCodeStore {
         _ hash: TokenHash, clientID: String, planned: @Sendable (AuthorizationCodeRecord) -> PlannedIssue, now: Date
     ) async throws -> CodeRedemption {
         try await pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM authorization_codes WHERE code_hash = ?", arguments: [Data(hash.bytes)]) else {
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM authorization_codes WHERE code_hash = ?"), arguments: [Data(hash.bytes)]) else {
                 return .refused(reason: "unknown code")
             }
             let record = AuthorizationCodeRecord(
@@ -61,9 +61,9 @@ extension SQLiteStorage: SSOSessionStore {
 
     public func session(tokenHash: TokenHash, now: Date) async throws -> (id: String, user: User, authTime: Date)? {
         try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: """
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT id, user_id, auth_time FROM sso_sessions WHERE token_hash = ? AND ended_at IS NULL AND expires_at > ?
-                """, arguments: [Data(tokenHash.bytes), now.stored]),
+                """), arguments: [Data(tokenHash.bytes), now.stored]),
                 let user = try Self.fetchUser(db, id: row["user_id"]), user.status == .active
             else { return nil }
             // A global sign-out after the session began ends it too.

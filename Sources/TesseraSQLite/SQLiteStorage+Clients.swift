@@ -7,7 +7,7 @@ extension SQLiteStorage: ClientStore {
 
     public func client(id: String) async throws -> Client? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.clientColumns) FROM clients WHERE id = ?", arguments: [id]).map(Self.client)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.clientColumns) FROM clients WHERE id = ?"), arguments: [id]).map(Self.client)
         }
     }
 

@@ -20,11 +20,11 @@ extension SQLiteStorage: RefreshTokenStore {
         // One write transaction (BEGIN IMMEDIATE) from lookup to successor: no other rotation
         // of this token can interleave, in this process or another.
         try await pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: """
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT t.used_at, f.id, f.user_id, f.client_id, f.scope, f.auth_time, f.created_at, f.expires_at, f.revoked_at
                 FROM refresh_tokens t JOIN refresh_token_families f ON f.id = t.family_id
                 WHERE t.token_hash = ?
-                """, arguments: [Data(presented.bytes)])
+                """), arguments: [Data(presented.bytes)])
             else { return .refused(reason: "unknown token") }
             let family = Self.family(row)
             if let clientID, clientID != family.clientID { return .refused(reason: "token of another client") }
@@ -44,11 +44,11 @@ extension SQLiteStorage: RefreshTokenStore {
 
     public func inspect(_ token: TokenHash) async throws -> RefreshTokenStanding? {
         try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: """
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT t.issued_at AS token_issued_at, t.used_at, f.id, f.user_id, f.client_id, f.scope, f.auth_time,
                        f.created_at, f.expires_at, f.revoked_at
                 FROM refresh_tokens t JOIN refresh_token_families f ON f.id = t.family_id WHERE t.token_hash = ?
-                """, arguments: [Data(token.bytes)])
+                """), arguments: [Data(token.bytes)])
             else { return nil }
             let family = Self.family(row)
             return RefreshTokenStanding(
@@ -59,10 +59,10 @@ extension SQLiteStorage: RefreshTokenStore {
 
     public func family(containing token: TokenHash) async throws -> RefreshTokenFamily? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: """
+            try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT f.id, f.user_id, f.client_id, f.scope, f.auth_time, f.created_at, f.expires_at
                 FROM refresh_tokens t JOIN refresh_token_families f ON f.id = t.family_id WHERE t.token_hash = ?
-                """, arguments: [Data(token.bytes)]).map(Self.family)
+                """), arguments: [Data(token.bytes)]).map(Self.family)
         }
     }
 
@@ -74,7 +74,7 @@ extension SQLiteStorage: RefreshTokenStore {
 
     public func revokeFamily(containing token: TokenHash, reason: String, now: Date) async throws -> Bool {
         try await pool.write { db in
-            guard let familyID = try String.fetchOne(db, sql: "SELECT family_id FROM refresh_tokens WHERE token_hash = ?", arguments: [Data(token.bytes)]) else {
+            guard let familyID = try String.fetchOne(db.cachedStatement(sql: "SELECT family_id FROM refresh_tokens WHERE token_hash = ?"), arguments: [Data(token.bytes)]) else {
                 return false
             }
             try Self.revokeFamily(db, id: familyID, reason: reason, now: now)

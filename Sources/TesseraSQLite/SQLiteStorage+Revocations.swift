@@ -13,8 +13,8 @@ extension SQLiteStorage: RevocationStore {
 
     public func accessTokenStanding(jti: String, userID: String, clientID: String) async throws -> AccessTokenStanding {
         try await pool.read { db in
-            let revoked = try Bool.fetchOne(db, sql: "SELECT 1 FROM revoked_access_tokens WHERE jti = ?", arguments: [jti]) ?? false
-            let clientNotBefore = try Double.fetchOne(db, sql: "SELECT tokens_not_before FROM client_revocations WHERE client_id = ?", arguments: [clientID])
+            let revoked = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM revoked_access_tokens WHERE jti = ?"), arguments: [jti]) ?? false
+            let clientNotBefore = try Double.fetchOne(db.cachedStatement(sql: "SELECT tokens_not_before FROM client_revocations WHERE client_id = ?"), arguments: [clientID])
             return AccessTokenStanding(
                 jtiRevoked: revoked, user: try Self.fetchUser(db, id: userID),
                 clientTokensNotBefore: clientNotBefore.map(Date.init(timeIntervalSince1970:)))

@@ -32,7 +32,7 @@ extension SQLiteStorage: UserStore {
 
     public func user(email: String) async throws -> User? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.userColumns) FROM users WHERE email_key = ?", arguments: [email.lowercased()])
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.userColumns) FROM users WHERE email_key = ?"), arguments: [email.lowercased()])
                 .map(Self.user)
         }
     }
@@ -57,7 +57,7 @@ extension SQLiteStorage: UserStore {
 
     public func revokeAllTokens(userID: String, now: Date) async throws {
         try await pool.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE id = ?", arguments: [userID]) == true else {
+            guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM users WHERE id = ?"), arguments: [userID]) == true else {
                 throw StorageError.notFound
             }
             try Self.revokeAllTokens(db, userID: userID, now: now)
@@ -69,7 +69,7 @@ extension SQLiteStorage: UserStore {
             var conditions: [String] = []
             var arguments: StatementArguments = []
             if let after {
-                guard let created = try Double.fetchOne(db, sql: "SELECT created_at FROM users WHERE id = ?", arguments: [after]) else {
+                guard let created = try Double.fetchOne(db.cachedStatement(sql: "SELECT created_at FROM users WHERE id = ?"), arguments: [after]) else {
                     throw StorageError.notFound
                 }
                 conditions.append("(created_at > ? OR (created_at = ? AND id > ?))")
@@ -107,7 +107,7 @@ extension SQLiteStorage: UserStore {
     }
 
     static func fetchUser(_ db: Database, id: String) throws -> User? {
-        try Row.fetchOne(db, sql: "SELECT \(userColumns) FROM users WHERE id = ?", arguments: [id]).map(user)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(userColumns) FROM users WHERE id = ?"), arguments: [id]).map(user)
     }
 
     static func user(_ row: Row) -> User {

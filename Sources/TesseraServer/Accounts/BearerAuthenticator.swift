@@ -13,9 +13,8 @@ struct BearerAuthenticator: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else { throw BearerError.missing }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw BearerError.invalidToken(reason: "not a bearer authorization") }
-        let (user, claims) = try await accounts.authenticate(bearer: String(parts[1]).trimmingCharacters(in: .whitespaces))
+        guard let token = BearerToken.parse(header) else { throw BearerError.invalidToken(reason: "not a bearer authorization") }
+        let (user, claims) = try await accounts.authenticate(bearer: token)
         var context = context
         context.principal = Principal(user: user, claims: claims)
         context.logger[metadataKey: "user.id"] = "\(user.id)"

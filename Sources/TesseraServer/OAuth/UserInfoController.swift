@@ -49,9 +49,8 @@ struct UserInfoController {
         }
         switch (header, formToken) {
         case (.some(let header), nil):
-            let parts = header.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw BearerError.invalidToken(reason: "not a bearer authorization") }
-            return String(parts[1]).trimmingCharacters(in: .whitespaces)
+            guard let token = BearerToken.parse(header) else { throw BearerError.invalidToken(reason: "not a bearer authorization") }
+            return token
         case (nil, .some(let token)):
             return token
         case (nil, nil):
