@@ -15,8 +15,9 @@ extension SQLiteStorage: RevocationStore {
         try await pool.read { db in
             let revoked = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM revoked_access_tokens WHERE jti = ?"), arguments: [jti]) ?? false
             let clientNotBefore = try Double.fetchOne(db.cachedStatement(sql: "SELECT tokens_not_before FROM client_revocations WHERE client_id = ?"), arguments: [clientID])
+            let registered = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM clients WHERE id = ?"), arguments: [clientID]) ?? false
             return AccessTokenStanding(
-                jtiRevoked: revoked, user: try Self.fetchUser(db, id: userID),
+                jtiRevoked: revoked, user: try Self.fetchUser(db, id: userID), clientRegistered: registered,
                 clientTokensNotBefore: clientNotBefore.map(Date.init(timeIntervalSince1970:)))
         }
     }

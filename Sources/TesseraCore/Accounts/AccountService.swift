@@ -28,7 +28,7 @@ public struct AccountService: Sendable {
         clients: ClientRegistry, now: @escaping Now, logger: Logger, userCreated: @escaping @Sendable () -> Void = {}
     ) {
         self.clients = clients
-        self.accessTokens = AccessTokenValidator(settings: settings, verifier: verifier, store: store, clients: clients, now: now)
+        self.accessTokens = AccessTokenValidator(settings: settings, verifier: verifier, store: store, now: now)
         self.settings = settings
         self.store = store
         self.hasher = hasher

@@ -4,8 +4,8 @@ import Foundation
 public protocol RevocationStore: Sendable {
     /// Remembers `jti` as revoked until `expiresAt` (after which the token is dead anyway).
     func revokeAccessToken(jti: String, expiresAt: Date, now: Date) async throws
-    /// Whether `jti` is revoked, the token's user as stored now (nil if gone), and the
-    /// client's "not before", in one read.
+    /// Whether `jti` is revoked, the token's user as stored now (nil if gone), whether its
+    /// client is registered, and the client's "not before", in one read.
     func accessTokenStanding(jti: String, userID: String, clientID: String) async throws -> AccessTokenStanding
     /// Revokes everything issued to a client: its refresh-token families, and its access tokens
     /// issued up to `now`. Returns the number of families revoked.
@@ -17,12 +17,15 @@ public protocol RevocationStore: Sendable {
 public struct AccessTokenStanding: Sendable, Equatable {
     public var jtiRevoked: Bool
     public var user: User?
+    /// Whether the client is in the registry (the built-in `tessera` never is).
+    public var clientRegistered: Bool
     /// Access tokens of the client issued up to this instant are revoked.
     public var clientTokensNotBefore: Date?
 
-    public init(jtiRevoked: Bool, user: User?, clientTokensNotBefore: Date? = nil) {
+    public init(jtiRevoked: Bool, user: User?, clientRegistered: Bool, clientTokensNotBefore: Date? = nil) {
         self.jtiRevoked = jtiRevoked
         self.user = user
+        self.clientRegistered = clientRegistered
         self.clientTokensNotBefore = clientTokensNotBefore
     }
 }

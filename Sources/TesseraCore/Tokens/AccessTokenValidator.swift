@@ -15,14 +15,12 @@ public struct AccessTokenValidator: Sendable {
     let settings: Settings
     let verifier: any TokenVerifier
     let store: any RevocationStore
-    let clients: ClientRegistry
     let now: Now
 
-    public init(settings: Settings, verifier: any TokenVerifier, store: any RevocationStore, clients: ClientRegistry, now: @escaping Now) {
+    public init(settings: Settings, verifier: any TokenVerifier, store: any RevocationStore, now: @escaping Now) {
         self.settings = settings
         self.verifier = verifier
         self.store = store
-        self.clients = clients
         self.now = now
     }
 
@@ -43,7 +41,7 @@ public struct AccessTokenValidator: Sendable {
         if let notBefore = standing.clientTokensNotBefore, Double(claims.iat) <= notBefore.timeIntervalSince1970.rounded(.down) {
             throw BearerError.invalidToken(reason: "revoked with its client")
         }
-        guard try await clients.client(id: claims.clientID) != nil else { throw BearerError.invalidToken(reason: "client gone") }
+        guard claims.clientID == FirstPartyClient.id || standing.clientRegistered else { throw BearerError.invalidToken(reason: "client gone") }
         if isClientToken { return ValidatedAccessToken(claims: claims, user: nil) }
         guard let user = standing.user else { throw BearerError.invalidToken(reason: "no such user") }
         guard user.status == .active else { throw BearerError.invalidToken(reason: "user \(user.status.rawValue)") }
