@@ -95,6 +95,12 @@ struct AdminContext {
         guard let found else { throw AdminError.notFound("no user \(emailOrID)") }
         return found
     }
+
+    /// The registered client with this id; exit 1 when there is none.
+    func client(_ id: String) async throws -> Client {
+        guard let found = try await storage.client(id: id) else { throw AdminError.notFound("no client \(id)") }
+        return found
+    }
 }
 
 /// Aligned plain-text tables.

@@ -94,7 +94,7 @@ struct ClientsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try AdminContext(options)
-            guard let client = try await context.storage.client(id: clientID) else { throw AdminError.notFound("no client \(clientID)") }
+            let client = try await context.client(clientID)
             let json = ClientsCommand.json(client)
             try context.emit(json: json, text: TextTable.render(["FIELD", "VALUE"], json.keys.sorted().map { key in
                 [key, (json[key] as? [String])?.joined(separator: " ") ?? "\(json[key]!)"]
@@ -109,7 +109,7 @@ struct ClientsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try AdminContext(options)
-            guard try await context.storage.client(id: clientID) != nil else { throw AdminError.notFound("no client \(clientID)") }
+            _ = try await context.client(clientID)
             try context.confirm("delete client \(clientID) and revoke its tokens")
             try await context.storage.deleteClient(id: clientID, now: context.now)
             try await context.audit("clients.delete", target: "client \(clientID)")
@@ -126,7 +126,7 @@ struct ClientsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try AdminContext(options)
-            guard let client = try await context.storage.client(id: clientID) else { throw AdminError.notFound("no client \(clientID)") }
+            let client = try await context.client(clientID)
             guard !client.isPublic else { throw AdminError.usage("client \(clientID) is public: it has no secret") }
             try context.confirm("replace the secret of client \(clientID)")
             let crypto = OpenSSLPrimitives()
