@@ -116,6 +116,18 @@ struct SignUpTests {
         }
     }
 
+    @Test("Content-Type is matched case-insensitively with parameters ignored, and nothing looser", arguments: [
+        ("Application/JSON; charset=utf-8", HTTPResponse.Status.created), ("application/json ;charset=UTF-8", .created),
+        ("application/jsonx", .badRequest), ("application/json-patch+json", .badRequest), ("text/json", .badRequest),
+    ])
+    func contentTypes(contentType: String, status: HTTPResponse.Status) async throws {
+        let server = try await TestServer()
+        try await server.test { client in
+            let response = try await client.post("/v1/signup", raw: #"{"email":"ct@example.com","password":"correct horse battery"}"#, contentType: contentType)
+            #expect(response.status == status)
+        }
+    }
+
     @Test("a body that is not UTF-8 is 400 invalid_request")
     func invalidUTF8() async throws {
         let server = try await TestServer()

@@ -83,10 +83,7 @@ public struct AuthorizationRequest: Sendable, Equatable {
     /// `redirectURI` with `extra` query parameters appended (keeping any it already has), plus
     /// `state` and `iss` (RFC 9207).
     public func redirect(with extra: [(String, String)], issuer: String) -> String {
-        var items = extra
-        if let state { items.append(("state", state)) }
-        items.append(("iss", issuer))
-        return Self.append(items, to: redirectURI)
+        Self.response(extra, redirectURI: redirectURI, state: state, issuer: issuer)
     }
 
     /// `uri` with `items` appended to its query, percent-encoded.
@@ -99,7 +96,12 @@ public struct AuthorizationRequest: Sendable, Equatable {
 
     /// An error redirect (RFC 6749 §4.1.2.1).
     public static func errorRedirect(_ error: OAuthError, redirectURI: String, state: String?, issuer: String) -> String {
-        var items = [("error", error.code.rawValue), ("error_description", error.description)]
+        response([("error", error.code.rawValue), ("error_description", error.description)], redirectURI: redirectURI, state: state, issuer: issuer)
+    }
+
+    /// An authorization response: `items`, then `state` (when the request had one) and `iss`.
+    private static func response(_ items: [(String, String)], redirectURI: String, state: String?, issuer: String) -> String {
+        var items = items
         if let state { items.append(("state", state)) }
         items.append(("iss", issuer))
         return append(items, to: redirectURI)

@@ -4,13 +4,10 @@ import Foundation
 public struct ClientCredentials: Sendable {
     public var clientID: String
     public var secret: String?
-    /// The secret came in `Authorization: Basic` (`client_secret_basic`).
-    public var viaBasic: Bool
 
-    public init(clientID: String, secret: String?, viaBasic: Bool) {
+    public init(clientID: String, secret: String?) {
         self.clientID = clientID
         self.secret = secret
-        self.viaBasic = viaBasic
     }
 }
 

@@ -9,7 +9,6 @@ public struct OAuthError: Error, Equatable, Sendable {
         case unsupportedGrantType = "unsupported_grant_type"
         case unsupportedResponseType = "unsupported_response_type"
         case invalidScope = "invalid_scope"
-        case accessDenied = "access_denied"
         case loginRequired = "login_required"
         case serverError = "server_error"
         case temporarilyUnavailable = "temporarily_unavailable"

@@ -38,11 +38,6 @@ public struct APIError: Error, Sendable {
     public static func serverError() -> APIError {
         APIError(.internalServerError, "server_error", "the server could not complete the request")
     }
-
-    public static func unavailable(_ description: String, retryAfter: Int? = nil) -> APIError {
-        APIError(.serviceUnavailable, "temporarily_unavailable", description,
-                 headers: retryAfter.map { [.retryAfter: String($0)] } ?? [:])
-    }
 }
 
 struct ErrorBody: Encodable {

@@ -21,9 +21,9 @@ enum ClientAuthentication {
             if let bodyID = parameters["client_id"], bodyID != id {
                 throw OAuthError.invalidRequest("client_id does not match the authenticated client")
             }
-            return ClientCredentials(clientID: id, secret: secret, viaBasic: true)
+            return ClientCredentials(clientID: id, secret: secret)
         }
         guard let id = parameters["client_id"] else { throw OAuthError.invalidClient(reason: "no client credentials") }
-        return ClientCredentials(clientID: id, secret: parameters["client_secret"], viaBasic: false)
+        return ClientCredentials(clientID: id, secret: parameters["client_secret"])
     }
 }

@@ -12,7 +12,6 @@ struct TokenController {
 
     let accounts: AccountService
     let authorization: AuthorizationService
-    let issuer: TokenIssuer
     let now: Now
 
     func addRoutes(to router: Router<TesseraRequestContext>) {
@@ -69,7 +68,7 @@ struct TokenController {
         } else {
             scope = allowed
         }
-        return try issuer.issueForClient(
+        return try accounts.issuer.issueForClient(
             clientID: client.id, audience: accounts.clients.audience(for: client), scope: scope, lifetime: client.accessTokenTTL, now: now())
     }
 }

@@ -44,7 +44,7 @@ struct UserInfoController {
     private func bearerToken(_ request: Request, context: TesseraRequestContext) async throws -> String {
         let header = request.headers[.authorization]
         var formToken: String?
-        if request.method == .post, request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true {
+        if request.method == .post, request.hasContentType("application/x-www-form-urlencoded") {
             formToken = try await FormBody.parameters(of: request, context: context)["access_token"]
         }
         switch (header, formToken) {

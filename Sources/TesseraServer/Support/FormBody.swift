@@ -8,9 +8,9 @@ import TesseraCore
 enum FormBody {
     /// The body's parameters; 400 `invalid_request` if it is not a form or repeats a parameter.
     static func parameters(of request: Request, context: some RequestContext) async throws -> [String: String] {
-        guard let contentType = request.headers[.contentType],
-              contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/x-www-form-urlencoded"
-        else { throw OAuthError.invalidRequest("Content-Type must be application/x-www-form-urlencoded") }
+        guard request.hasContentType("application/x-www-form-urlencoded") else {
+            throw OAuthError.invalidRequest("Content-Type must be application/x-www-form-urlencoded")
+        }
         let bytes = try await JSONBody.collect(request, limit: context.maxUploadSize)
         guard let text = String(validating: bytes, as: UTF8.self) else { throw OAuthError.invalidRequest("body is not UTF-8") }
         return try parse(text)

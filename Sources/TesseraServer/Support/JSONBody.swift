@@ -11,9 +11,7 @@ enum JSONBody {
     static func decode<Value: Decodable>(
         _ type: Value.Type, from request: Request, context: some RequestContext, allowedKeys: Set<String>
     ) async throws -> Value {
-        guard let contentType = request.headers[.contentType],
-              contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
-        else { throw APIError.invalidRequest("Content-Type must be application/json") }
+        guard request.hasContentType("application/json") else { throw APIError.invalidRequest("Content-Type must be application/json") }
         let bytes = try await collect(request, limit: context.maxUploadSize)
         return try decode(type, bytes: bytes, allowedKeys: allowedKeys)
     }
@@ -24,9 +22,7 @@ enum JSONBody {
     ) async throws -> Value? {
         let bytes = try await collect(request, limit: context.maxUploadSize)
         if bytes.isEmpty { return nil }
-        guard let contentType = request.headers[.contentType],
-              contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
-        else { throw APIError.invalidRequest("Content-Type must be application/json") }
+        guard request.hasContentType("application/json") else { throw APIError.invalidRequest("Content-Type must be application/json") }
         return try decode(type, bytes: bytes, allowedKeys: allowedKeys)
     }
 
