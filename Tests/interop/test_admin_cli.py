@@ -184,10 +184,11 @@ def test_dead_lettered_hooks_are_listed_and_retried(tmp_path, start_tessera):
     assert run_admin(server, "hooks", "retry", "999999", "--yes").returncode == 1
     (tmp_path / "fail").unlink()
     assert admin_json(server, "hooks", "retry", str(failed[0]["id"]))["requeued"] == 1
+    log = tmp_path / "signups.log"
     deadline = time.time() + 10
-    while not (tmp_path / "signups.log").exists() and time.time() < deadline:
+    while not (log.exists() and log.read_text().split()) and time.time() < deadline:
         time.sleep(0.1)
-    assert (tmp_path / "signups.log").read_text().split() == [user_id]
+    assert log.read_text().split() == [user_id]
     assert admin_json(server, "hooks", "failed") == []
 
 
