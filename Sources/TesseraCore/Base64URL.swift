@@ -38,7 +38,11 @@ public enum Base64URL {
 
     /// Decodes strictly: only the base64url alphabet, no padding, no whitespace.
     public static func decode(_ text: some StringProtocol) -> Data? {
-        let input = Array(text.utf8)
+        decode(bytes: text.utf8)
+    }
+
+    /// Decodes the UTF-8 bytes of base64url text strictly, as ``decode(_:)``.
+    public static func decode<Bytes: Collection<UInt8>>(bytes input: Bytes) -> Data? {
         guard input.count % 4 != 1 else { return nil }
         var output = [UInt8]()
         output.reserveCapacity(input.count * 3 / 4)

@@ -12,7 +12,7 @@ extension SQLiteStorage: AuditLog {
     }
 
     public func adminActions(limit: Int) async throws -> [AuditEntry] {
-        try await pool.read { db in
+        try readOnCallingThread { db in
             try Row.fetchAll(db, sql: "SELECT id, at, actor, action, target, details FROM admin_audit ORDER BY id DESC LIMIT ?", arguments: [limit])
                 .map { row in
                     AuditEntry(id: row["id"], at: row.date("at"), actor: row["actor"], action: row["action"], target: row["target"], details: row["details"])

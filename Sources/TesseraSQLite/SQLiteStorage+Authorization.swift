@@ -60,7 +60,7 @@ extension SQLiteStorage: SSOSessionStore {
     }
 
     public func session(tokenHash: TokenHash, now: Date) async throws -> (id: String, user: User, authTime: Date)? {
-        try await pool.read { db in
+        try readOnCallingThread { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT id, user_id, auth_time FROM sso_sessions WHERE token_hash = ? AND ended_at IS NULL AND expires_at > ?
                 """), arguments: [Data(tokenHash.bytes), now.stored]),

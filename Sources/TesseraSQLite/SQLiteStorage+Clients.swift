@@ -6,7 +6,7 @@ extension SQLiteStorage: ClientStore {
     static let clientColumns = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, access_token_ttl, created_at"
 
     public func client(id: String) async throws -> Client? {
-        try await pool.read { db in
+        try readOnCallingThread { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.clientColumns) FROM clients WHERE id = ?"), arguments: [id]).map(Self.client)
         }
     }
@@ -24,7 +24,7 @@ extension SQLiteStorage: ClientStore {
     }
 
     public func listClients() async throws -> [Client] {
-        try await pool.read { db in
+        try readOnCallingThread { db in
             try Row.fetchAll(db, sql: "SELECT \(Self.clientColumns) FROM clients ORDER BY created_at, id").map(Self.client)
         }
     }

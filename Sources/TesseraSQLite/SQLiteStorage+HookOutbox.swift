@@ -6,7 +6,7 @@ extension SQLiteStorage: HookOutbox {
     static let hookRunColumns = "id, user_id, hook, state, attempts, next_attempt_at, last_error"
 
     public func dueHookRuns(now: Date, limit: Int) async throws -> [HookRun] {
-        try await pool.read { db in
+        try readOnCallingThread { db in
             try Row.fetchAll(db, sql: """
                 SELECT \(Self.hookRunColumns) FROM hook_runs
                 WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
@@ -15,14 +15,14 @@ extension SQLiteStorage: HookOutbox {
     }
 
     public func nextHookRunDue() async throws -> Date? {
-        try await pool.read { db in
+        try readOnCallingThread { db in
             try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM hook_runs WHERE state = 'pending'")
                 .map(Date.init(timeIntervalSince1970:))
         }
     }
 
     public func deadHookRuns() async throws -> [HookRun] {
-        try await pool.read { db in
+        try readOnCallingThread { db in
             try Row.fetchAll(db, sql: "SELECT \(Self.hookRunColumns) FROM hook_runs WHERE state = 'dead' ORDER BY id").map(Self.hookRun)
         }
     }

@@ -43,7 +43,7 @@ extension SQLiteStorage: RefreshTokenStore {
     }
 
     public func inspect(_ token: TokenHash) async throws -> RefreshTokenStanding? {
-        try await pool.read { db in
+        try readOnCallingThread { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT t.issued_at AS token_issued_at, t.used_at, f.id, f.user_id, f.client_id, f.scope, f.auth_time,
                        f.created_at, f.expires_at, f.revoked_at
@@ -58,7 +58,7 @@ extension SQLiteStorage: RefreshTokenStore {
     }
 
     public func family(containing token: TokenHash) async throws -> RefreshTokenFamily? {
-        try await pool.read { db in
+        try readOnCallingThread { db in
             try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT f.id, f.user_id, f.client_id, f.scope, f.auth_time, f.created_at, f.expires_at
                 FROM refresh_tokens t JOIN refresh_token_families f ON f.id = t.family_id WHERE t.token_hash = ?

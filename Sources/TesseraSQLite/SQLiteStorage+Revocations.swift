@@ -12,13 +12,20 @@ extension SQLiteStorage: RevocationStore {
     }
 
     public func accessTokenStanding(jti: String, userID: String, clientID: String) async throws -> AccessTokenStanding {
-        try await pool.read { db in
-            let revoked = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM revoked_access_tokens WHERE jti = ?"), arguments: [jti]) ?? false
-            let clientNotBefore = try Double.fetchOne(db.cachedStatement(sql: "SELECT tokens_not_before FROM client_revocations WHERE client_id = ?"), arguments: [clientID])
-            let registered = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM clients WHERE id = ?"), arguments: [clientID]) ?? false
+        // One statement on every token check.
+        try readOneStatementOnCallingThread { db in
+            let row = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?1) AS jti_revoked,
+                       (SELECT tokens_not_before FROM client_revocations WHERE client_id = ?2) AS client_not_before,
+                       EXISTS (SELECT 1 FROM clients WHERE id = ?2) AS client_registered,
+                       \(Self.userColumns(prefixedWith: "u."))
+                FROM (SELECT 1) LEFT JOIN users u ON u.id = ?3
+                """), arguments: [jti, clientID, userID])
+            guard let row else { return AccessTokenStanding(jtiRevoked: false, user: nil, clientRegistered: false) }
             return AccessTokenStanding(
-                jtiRevoked: revoked, user: try Self.fetchUser(db, id: userID), clientRegistered: registered,
-                clientTokensNotBefore: clientNotBefore.map(Date.init(timeIntervalSince1970:)))
+                jtiRevoked: row["jti_revoked"], user: (row["id"] as String?) == nil ? nil : Self.user(row),
+                clientRegistered: row["client_registered"],
+                clientTokensNotBefore: row.optionalDate("client_not_before"))
         }
     }
 

@@ -4,7 +4,7 @@ import TesseraCore
 
 extension SQLiteStorage: SigningKeyStore {
     public func allSigningKeys() async throws -> [SigningKeyRecord] {
-        try await pool.read { db in try Self.fetchSigningKeys(db) }
+        try readOnCallingThread { db in try Self.fetchSigningKeys(db) }
     }
 
     public func rotateSigningKey(to new: SigningKeyMaterial, retireAfter: Date, now: Date) async throws {

@@ -3,7 +3,13 @@ import GRDB
 import TesseraCore
 
 extension SQLiteStorage: UserStore {
-    static let userColumns = "id, email, email_verified, password_hash, status, attributes, created_at, updated_at, tokens_not_before"
+    static let userColumns = userColumns(prefixedWith: "")
+
+    /// The columns ``user(_:)`` reads, each with `prefix` (a table alias) in front.
+    static func userColumns(prefixedWith prefix: String) -> String {
+        ["id", "email", "email_verified", "password_hash", "status", "attributes", "created_at", "updated_at", "tokens_not_before"]
+            .map { prefix + $0 }.joined(separator: ", ")
+    }
 
     public func createUser(_ user: User, postSignUpHooks: [String], now: Date) async throws {
         let attributes = String(decoding: try JSONEncoder().encode(user.attributes), as: UTF8.self)
@@ -31,14 +37,14 @@ extension SQLiteStorage: UserStore {
     }
 
     public func user(email: String) async throws -> User? {
-        try await pool.read { db in
+        try readOnCallingThread { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.userColumns) FROM users WHERE email_key = ?"), arguments: [email.lowercased()])
                 .map(Self.user)
         }
     }
 
     public func user(id: String) async throws -> User? {
-        try await pool.read { db in try Self.fetchUser(db, id: id) }
+        try readOnCallingThread { db in try Self.fetchUser(db, id: id) }
     }
 
     public func updatePasswordHash(userID: String, hash: String, now: Date) async throws {
@@ -65,7 +71,7 @@ extension SQLiteStorage: UserStore {
     }
 
     public func listUsers(limit: Int, after: String?, emailPrefix: String?, status: UserStatus?) async throws -> [User] {
-        try await pool.read { db in
+        try readOnCallingThread { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
             if let after {
@@ -118,7 +124,8 @@ extension SQLiteStorage: UserStore {
             emailVerified: row["email_verified"],
             passwordHash: row["password_hash"],
             status: UserStatus(rawValue: row["status"]) ?? .disabled,
-            attributes: (try? JSONDecoder().decode([String: String].self, from: Data(attributesJSON.utf8))) ?? [:],
+            // Most users have none: skip the decoder for the empty object on every token check.
+            attributes: attributesJSON == "{}" ? [:] : (try? JSONDecoder().decode([String: String].self, from: Data(attributesJSON.utf8))) ?? [:],
             createdAt: row.date("created_at"),
             updatedAt: row.date("updated_at"),
             tokensNotBefore: row.optionalDate("tokens_not_before"))

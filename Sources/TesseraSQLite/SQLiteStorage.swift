@@ -82,7 +82,26 @@ public final class SQLiteStorage: Sendable {
 
     /// Whether the database answers a query (for readiness).
     public func ping() async -> Bool {
-        (try? await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
+        (try? readOnCallingThread { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
+    }
+
+    /// Runs `body` in a read transaction on the calling thread. Every read goes through here.
+    ///
+    /// GRDB's async `read` waits for a reader on one dispatch queue, runs on the reader's own
+    /// queue and then resumes the task: three thread switches around a read that takes
+    /// microseconds from the page cache, on every token check. Reading in place is a lock and
+    /// the query. Because no read uses the async API, a reader connection is only ever held
+    /// by a thread that is running its read, so waiting for one is bounded by other reads,
+    /// never by tasks waiting to be resumed. Writes stay asynchronous: a commit waits for
+    /// fsync, which must not hold a thread of the concurrency pool.
+    func readOnCallingThread<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
+    }
+
+    /// ``readOnCallingThread(_:)`` without BEGIN and COMMIT around the body, for a body of one
+    /// statement: a single SELECT reads one consistent snapshot by itself.
+    func readOneStatementOnCallingThread<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.unsafeRead(body)
     }
 
     static func message(_ error: any Error) -> String {

@@ -12,11 +12,10 @@ enum ClientAuthentication {
             guard parameters["client_secret"] == nil else {
                 throw OAuthError.invalidRequest("use one client authentication method, not two")
             }
-            guard let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
-                  let text = String(data: decoded, encoding: .utf8),
-                  let colon = text.firstIndex(of: ":"),
-                  let id = FormBody.decode(text[..<colon]),
-                  let secret = FormBody.decode(text[text.index(after: colon)...])
+            guard let decoded = Data(base64Encoded: String(header.dropFirst(6).drop(while: { $0 == " " }))),
+                  let colon = decoded.firstIndex(of: UInt8(ascii: ":")),
+                  let id = FormBody.decode(decoded[..<colon]),
+                  let secret = FormBody.decode(decoded[decoded.index(after: colon)...])
             else { throw OAuthError.invalidClient(reason: "malformed Basic credentials") }
             if let bodyID = parameters["client_id"], bodyID != id {
                 throw OAuthError.invalidRequest("client_id does not match the authenticated client")

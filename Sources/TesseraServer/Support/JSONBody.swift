@@ -27,8 +27,13 @@ enum JSONBody {
     }
 
     static func collect(_ request: Request, limit: Int) async throws -> Data {
+        Data(try await collectBuffer(request, limit: limit).readableBytesView)
+    }
+
+    /// The whole body as NIO's buffer, or 413 when it is larger than `limit`.
+    static func collectBuffer(_ request: Request, limit: Int) async throws -> ByteBuffer {
         do {
-            return Data(try await request.body.collect(upTo: limit).readableBytesView)
+            return try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "invalid_request", "request body is larger than \(limit) bytes")
         }

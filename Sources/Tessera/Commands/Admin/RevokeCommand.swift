@@ -38,7 +38,7 @@ struct RevokeCommand: AsyncParsableCommand {
             let hash = refresh.hash(using: OpenSSLPrimitives())
             guard let family = try await context.storage.family(containing: hash) else { throw AdminError.notFound("no such refresh token") }
             try context.confirm("revoke the refresh-token family \(family.id) of user \(family.userID)")
-            try await context.storage.revokeFamily(containing: hash, reason: "revoked by admin", now: context.now)
+            _ = try await context.storage.revokeFamily(containing: hash, reason: "revoked by admin", now: context.now)
             try await context.audit("revoke.token", target: "family \(family.id)")
             try context.emit(json: ["revoked": "family", "family_id": family.id, "user_id": family.userID],
                              text: "revoked refresh-token family \(family.id) (user \(family.userID))")
