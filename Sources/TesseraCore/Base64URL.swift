@@ -36,13 +36,19 @@ public enum Base64URL {
         return String(decoding: output, as: UTF8.self)
     }
 
-    /// Decodes strictly: only the base64url alphabet, no padding, no whitespace.
+    /// Decodes strictly: only the base64url alphabet, no padding, no whitespace, no stray bits.
     public static func decode(_ text: some StringProtocol) -> Data? {
         decode(bytes: text.utf8)
     }
 
     /// Decodes the UTF-8 bytes of base64url text strictly, as ``decode(_:)``.
     public static func decode<Bytes: Collection<UInt8>>(bytes input: Bytes) -> Data? {
+        // One call through the generic collection, then a concrete loop over contiguous bytes
+        // (unspecialised iteration across modules cost 8 % of `/v1/me`).
+        input.withContiguousStorageIfAvailable(decode(contiguous:)) ?? Array(input).withUnsafeBufferPointer(decode(contiguous:))
+    }
+
+    private static func decode(contiguous input: UnsafeBufferPointer<UInt8>) -> Data? {
         guard input.count % 4 != 1 else { return nil }
         var output = [UInt8]()
         output.reserveCapacity(input.count * 3 / 4)
@@ -58,6 +64,8 @@ public enum Base64URL {
                 output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
             }
         }
+        // The bits left over must be zero (RFC 4648 §3.5): one value has one spelling.
+        guard accumulator & (1 << UInt32(bits) - 1) == 0 else { return nil }
         return Data(output)
     }
 }

@@ -40,6 +40,24 @@ public enum JWS {
         expecting expectations: TokenExpectations,
         lookUp: (String) -> RSAPublicKey?
     ) throws(TokenError) -> Claims {
+        let verified = try verifySignature(token, as: Claims.self, lookUp: lookUp)
+        try check(verified, expecting: expectations)
+        return verified.claims
+    }
+
+    /// A token whose header and signature were verified, before its claims are checked
+    /// against the expectations of the moment.
+    struct SignedClaims<Claims: RegisteredClaims>: Sendable {
+        /// The `typ` header.
+        var type: String
+        var claims: Claims
+    }
+
+    /// Everything that depends on the token's bytes and the key only: the header's `alg`,
+    /// `crit` and `kid`, the signature, and the claims' JSON.
+    static func verifySignature<Claims: RegisteredClaims>(
+        _ token: String, as: Claims.Type, lookUp: (String) -> RSAPublicKey?
+    ) throws(TokenError) -> SignedClaims<Claims> {
         // Split on bytes: splitting the String walks ~800 Characters with grapheme breaking.
         let bytes = token.utf8
         let parts = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
@@ -51,11 +69,18 @@ public enum JWS {
         else { throw .malformed }
         guard header.alg == algorithm else { throw .unsupportedAlgorithm(header.alg) }
         guard header.crit == nil else { throw .malformed }
-        guard let type = header.typ, typeMatches(type, expectations.type) else { throw .wrongType }
+        guard let type = header.typ else { throw .wrongType }
         guard let kid = header.kid, let key = lookUp(kid) else { throw .unknownKey }
         let signingInput = Array(bytes[bytes.startIndex..<parts[1].endIndex])
         guard key.verifyRS256(signature: Array(signature), message: signingInput) else { throw .badSignature }
         guard let claims = try? JSONDecoder().decode(Claims.self, from: payloadBytes) else { throw .malformed }
+        return SignedClaims(type: type, claims: claims)
+    }
+
+    /// What depends on the moment and the endpoint: `typ`, `exp`, `nbf`, `iss` and `aud`.
+    static func check<Claims>(_ verified: SignedClaims<Claims>, expecting expectations: TokenExpectations) throws(TokenError) {
+        guard typeMatches(verified.type, expectations.type) else { throw .wrongType }
+        let claims = verified.claims
         let now = expectations.now.epochSeconds
         guard claims.exp + expectations.leeway > now else { throw .expired }
         if let nbf = claims.nbf, nbf - expectations.leeway > now { throw .notYetValid }
@@ -63,7 +88,6 @@ public enum JWS {
         if let audiences = expectations.audiences {
             guard claims.aud.values.contains(where: audiences.contains) else { throw .wrongAudience }
         }
-        return claims
     }
 
     /// `typ` compares case-insensitively and may carry the `application/` prefix (RFC 7515 §4.1.9).

@@ -15,6 +15,10 @@ public final class KeyRing: TokenSigner, TokenVerifier, KeySetPublisher {
         var verificationKeys: [String: RSAPublicKey]
         var jwks: PublishedDocument
         var records: [SigningKeyRecord]
+        /// Starts empty with every new key set.
+        var verified = VerifiedTokens()
+        /// Counts key sets, so a verification that raced a replacement is not cached in the next.
+        var generation = 0
     }
 
     private let snapshot: Mutex<Snapshot>
@@ -25,8 +29,11 @@ public final class KeyRing: TokenSigner, TokenVerifier, KeySetPublisher {
 
     /// Replaces the key set with the given database records and loaded private keys.
     public func replace(records: [SigningKeyRecord], privateKeys: [String: RSAPrivateKey], now: Date) throws {
-        let next = try Self.makeSnapshot(records: records, privateKeys: privateKeys, now: now)
-        snapshot.withLock { $0 = next }
+        var next = try Self.makeSnapshot(records: records, privateKeys: privateKeys, now: now)
+        snapshot.withLock {
+            next.generation = $0.generation + 1
+            $0 = next
+        }
     }
 
     /// The records the ring was last built from.
@@ -51,8 +58,15 @@ public final class KeyRing: TokenSigner, TokenVerifier, KeySetPublisher {
     public func verify<Claims: RegisteredClaims>(
         _ token: String, as claims: Claims.Type, expecting: TokenExpectations
     ) throws(TokenError) -> Claims {
-        let keys = snapshot.withLock { $0.verificationKeys }
-        return try JWS.verify(token, as: claims, expecting: expecting) { keys[$0] }
+        let (keys, cached, generation) = snapshot.withLock { ($0.verificationKeys, $0.verified.lookUp(token, as: Claims.self), $0.generation) }
+        if let cached {
+            try JWS.check(cached, expecting: expecting)
+            return cached.claims
+        }
+        let verified = try JWS.verifySignature(token, as: Claims.self) { keys[$0] }
+        try JWS.check(verified, expecting: expecting)
+        snapshot.withLock { if $0.generation == generation { $0.verified.insert(token, verified) } }
+        return verified.claims
     }
 
     private static func makeSnapshot(

@@ -6,7 +6,7 @@ extension SQLiteStorage: ClientStore {
     static let clientColumns = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, access_token_ttl, created_at"
 
     public func client(id: String) async throws -> Client? {
-        try readOnCallingThread { db in
+        try readOneStatementOnCallingThread { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.clientColumns) FROM clients WHERE id = ?"), arguments: [id]).map(Self.client)
         }
     }
@@ -65,10 +65,12 @@ extension SQLiteStorage: ClientStore {
                         client.scope.description, client.audience, client.accessTokenTTL, source, client.createdAt.stored, now.stored])
     }
 
+    private static let decoder = JSONDecoder()
+
     static func client(_ row: Row) -> Client {
         let decode = { (column: String) -> [String] in
             let text: String = row[column]
-            return (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+            return text == "[]" ? [] : (try? Self.decoder.decode([String].self, from: Data(text.utf8))) ?? []
         }
         return Client(
             id: row["id"], name: row["name"], secretHash: (row["secret_hash"] as Data?).map { TokenHash(bytes: Array($0)) },

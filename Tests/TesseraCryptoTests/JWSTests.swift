@@ -131,4 +131,41 @@ struct JWSTests {
         let retiredToken = try JWS.sign(claims, type: "at+jwt", kid: retired.publicKey.jwk.kid!, key: retired)
         #expect(throws: TokenError.unknownKey) { try ring.verify(retiredToken, as: TestClaims.self, expecting: expectations) }
     }
+
+    @Test("a token verified before is checked again for time, type, issuer and audience, and refused once its key leaves the ring")
+    func verifiedTokensAreRecheckedAndForgottenWithTheirKey() throws {
+        let key = try RSAPrivateKey.generate()
+        let record = SigningKeyRecord(kid: key.publicKey.jwk.kid!, state: .active, createdAt: now, retireAfter: nil,
+                                      publicJWK: key.publicKey.jwk.jsonString())
+        let ring = try KeyRing(records: [record], privateKeys: [record.kid: key], now: now)
+        let token = try ring.sign(claims, type: "at+jwt")
+        #expect(try ring.verify(token, as: TestClaims.self, expecting: expectations) == claims)
+        // The second presentation comes from the ring's memory of the first: every check of
+        // the moment and the endpoint still applies.
+        #expect(try ring.verify(token, as: TestClaims.self, expecting: expectations) == claims)
+        var later = expectations
+        later.now = now + 900 + 31
+        #expect(throws: TokenError.expired) { try ring.verify(token, as: TestClaims.self, expecting: later) }
+        var elsewhere = expectations
+        elsewhere.audiences = ["other"]
+        #expect(throws: TokenError.wrongAudience) { try ring.verify(token, as: TestClaims.self, expecting: elsewhere) }
+        var idToken = expectations
+        idToken.type = "JWT"
+        #expect(throws: TokenError.wrongType) { try ring.verify(token, as: TestClaims.self, expecting: idToken) }
+        var otherIssuer = expectations
+        otherIssuer.issuer = "https://other.example"
+        #expect(throws: TokenError.wrongIssuer) { try ring.verify(token, as: TestClaims.self, expecting: otherIssuer) }
+        // A one-character change is another token: verified from scratch, and refused, whether
+        // it alters the signature or only the unused bits of its last character.
+        for tampered in [String(token.dropLast(20)) + (token.dropLast(19).last == "A" ? "B" : "A") + token.suffix(19),
+                         String(token.dropLast()) + (token.last == "A" ? "B" : "A")] {
+            #expect(throws: TokenError.self) { try ring.verify(tampered, as: TestClaims.self, expecting: expectations) }
+        }
+        // The key is replaced by another: the remembered token goes with it.
+        let next = try RSAPrivateKey.generate()
+        let nextRecord = SigningKeyRecord(kid: next.publicKey.jwk.kid!, state: .active, createdAt: now, retireAfter: nil,
+                                          publicJWK: next.publicKey.jwk.jsonString())
+        try ring.replace(records: [nextRecord], privateKeys: [nextRecord.kid: next], now: now)
+        #expect(throws: TokenError.unknownKey) { try ring.verify(token, as: TestClaims.self, expecting: expectations) }
+    }
 }

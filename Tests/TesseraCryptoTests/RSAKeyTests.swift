@@ -121,7 +121,7 @@ struct PrimitiveTests {
         #expect(a != b)
     }
 
-    @Test("base64url round-trips every length and refuses padding and the standard alphabet")
+    @Test("base64url round-trips every length and refuses padding, the standard alphabet and stray bits")
     func base64url() {
         for length in 0..<40 {
             let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 250) }
@@ -132,5 +132,7 @@ struct PrimitiveTests {
         #expect(Base64URL.decode("YQ==") == nil)
         #expect(Base64URL.decode("a+b/") == nil)
         #expect(Base64URL.decode("abcde") == nil)
+        #expect(Base64URL.decode("YQ").map(Array.init) == Array("a".utf8))
+        #expect(Base64URL.decode("YR") == nil, "stray bits after the last byte")
     }
 }
