@@ -4,7 +4,7 @@ import TesseraCore
 
 extension SQLiteStorage: AuditLog {
     public func recordAdminAction(actor: String, action: String, target: String?, details: String?, now: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: "INSERT INTO admin_audit (at, actor, action, target, details) VALUES (?, ?, ?, ?, ?)",
                 arguments: [now.stored, actor, action, target, details])

@@ -4,7 +4,7 @@ import TesseraCore
 
 extension SQLiteStorage: AuthorizationCodeStore {
     public func createCode(_ hash: TokenHash, _ record: AuthorizationCodeRecord, now: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: """
                     INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, session_id, expires_at)
@@ -18,9 +18,9 @@ extension SQLiteStorage: AuthorizationCodeStore {
     }
 
     public func redeemCode(
-        _ hash: TokenHash, clientID: String, planned: @Sendable (AuthorizationCodeRecord) -> PlannedIssue, now: Date
+        _ hash: TokenHash, clientID: String, planned: @escaping @Sendable (AuthorizationCodeRecord) -> PlannedIssue, now: Date
     ) async throws -> CodeRedemption {
-        try await pool.write { db in
+        try await write { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM authorization_codes WHERE code_hash = ?"), arguments: [Data(hash.bytes)]) else {
                 return .refused(reason: "unknown code")
             }
@@ -52,7 +52,7 @@ extension SQLiteStorage: AuthorizationCodeStore {
 
 extension SQLiteStorage: SSOSessionStore {
     public func createSession(id: String, tokenHash: TokenHash, userID: String, authTime: Date, expiresAt: Date, now: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: "INSERT INTO sso_sessions (id, token_hash, user_id, auth_time, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [id, Data(tokenHash.bytes), userID, authTime.stored, now.stored, expiresAt.stored])
@@ -73,7 +73,7 @@ extension SQLiteStorage: SSOSessionStore {
     }
 
     public func endSession(tokenHash: TokenHash, now: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(sql: "UPDATE sso_sessions SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL", arguments: [now.stored, Data(tokenHash.bytes)])
         }
     }

@@ -13,14 +13,14 @@ extension SQLiteStorage: ClientStore {
 
     public func createClient(_ client: Client, now: Date) async throws {
         do {
-            try await pool.write { db in try Self.insert(db, client, source: "admin", now: now, replacing: false) }
+            try await write { db in try Self.insert(db, client, source: "admin", now: now, replacing: false) }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
             throw StorageError.alreadyExists
         }
     }
 
     public func upsertConfiguredClient(_ client: Client, now: Date) async throws {
-        try await pool.write { db in try Self.insert(db, client, source: "config", now: now, replacing: true) }
+        try await write { db in try Self.insert(db, client, source: "config", now: now, replacing: true) }
     }
 
     public func listClients() async throws -> [Client] {
@@ -30,7 +30,7 @@ extension SQLiteStorage: ClientStore {
     }
 
     public func deleteClient(id: String, now: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(sql: "DELETE FROM clients WHERE id = ?", arguments: [id])
             guard db.changesCount == 1 else { throw StorageError.notFound }
             _ = try Self.revokeClientTokens(db, clientID: id, now: now)
@@ -38,7 +38,7 @@ extension SQLiteStorage: ClientStore {
     }
 
     public func replaceClientSecret(id: String, hash: TokenHash, now: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: "UPDATE clients SET secret_hash = ?, updated_at = ? WHERE id = ? AND secret_hash IS NOT NULL",
                 arguments: [Data(hash.bytes), now.stored, id])

@@ -28,7 +28,7 @@ extension SQLiteStorage: HookOutbox {
     }
 
     public func retryDeadHookRuns(ids: [Int64]?, now: Date) async throws -> Int {
-        try await pool.write { db in
+        try await write { db in
             let filter = ids.map { "AND id IN (\($0.map(String.init).joined(separator: ",")))" } ?? ""
             try db.execute(
                 sql: "UPDATE hook_runs SET state = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE state = 'dead' \(filter)",
@@ -38,7 +38,7 @@ extension SQLiteStorage: HookOutbox {
     }
 
     public func markHookRunSucceeded(id: Int64, now: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: "UPDATE hook_runs SET state = 'succeeded', attempts = attempts + 1, last_error = NULL, updated_at = ? WHERE id = ?",
                 arguments: [now.stored, id])
@@ -46,7 +46,7 @@ extension SQLiteStorage: HookOutbox {
     }
 
     public func markHookRunFailed(id: Int64, error: String, retryAt: Date?, now: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: """
                     UPDATE hook_runs SET state = ?, attempts = attempts + 1, last_error = ?,

@@ -4,7 +4,7 @@ import TesseraCore
 
 extension SQLiteStorage: RefreshTokenStore {
     public func createFamily(_ family: RefreshTokenFamily, firstToken: TokenHash, now: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: """
                     INSERT INTO refresh_token_families (id, user_id, client_id, scope, auth_time, created_at, expires_at)
@@ -19,7 +19,7 @@ extension SQLiteStorage: RefreshTokenStore {
     public func rotate(_ presented: TokenHash, successor: TokenHash, clientID: String?, now: Date) async throws -> RotationOutcome {
         // One write transaction (BEGIN IMMEDIATE) from lookup to successor: no other rotation
         // of this token can interleave, in this process or another.
-        try await pool.write { db in
+        try await write { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT t.used_at, f.id, f.user_id, f.client_id, f.scope, f.auth_time, f.created_at, f.expires_at, f.revoked_at
                 FROM refresh_tokens t JOIN refresh_token_families f ON f.id = t.family_id
@@ -73,7 +73,7 @@ extension SQLiteStorage: RefreshTokenStore {
     }
 
     public func revokeFamily(containing token: TokenHash, reason: String, now: Date) async throws -> Bool {
-        try await pool.write { db in
+        try await write { db in
             guard let familyID = try String.fetchOne(db.cachedStatement(sql: "SELECT family_id FROM refresh_tokens WHERE token_hash = ?"), arguments: [Data(token.bytes)]) else {
                 return false
             }

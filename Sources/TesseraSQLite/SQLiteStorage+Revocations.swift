@@ -4,7 +4,7 @@ import TesseraCore
 
 extension SQLiteStorage: RevocationStore {
     public func revokeAccessToken(jti: String, expiresAt: Date, now: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: "INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at) VALUES (?, ?, ?) ON CONFLICT (jti) DO NOTHING",
                 arguments: [jti, expiresAt.stored, now.stored])
@@ -30,7 +30,7 @@ extension SQLiteStorage: RevocationStore {
     }
 
     public func revokeClientTokens(clientID: String, now: Date) async throws -> Int {
-        try await pool.write { db in try Self.revokeClientTokens(db, clientID: clientID, now: now) }
+        try await write { db in try Self.revokeClientTokens(db, clientID: clientID, now: now) }
     }
 
     static func revokeClientTokens(_ db: Database, clientID: String, now: Date) throws -> Int {

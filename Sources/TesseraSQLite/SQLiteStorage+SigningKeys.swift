@@ -8,7 +8,7 @@ extension SQLiteStorage: SigningKeyStore {
     }
 
     public func rotateSigningKey(to new: SigningKeyMaterial, retireAfter: Date, now: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: "UPDATE signing_keys SET state = 'retiring', retire_after = ? WHERE state = 'active'",
                 arguments: [retireAfter.stored])
@@ -21,7 +21,7 @@ extension SQLiteStorage: SigningKeyStore {
     public func reconcileSigningKeys(
         present: [SigningKeyMaterial], preferred: String, retireMissingAfter: Date, now: Date
     ) async throws -> [SigningKeyRecord] {
-        try await pool.write { db in
+        try await write { db in
             let known = Set(try Self.fetchSigningKeys(db).map(\.kid))
             for key in present where !known.contains(key.kid) {
                 try db.execute(

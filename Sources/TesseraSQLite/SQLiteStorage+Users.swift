@@ -14,7 +14,7 @@ extension SQLiteStorage: UserStore {
     public func createUser(_ user: User, postSignUpHooks: [String], now: Date) async throws {
         let attributes = String(decoding: try JSONEncoder().encode(user.attributes), as: UTF8.self)
         do {
-            try await pool.write { db in
+            try await write { db in
                 try db.execute(
                     sql: """
                         INSERT INTO users (id, email, email_key, password_hash, status, email_verified, attributes, created_at, updated_at)
@@ -48,13 +48,13 @@ extension SQLiteStorage: UserStore {
     }
 
     public func updatePasswordHash(userID: String, hash: String, now: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(sql: "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", arguments: [hash, now.stored, userID])
         }
     }
 
     public func setStatus(userID: String, _ status: UserStatus, now: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(sql: "UPDATE users SET status = ?, updated_at = ? WHERE id = ?", arguments: [status.rawValue, now.stored, userID])
             guard db.changesCount == 1 else { throw StorageError.notFound }
             if status == .disabled { try Self.revokeAllTokens(db, userID: userID, now: now) }
@@ -62,7 +62,7 @@ extension SQLiteStorage: UserStore {
     }
 
     public func revokeAllTokens(userID: String, now: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM users WHERE id = ?"), arguments: [userID]) == true else {
                 throw StorageError.notFound
             }
@@ -99,7 +99,7 @@ extension SQLiteStorage: UserStore {
     }
 
     public func deleteUser(id: String) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [id])
             guard db.changesCount == 1 else { throw StorageError.notFound }
         }

@@ -32,6 +32,7 @@ public final class SQLiteStorage: Sendable {
     public static let busyTimeout: TimeInterval = 5
 
     let pool: DatabasePool
+    private let groupCommit: GroupCommit
     public let path: String
 
     /// Opens (creating if needed, with its directory) the database at `path`, checks that it
@@ -53,6 +54,7 @@ public final class SQLiteStorage: Sendable {
         } catch {
             throw .cannotOpen(path: path, reason: Self.message(error))
         }
+        groupCommit = GroupCommit(pool: pool)
         do {
             // GRDB sets synchronous=NORMAL on the pool's writer after prepareDatabase, so FULL
             // must be set here, on the one writer connection, after opening. A 2xx answer means
@@ -96,6 +98,13 @@ public final class SQLiteStorage: Sendable {
     /// fsync, which must not hold a thread of the concurrency pool.
     func readOnCallingThread<T>(_ body: (Database) throws -> T) throws -> T {
         try pool.read(body)
+    }
+
+    /// Runs `body` as one write and returns once it is committed and on disk. Every write
+    /// goes through here: concurrent writes share a transaction and its fsync
+    /// (``GroupCommit``), each in its own savepoint.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await groupCommit.write(body)
     }
 
     /// ``readOnCallingThread(_:)`` without BEGIN and COMMIT around the body, for a body of one

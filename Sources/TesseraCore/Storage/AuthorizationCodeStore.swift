@@ -52,7 +52,7 @@ public protocol AuthorizationCodeStore: Sendable {
     /// In one write transaction: refuses a code of another client (untouched) or an expired
     /// one; on a second presentation revokes the refresh family and access token the first
     /// one issued; otherwise marks it used and records `planned`.
-    func redeemCode(_ hash: TokenHash, clientID: String, planned: @Sendable (AuthorizationCodeRecord) -> PlannedIssue, now: Date) async throws -> CodeRedemption
+    func redeemCode(_ hash: TokenHash, clientID: String, planned: @escaping @Sendable (AuthorizationCodeRecord) -> PlannedIssue, now: Date) async throws -> CodeRedemption
 }
 
 /// Server-side SSO sessions.

@@ -1,0 +1,100 @@
+import GRDB
+import Synchronization
+
+/// Group commit: the writes of concurrent requests share one transaction and one fsync.
+///
+/// With `synchronous=FULL` every commit waits for the disk (about 0.3 ms here), and SQLite has
+/// one writer, so one transaction per request caps every writing endpoint at the fsync rate
+/// however many cores sign tokens. Here a write waits while the transaction before it
+/// commits; then every write that arrived meanwhile runs, each inside its own savepoint, in
+/// one transaction. A write whose body throws is rolled back to its savepoint alone and its
+/// caller gets the error; the others commit. Each caller resumes only after the COMMIT that
+/// holds its write returned, so an acknowledged write is on disk exactly as before. There is
+/// no timer: an idle server commits a lone write at once.
+final class GroupCommit: Sendable {
+    /// At most this many writes share a transaction.
+    static let maximumBatch = 128
+
+    /// One caller's write: `perform` runs its body in the batch's transaction and keeps the
+    /// outcome; `complete` hands it to the caller once the transaction ended.
+    private struct Write: Sendable {
+        let perform: @Sendable (Database) -> Void
+        let complete: @Sendable ((any Error)?) -> Void
+    }
+
+    private struct Queue {
+        var waiting: [Write] = []
+        var committing = false
+    }
+
+    private let pool: DatabasePool
+    private let queue = Mutex(Queue())
+
+    init(pool: DatabasePool) {
+        self.pool = pool
+    }
+
+    /// Runs `body` in a savepoint of the next group transaction and returns its result after
+    /// that transaction committed. Throws the body's error (its changes undone) or the
+    /// commit's error (nothing of the group written).
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let outcome = Outcome<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            let write = Write(
+                perform: { db in
+                    outcome.set(Result {
+                        var value: T?
+                        try db.inSavepoint {
+                            value = try body(db)
+                            return .commit
+                        }
+                        return value!
+                    })
+                },
+                complete: { commitError in
+                    if let commitError {
+                        continuation.resume(throwing: commitError)
+                    } else {
+                        continuation.resume(with: outcome.take())
+                    }
+                })
+            let startsCommitting = queue.withLock { queue in
+                queue.waiting.append(write)
+                defer { queue.committing = true }
+                return !queue.committing
+            }
+            if startsCommitting { commitNextGroup() }
+        }
+    }
+
+    /// Commits everything waiting in one transaction, then the next group, until none waits.
+    private func commitNextGroup() {
+        let group = queue.withLock { queue -> [Write] in
+            let group = Array(queue.waiting.prefix(Self.maximumBatch))
+            queue.waiting.removeFirst(group.count)
+            if group.isEmpty { queue.committing = false }
+            return group
+        }
+        guard !group.isEmpty else { return }
+        pool.asyncWrite({ db in
+            for write in group { write.perform(db) }
+        }, completion: { _, result in
+            let commitError: (any Error)? = if case .failure(let error) = result { error } else { nil }
+            for write in group { write.complete(commitError) }
+            self.commitNextGroup()
+        })
+    }
+}
+
+/// The result of one write, handed from the writer's queue to its caller.
+private final class Outcome<T: Sendable>: Sendable {
+    private let result = Mutex<Result<T, any Error>?>(nil)
+
+    func set(_ value: Result<T, any Error>) {
+        result.withLock { $0 = value }
+    }
+
+    func take() -> Result<T, any Error> {
+        result.withLock { $0 } ?? .failure(CancellationError())
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import GRDB
+import Testing
+@testable import TesseraSQLite
+import TesseraTestSupport
+
+@Suite("Group commit")
+struct GroupCommitTests {
+    let directory = TemporaryDirectory()
+
+    struct Refused: Error, Equatable {
+        let number: Int
+    }
+
+    func storage() throws -> SQLiteStorage {
+        let storage = try SQLiteStorage(path: directory.path("tessera.sqlite"))
+        try storage.pool.write { db in try db.execute(sql: "CREATE TABLE items (number INTEGER PRIMARY KEY)") }
+        return storage
+    }
+
+    @Test("concurrent writes each get their own result; one that throws is undone alone and its caller gets its error")
+    func failuresStayTheirOwn() async throws {
+        let storage = try storage()
+        let outcomes = await withTaskGroup(of: (Int, Result<Int, any Error>).self) { group in
+            for number in 0..<200 {
+                group.addTask {
+                    do {
+                        return (number, .success(try await storage.write { db -> Int in
+                            try db.execute(sql: "INSERT INTO items (number) VALUES (?)", arguments: [number])
+                            // Every seventh write fails after it wrote: its row must not survive.
+                            if number % 7 == 0 { throw Refused(number: number) }
+                            return number * 2
+                        }))
+                    } catch {
+                        return (number, .failure(error))
+                    }
+                }
+            }
+            return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        for (number, outcome) in outcomes {
+            if number % 7 == 0 {
+                #expect(throws: Refused(number: number)) { try outcome.get() }
+            } else {
+                #expect(try outcome.get() == number * 2)
+            }
+        }
+        let stored = try await storage.pool.read { db in try Int.fetchAll(db, sql: "SELECT number FROM items ORDER BY number") }
+        #expect(stored == (0..<200).filter { $0 % 7 != 0 })
+    }
+
+    @Test("a write that breaks a constraint fails with SQLite's error and the others in its group commit")
+    func constraintErrors() async throws {
+        let storage = try storage()
+        try await storage.write { db in try db.execute(sql: "INSERT INTO items (number) VALUES (1)") }
+        let duplicate = Task { try await storage.write { db in try db.execute(sql: "INSERT INTO items (number) VALUES (1)") } }
+        let fresh = Task { try await storage.write { db in try db.execute(sql: "INSERT INTO items (number) VALUES (2)") } }
+        await #expect(throws: DatabaseError.self) { try await duplicate.value }
+        try await fresh.value
+        let stored = try await storage.pool.read { db in try Int.fetchAll(db, sql: "SELECT number FROM items ORDER BY number") }
+        #expect(stored == [1, 2])
+    }
+
+    @Test("when another connection holds the write lock past the busy timeout, the write fails with SQLite's error and nothing is written")
+    func commitFailure() async throws {
+        let storage = try storage()
+        // Another process holds the write lock until told to let go.
+        let blocker = try DatabaseQueue(path: directory.path("tessera.sqlite"))
+        let holding = DispatchSemaphore(value: 0), letGo = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        Thread {
+            try? blocker.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                holding.signal()
+                letGo.wait()
+                try db.execute(sql: "ROLLBACK")
+            }
+            done.signal()
+        }.start()
+        holding.wait()
+        await #expect(throws: DatabaseError.self) {
+            try await storage.write { db in try db.execute(sql: "INSERT INTO items (number) VALUES (3)") }
+        }
+        letGo.signal()
+        done.wait()
+        let stored = try await storage.pool.read { db in try Int.fetchAll(db, sql: "SELECT number FROM items") }
+        #expect(stored.isEmpty)
+    }
+}
