@@ -67,16 +67,17 @@ extension SQLiteStorage: ClientStore {
 
     private static let decoder = JSONDecoder()
 
+    /// A client from ``clientColumns`` selected in their order (read by position, as users are).
     static func client(_ row: Row) -> Client {
-        let decode = { (column: String) -> [String] in
+        let decode = { (column: Int) -> [String] in
             let text: String = row[column]
             return text == "[]" ? [] : (try? Self.decoder.decode([String].self, from: Data(text.utf8))) ?? []
         }
         return Client(
-            id: row["id"], name: row["name"], secretHash: (row["secret_hash"] as Data?).map { TokenHash(bytes: Array($0)) },
-            redirectURIs: decode("redirect_uris"), postLogoutRedirectURIs: decode("post_logout_redirect_uris"),
-            grants: Set(decode("grants").compactMap(GrantType.init(rawValue:))),
-            scope: Scope(parsing: row["scope"]) ?? Scope([]), audience: row["audience"], accessTokenTTL: row["access_token_ttl"],
-            createdAt: row.date("created_at"))
+            id: row[0], name: row[1], secretHash: (row[2] as Data?).map { TokenHash(bytes: Array($0)) },
+            redirectURIs: decode(3), postLogoutRedirectURIs: decode(4),
+            grants: Set(decode(5).compactMap(GrantType.init(rawValue:))),
+            scope: Scope(parsing: row[6]) ?? Scope([]), audience: row[7], accessTokenTTL: row[8],
+            createdAt: Date(timeIntervalSince1970: row[9]))
     }
 }

@@ -23,9 +23,8 @@ extension SQLiteStorage: RevocationStore {
                 """), arguments: [jti, clientID, userID])
             guard let row else { return AccessTokenStanding(jtiRevoked: false, user: nil, clientRegistered: false) }
             return AccessTokenStanding(
-                jtiRevoked: row["jti_revoked"], user: (row["id"] as String?) == nil ? nil : Self.user(row),
-                clientRegistered: row["client_registered"],
-                clientTokensNotBefore: row.optionalDate("client_not_before"))
+                jtiRevoked: row[0], user: (row[3] as String?) == nil ? nil : Self.user(row, from: 3),
+                clientRegistered: row[2], clientTokensNotBefore: (row[1] as Double?).map(Date.init(timeIntervalSince1970:)))
         }
     }
 

@@ -5,7 +5,7 @@ import TesseraCore
 extension SQLiteStorage: UserStore {
     static let userColumns = userColumns(prefixedWith: "")
 
-    /// The columns ``user(_:)`` reads, each with `prefix` (a table alias) in front.
+    /// The columns ``user(_:from:)`` reads, in its order, each with `prefix` (a table alias) in front.
     static func userColumns(prefixedWith prefix: String) -> String {
         ["id", "email", "email_verified", "password_hash", "status", "attributes", "created_at", "updated_at", "tokens_not_before"]
             .map { prefix + $0 }.joined(separator: ", ")
@@ -39,7 +39,7 @@ extension SQLiteStorage: UserStore {
     public func user(email: String) async throws -> User? {
         try readOnCallingThread { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.userColumns) FROM users WHERE email_key = ?"), arguments: [email.lowercased()])
-                .map(Self.user)
+                .map { Self.user($0) }
         }
     }
 
@@ -94,7 +94,7 @@ extension SQLiteStorage: UserStore {
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             arguments += [limit]
             return try Row.fetchAll(db, sql: "SELECT \(Self.userColumns) FROM users \(filter) ORDER BY created_at, id LIMIT ?", arguments: arguments)
-                .map(Self.user)
+                .map { Self.user($0) }
         }
     }
 
@@ -113,21 +113,23 @@ extension SQLiteStorage: UserStore {
     }
 
     static func fetchUser(_ db: Database, id: String) throws -> User? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(userColumns) FROM users WHERE id = ?"), arguments: [id]).map(user)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(userColumns) FROM users WHERE id = ?"), arguments: [id]).map { user($0) }
     }
 
-    static func user(_ row: Row) -> User {
-        let attributesJSON: String = row["attributes"]
+    /// A user from ``userColumns`` selected in their order, starting at column `first`. Read by
+    /// position: looking columns up by name compares strings on every token check.
+    static func user(_ row: Row, from first: Int = 0) -> User {
+        let attributesJSON: String = row[first + 5]
         return User(
-            id: row["id"],
-            email: row["email"],
-            emailVerified: row["email_verified"],
-            passwordHash: row["password_hash"],
-            status: UserStatus(rawValue: row["status"]) ?? .disabled,
+            id: row[first],
+            email: row[first + 1],
+            emailVerified: row[first + 2],
+            passwordHash: row[first + 3],
+            status: UserStatus(rawValue: row[first + 4]) ?? .disabled,
             // Most users have none: skip the decoder for the empty object on every token check.
             attributes: attributesJSON == "{}" ? [:] : (try? JSONDecoder().decode([String: String].self, from: Data(attributesJSON.utf8))) ?? [:],
-            createdAt: row.date("created_at"),
-            updatedAt: row.date("updated_at"),
-            tokensNotBefore: row.optionalDate("tokens_not_before"))
+            createdAt: Date(timeIntervalSince1970: row[first + 6]),
+            updatedAt: Date(timeIntervalSince1970: row[first + 7]),
+            tokensNotBefore: (row[first + 8] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 }
