@@ -7,7 +7,8 @@ import TesseraCore
 ///
 /// It is the crypto module's implementation of ``TokenSigner``, ``TokenVerifier`` and
 /// ``KeySetPublisher``; ``replace(records:privateKeys:now:)`` swaps the whole set atomically,
-/// so a rotation recorded in the database takes effect without a restart.
+/// so a rotation recorded in the database takes effect without a restart. It remembers the
+/// tokens it verified (``VerifiedTokens``) for as long as its keys stay the same.
 public final class KeyRing: TokenSigner, TokenVerifier, KeySetPublisher {
     struct Snapshot {
         var activeKid: String?

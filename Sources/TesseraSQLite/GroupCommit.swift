@@ -94,6 +94,8 @@ private final class Outcome<T: Sendable>: Sendable {
         result.withLock { $0 = value }
     }
 
+    /// The outcome `set` stored. A committed transaction ran every write's body first, so
+    /// the fallback is never taken.
     func take() -> Result<T, any Error> {
         result.withLock { $0 } ?? .failure(CancellationError())
     }

@@ -195,6 +195,7 @@ struct BcryptPoolTests {
         }
         #expect(outcomes.contains(nil))
         #expect(outcomes.filter { $0 == true }.count >= 2)
+        #expect(!hasher.isSaturated, "every admission was given back")
         #expect(try await hasher.verify("correct horse battery", against: hash))
     }
 
@@ -220,6 +221,35 @@ final class CountingHasher: PasswordHasher {
     }
     func cost(of hash: String) -> Int? { inner.cost(of: hash) }
     func unmatchableHash(cost: Int) -> String { inner.unmatchableHash(cost: cost) }
+    var isSaturated: Bool { inner.isSaturated }
+}
+
+/// A password pool that is full: everything that would hash must be turned away.
+final class SaturatedHasher: PasswordHasher {
+    let inner = CountingHasher()
+
+    func hash(_ input: String, cost: Int) async throws(AccountError) -> String { try await inner.hash(input, cost: cost) }
+    func verify(_ input: String, against hash: String) async throws(AccountError) -> Bool { try await inner.verify(input, against: hash) }
+    func cost(of hash: String) -> Int? { inner.cost(of: hash) }
+    func unmatchableHash(cost: Int) -> String { inner.unmatchableHash(cost: cost) }
+    var isSaturated: Bool { true }
+}
+
+@Suite("Login storm shedding")
+struct LoginSheddingTests {
+    @Test("while the password pool is full, /v1/login answers 503 with Retry-After before reading the body, and hashes nothing")
+    func shedsBeforeParsing() async throws {
+        let hasher = SaturatedHasher()
+        let server = try await TestServer(hasher: hasher)
+        try await server.test { client in
+            for response in [try await client.login("tim@example.com"), try await client.post("/v1/login", raw: "{not json")] {
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.retryAfter] == "1")
+                #expect(response.errorCode == "temporarily_unavailable")
+            }
+        }
+        #expect(hasher.inner.verifications.withLock { $0 } == 0)
+    }
 }
 
 @Suite("Login timing parity")

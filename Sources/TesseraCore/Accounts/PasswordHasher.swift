@@ -9,4 +9,7 @@ public protocol PasswordHasher: Sendable {
     /// A well-formed hash at `cost` that no password matches: verifying against it takes as long
     /// as against a real one, so an unknown email costs the same time as a wrong password.
     func unmatchableHash(cost: Int) -> String
+    /// Whether the pool is full right now: a request that would hash can be turned away
+    /// before any other work is spent on it.
+    var isSaturated: Bool { get }
 }

@@ -82,6 +82,7 @@ struct AccountController {
     }
 
     @Sendable func login(_ request: Request, context: TesseraRequestContext) async throws -> Response {
+        try accounts.shedLoginIfBusy()
         let body = try await JSONBody.decode(LoginRequest.self, from: request, context: context, allowedKeys: LoginRequest.keys)
         let tokens = try await accounts.login(
             email: body.email, password: body.password, clientID: body.clientID, scope: body.scope, clientIP: context.clientIP)

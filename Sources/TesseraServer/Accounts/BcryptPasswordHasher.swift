@@ -43,6 +43,8 @@ public final class BcryptPasswordHasher: PasswordHasher {
         return "$2b$" + (cost < 10 ? "0\(cost)" : "\(cost)") + "$" + tail
     }
 
+    public var isSaturated: Bool { admitted.load(ordering: .relaxed) >= capacity }
+
     private func run<Value: Sendable>(_ work: @escaping @Sendable () -> Value) async throws(AccountError) -> Value {
         guard admitted.add(1, ordering: .relaxed).newValue <= capacity else {
             admitted.subtract(1, ordering: .relaxed)
