@@ -95,8 +95,6 @@ public struct AccountService: Sendable {
 
     // MARK: Login
 
-    /// Password login (`/v1/login`) for the first-party client, or for a registered client
-    /// named by `clientID` that is registered for the password grant.
     /// Throws ``AccountError/busy(retryAfter:)`` while the password pool is full, so that a
     /// login storm is shed before its bodies are parsed (the pool still admits each hash on
     /// its own; this only saves the work of requests that would be refused anyway).
@@ -104,6 +102,8 @@ public struct AccountService: Sendable {
         if hasher.isSaturated { throw .busy(retryAfter: 1) }
     }
 
+    /// Password login (`/v1/login`) for the first-party client, or for a registered client
+    /// named by `clientID` that is registered for the password grant.
     public func login(email: String, password: String, clientID: String?, scope requested: String?, clientIP: String) async throws -> IssuedTokens {
         guard let client = try await clients.client(id: clientID ?? FirstPartyClient.id), client.grants.contains(.password) else {
             throw AccountError.invalidClient("unknown client or not registered for the password grant")
