@@ -209,10 +209,16 @@ struct BcryptPoolTests {
     }
 }
 
-/// Counts bcrypt verifications, delegating to the real hasher.
+/// Counts bcrypt verifications, delegating to the real hasher; `saturated` makes its pool
+/// report full, so that everything that would hash must be turned away.
 final class CountingHasher: PasswordHasher {
     let inner = BcryptPasswordHasher()
     let verifications = Mutex(0)
+    let saturated: Bool
+
+    init(saturated: Bool = false) {
+        self.saturated = saturated
+    }
 
     func hash(_ input: String, cost: Int) async throws(AccountError) -> String { try await inner.hash(input, cost: cost) }
     func verify(_ input: String, against hash: String) async throws(AccountError) -> Bool {
@@ -221,25 +227,14 @@ final class CountingHasher: PasswordHasher {
     }
     func cost(of hash: String) -> Int? { inner.cost(of: hash) }
     func unmatchableHash(cost: Int) -> String { inner.unmatchableHash(cost: cost) }
-    var isSaturated: Bool { inner.isSaturated }
-}
-
-/// A password pool that is full: everything that would hash must be turned away.
-final class SaturatedHasher: PasswordHasher {
-    let inner = CountingHasher()
-
-    func hash(_ input: String, cost: Int) async throws(AccountError) -> String { try await inner.hash(input, cost: cost) }
-    func verify(_ input: String, against hash: String) async throws(AccountError) -> Bool { try await inner.verify(input, against: hash) }
-    func cost(of hash: String) -> Int? { inner.cost(of: hash) }
-    func unmatchableHash(cost: Int) -> String { inner.unmatchableHash(cost: cost) }
-    var isSaturated: Bool { true }
+    var isSaturated: Bool { saturated || inner.isSaturated }
 }
 
 @Suite("Login storm shedding")
 struct LoginSheddingTests {
     @Test("while the password pool is full, /v1/login answers 503 with Retry-After before reading the body, and hashes nothing")
     func shedsBeforeParsing() async throws {
-        let hasher = SaturatedHasher()
+        let hasher = CountingHasher(saturated: true)
         let server = try await TestServer(hasher: hasher)
         try await server.test { client in
             for response in [try await client.login("tim@example.com"), try await client.post("/v1/login", raw: "{not json")] {
@@ -248,7 +243,7 @@ struct LoginSheddingTests {
                 #expect(response.errorCode == "temporarily_unavailable")
             }
         }
-        #expect(hasher.inner.verifications.withLock { $0 } == 0)
+        #expect(hasher.verifications.withLock { $0 } == 0)
     }
 }
 
