@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TesseraCore
 
@@ -19,6 +20,23 @@ struct CoreTests {
         #expect(many.values == ["a", "b"])
         #expect(String(decoding: try JSONEncoder().encode(one), as: UTF8.self) == #""api""#)
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(Audience.self, from: Data("42".utf8)) }
+    }
+
+    /// Hands out the given draws in turn (0xF8 is the 6 bits of `-` followed by zeros).
+    final class ScriptedRandom: CryptoPrimitives {
+        let draws: Mutex<[[UInt8]]>
+        init(_ draws: [[UInt8]]) { self.draws = Mutex(draws) }
+        func randomBytes(_ count: Int) -> [UInt8] { draws.withLock { $0.removeFirst() } }
+        func sha256(_ bytes: [UInt8]) -> [UInt8] { [] }
+    }
+
+    @Test("a random identifier never starts with '-', which a command line would take for an option")
+    func identifierIsNotAnOption() {
+        let dash = [0xF8] + [UInt8](repeating: 0, count: 15)
+        let plain = [UInt8](repeating: 0, count: 16)
+        let identifier = RandomIdentifier.make(using: ScriptedRandom([dash, dash, plain]))
+        #expect(Base64URL.encode(dash).hasPrefix("-"))
+        #expect(identifier == Base64URL.encode(plain))
     }
 
     @Test("a published document's entity tag depends only on its bytes")

@@ -68,9 +68,16 @@ public struct RefreshToken: Sendable, CustomStringConvertible, CustomDebugString
     public var debugDescription: String { "<redacted>" }
 }
 
-/// Random identifiers (user ids, family ids, jtis): 128 bits from the CSPRNG, base64url.
+/// Random identifiers (user ids, client ids, family ids, jtis): 128 bits from the CSPRNG,
+/// base64url, never starting with `-`. An operator types these ids as command-line
+/// arguments (`tessera admin users show <id>`, `revoke --client <id>`), and one in 64 would
+/// otherwise be taken for an option. A draw that starts with `-` is drawn again, which keeps
+/// the rest uniform (about 127.98 bits).
 public enum RandomIdentifier {
     public static func make(using crypto: some CryptoPrimitives) -> String {
-        Base64URL.encode(crypto.randomBytes(16))
+        while true {
+            let identifier = Base64URL.encode(crypto.randomBytes(16))
+            if !identifier.hasPrefix("-") { return identifier }
+        }
     }
 }
