@@ -6,8 +6,11 @@ extension SQLiteStorage: ClientStore {
     static let clientColumns = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, access_token_ttl, created_at"
 
     public func client(id: String) async throws -> Client? {
-        try readOneStatementOnCallingThread { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.clientColumns) FROM clients WHERE id = ?"), arguments: [id]).map(Self.client)
+        // Read on every client authentication: kept while the database is unchanged.
+        try clients.value(for: id) {
+            try readOneStatementOnCallingThread { db in
+                try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.clientColumns) FROM clients WHERE id = ?"), arguments: [id]).map(Self.client)
+            }
         }
     }
 

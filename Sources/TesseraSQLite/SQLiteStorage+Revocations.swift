@@ -12,7 +12,13 @@ extension SQLiteStorage: RevocationStore {
     }
 
     public func accessTokenStanding(jti: String, userID: String, clientID: String) async throws -> AccessTokenStanding {
-        // One statement on every token check.
+        // Checked on every use of a token: kept while the database is unchanged, else one statement.
+        try standings.value(for: StandingKey(jti: jti, userID: userID, clientID: clientID)) {
+            try readStanding(jti: jti, userID: userID, clientID: clientID)
+        }
+    }
+
+    private func readStanding(jti: String, userID: String, clientID: String) throws -> AccessTokenStanding {
         try readOneStatementOnCallingThread { db in
             let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?1) AS jti_revoked,
@@ -42,4 +48,11 @@ extension SQLiteStorage: RevocationStore {
             arguments: [clientID, now.stored])
         return families
     }
+}
+
+/// What an access token's standing is read by.
+struct StandingKey: Hashable, Sendable {
+    let jti: String
+    let userID: String
+    let clientID: String
 }

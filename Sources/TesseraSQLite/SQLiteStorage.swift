@@ -31,8 +31,15 @@ public final class SQLiteStorage: Sendable {
     /// before failing with SQLITE_BUSY.
     public static let busyTimeout: TimeInterval = 5
 
+    /// The most answers each ``ReadMemo`` keeps (a few MiB at most).
+    static let memoCapacity = 8_192
+
     let pool: DatabasePool
     private let groupCommit: GroupCommit
+    /// Token standings by (jti, user, client), kept while the database is unchanged.
+    let standings: ReadMemo<StandingKey, AccessTokenStanding>
+    /// Clients by id (nil for an unknown id), kept while the database is unchanged.
+    let clients: ReadMemo<String, Client?>
     public let path: String
 
     /// Opens (creating if needed, with its directory) the database at `path`, checks that it
@@ -55,6 +62,13 @@ public final class SQLiteStorage: Sendable {
             throw .cannotOpen(path: path, reason: Self.message(error))
         }
         groupCommit = GroupCommit(pool: pool)
+        do {
+            let watch = try DataVersionWatch(path: path, busyTimeoutMilliseconds: Int32(Self.busyTimeout * 1000))
+            standings = ReadMemo(watch: watch, capacity: Self.memoCapacity)
+            clients = ReadMemo(watch: watch, capacity: Self.memoCapacity)
+        } catch {
+            throw .cannotOpen(path: path, reason: error.description)
+        }
         do {
             // GRDB sets synchronous=NORMAL on the pool's writer after prepareDatabase, so FULL
             // must be set here, on the one writer connection, after opening. A 2xx answer means

@@ -16,7 +16,7 @@ enum FormBody {
             throw OAuthError.invalidRequest("Content-Type must be application/x-www-form-urlencoded")
         }
         let body = try await JSONBody.collectBuffer(request, limit: context.maxUploadSize)
-        return try parse(body.readableBytesView)
+        return try body.withUnsafeReadableBytes { try parse($0) }
     }
 
     /// Parses `a=1&b=2` with `+` as space. A repeated parameter, a malformed `%` escape or a

@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+import Synchronization
+import Testing
+import TesseraCore
+@testable import TesseraSQLite
+import TesseraTestSupport
+
+@Suite("Read memo: answers kept only while the database is unchanged")
+struct ReadMemoTests {
+    let directory = TemporaryDirectory()
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    /// Counts the reads a memo really made.
+    final class Reads: Sendable {
+        private let count = Mutex(0)
+        var made: Int { count.withLock { $0 } }
+        func read(_ value: String) -> String {
+            count.withLock { $0 += 1 }
+            return value
+        }
+    }
+
+    /// A plain connection of its own: a write there is another connection's commit.
+    func otherConnection() throws -> DatabaseQueue {
+        let queue = try DatabaseQueue(path: directory.path("memo.sqlite"))
+        try queue.write { db in try db.execute(sql: "CREATE TABLE IF NOT EXISTS t (x)") }
+        return queue
+    }
+
+    @Test("a repeated lookup reads once; any commit by another connection makes the next lookup read")
+    func keptUntilCommit() throws {
+        let other = try otherConnection()
+        let memo = ReadMemo<String, String>(watch: try DataVersionWatch(path: directory.path("memo.sqlite"), busyTimeoutMilliseconds: 1000), capacity: 10)
+        let reads = Reads()
+        for _ in 0..<3 { #expect(try memo.value(for: "k") { reads.read("first") } == "first") }
+        #expect(reads.made == 1)
+        try other.write { db in try db.execute(sql: "INSERT INTO t VALUES (1)") }
+        #expect(try memo.value(for: "k") { reads.read("second") } == "second")
+        #expect(try memo.value(for: "k") { reads.read("third") } == "second")
+        #expect(reads.made == 2)
+    }
+
+    @Test("beyond its capacity a memo reads every time, and a failed read keeps nothing")
+    func capacityAndFailures() throws {
+        _ = try otherConnection()
+        let memo = ReadMemo<String, String>(watch: try DataVersionWatch(path: directory.path("memo.sqlite"), busyTimeoutMilliseconds: 1000), capacity: 1)
+        let reads = Reads()
+        _ = try memo.value(for: "a") { reads.read("a") }
+        _ = try memo.value(for: "b") { reads.read("b") }
+        _ = try memo.value(for: "b") { reads.read("b") }
+        _ = try memo.value(for: "a") { reads.read("a") }
+        #expect(reads.made == 3)
+        struct ReadFailed: Error {}
+        #expect(throws: ReadFailed.self) { try memo.value(for: "c") { throw ReadFailed() } }
+        #expect(try memo.value(for: "c") { reads.read("c") } == "c")
+    }
+
+    func storage() throws -> SQLiteStorage {
+        let storage = try SQLiteStorage(path: directory.path("tessera.sqlite"))
+        try storage.migrate()
+        return storage
+    }
+
+    func user(_ id: String) -> User {
+        User(id: id, email: "\(id)@example.test", emailVerified: false, passwordHash: nil, status: .active, attributes: [:], createdAt: now, updatedAt: now)
+    }
+
+    @Test("a token's standing follows revocations made by another process at once (the admin CLI)")
+    func standingSeesOtherProcess() async throws {
+        let server = try storage()
+        let cli = try SQLiteStorage(path: directory.path("tessera.sqlite"))
+        try await server.createUser(user("u1"), postSignUpHooks: [], now: now)
+        try await server.createClient(Client(id: "c1", name: "c1", secretHash: nil, grants: [.authorizationCode], scope: Scope([]), createdAt: now), now: now)
+        let fresh = try await server.accessTokenStanding(jti: "j1", userID: "u1", clientID: "c1")
+        #expect(!fresh.jtiRevoked && fresh.clientRegistered && fresh.user?.status == .active)
+        #expect(try await server.accessTokenStanding(jti: "j1", userID: "u1", clientID: "c1") == fresh)
+
+        try await cli.revokeAccessToken(jti: "j1", expiresAt: now + 900, now: now)
+        #expect(try await server.accessTokenStanding(jti: "j1", userID: "u1", clientID: "c1").jtiRevoked)
+
+        #expect(try await server.accessTokenStanding(jti: "j2", userID: "u1", clientID: "c1").user?.status == .active)
+        try await cli.setStatus(userID: "u1", .disabled, now: now)
+        #expect(try await server.accessTokenStanding(jti: "j2", userID: "u1", clientID: "c1").user?.status == .disabled)
+
+        #expect(try await server.client(id: "c1") != nil)
+        try await cli.deleteClient(id: "c1", now: now)
+        #expect(try await server.client(id: "c1") == nil)
+        let gone = try await server.accessTokenStanding(jti: "j2", userID: "u1", clientID: "c1")
+        #expect(!gone.clientRegistered && gone.clientTokensNotBefore == now)
+    }
+
+    @Test("a token's standing follows the process's own writes at once")
+    func standingSeesOwnWrites() async throws {
+        let storage = try storage()
+        #expect(try await storage.accessTokenStanding(jti: "j1", userID: "u1", clientID: "c1").user == nil)
+        try await storage.createUser(user("u1"), postSignUpHooks: [], now: now)
+        #expect(try await storage.accessTokenStanding(jti: "j1", userID: "u1", clientID: "c1").user?.id == "u1")
+        try await storage.revokeAllTokens(userID: "u1", now: now)
+        #expect(try await storage.accessTokenStanding(jti: "j1", userID: "u1", clientID: "c1").user?.tokensNotBefore == now)
+        try await storage.deleteUser(id: "u1")
+        #expect(try await storage.accessTokenStanding(jti: "j1", userID: "u1", clientID: "c1").user == nil)
+    }
+}
