@@ -1,7 +1,7 @@
 import Foundation
 
 /// An RFC 7662 introspection response: `active`, and the token's claims when it is.
-public struct IntrospectionResult: Encodable, Sendable, Equatable {
+public struct IntrospectionResult: JSONObjectWritable, Sendable, Equatable {
     public var active: Bool
     public var scope: String?
     public var clientID: String?
@@ -16,9 +16,24 @@ public struct IntrospectionResult: Encodable, Sendable, Equatable {
     public var jti: String?
     public var authTime: Int?
 
-    enum CodingKeys: String, CodingKey {
-        case active, scope, username, exp, iat, nbf, sub, aud, iss, jti
-        case clientID = "client_id", tokenType = "token_type", authTime = "auth_time"
+    public func write(to writer: inout JSONObjectWriter) {
+        writer.add("active", active)
+        writer.add("scope", scope)
+        writer.add("client_id", clientID)
+        writer.add("username", username)
+        writer.add("token_type", tokenType)
+        writer.add("exp", exp)
+        writer.add("iat", iat)
+        writer.add("nbf", nbf)
+        writer.add("sub", sub)
+        switch aud {
+        case .one(let audience): writer.add("aud", audience)
+        case .many(let audiences): writer.add("aud", audiences)
+        case nil: break
+        }
+        writer.add("iss", iss)
+        writer.add("jti", jti)
+        writer.add("auth_time", authTime)
     }
 
     public static let inactive = IntrospectionResult(active: false)

@@ -60,16 +60,21 @@ struct AccountController {
         static let keys: Set<String> = ["refresh_token"]
     }
 
-    struct Profile: Encodable {
+    struct Profile: JSONObjectWritable {
         let userID: String
         let email: String
         let emailVerified: Bool
         let status: UserStatus
         let attributes: [String: String]
         let createdAt: Int
-        enum CodingKeys: String, CodingKey {
-            case userID = "user_id", email, status, attributes
-            case emailVerified = "email_verified", createdAt = "created_at"
+
+        func write(to writer: inout JSONObjectWriter) {
+            writer.add("user_id", userID)
+            writer.add("email", email)
+            writer.add("email_verified", emailVerified)
+            writer.add("status", status.rawValue)
+            writer.add("attributes", attributes)
+            writer.add("created_at", createdAt)
         }
     }
 

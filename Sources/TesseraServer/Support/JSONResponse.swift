@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import TesseraCore
 
 /// Builds JSON responses with the wire names spelled out by each type's `CodingKeys`.
 public enum JSONResponse {
@@ -18,8 +19,13 @@ public enum JSONResponse {
         return make(status: status, body: body, cacheControl: "no-store")
     }
 
+    /// A JSON response that must not be cached, written member by member (the hot paths).
+    public static func make(status: HTTPResponse.Status = .ok, _ value: some JSONObjectWritable) -> Response {
+        make(status: status, body: value.jsonObjectBytes, cacheControl: "no-store")
+    }
+
     /// A JSON response from bytes already encoded, with the given `Cache-Control`.
-    public static func make(status: HTTPResponse.Status = .ok, body: Data, cacheControl: String, etag: String? = nil) -> Response {
+    public static func make(status: HTTPResponse.Status = .ok, body: some Sequence<UInt8>, cacheControl: String, etag: String? = nil) -> Response {
         var headers: HTTPFields = [
             .contentType: "application/json",
             .cacheControl: cacheControl,

@@ -2,7 +2,7 @@ import TesseraCore
 
 /// The RFC 6749 §5.1 token response, shared by `/v1/login`, `/v1/token/refresh` and
 /// `/oauth2/token`.
-struct TokenResponse: Encodable {
+struct TokenResponse: JSONObjectWritable {
     let accessToken: String
     let tokenType = "Bearer"
     let expiresIn: Int
@@ -10,9 +10,13 @@ struct TokenResponse: Encodable {
     let idToken: String?
     let scope: String
 
-    enum CodingKeys: String, CodingKey {
-        case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in"
-        case refreshToken = "refresh_token", idToken = "id_token", scope
+    func write(to writer: inout JSONObjectWriter) {
+        writer.add("access_token", accessToken)
+        writer.add("token_type", tokenType)
+        writer.add("expires_in", expiresIn)
+        writer.add("refresh_token", refreshToken)
+        writer.add("id_token", idToken)
+        writer.add("scope", scope)
     }
 
     init(_ tokens: IssuedTokens) {

@@ -1,0 +1,105 @@
+/// Writes one JSON object (RFC 8259) member by member, straight to UTF-8 bytes.
+///
+/// For the responses of the hot paths (tokens, introspection, `/v1/me`): Foundation's
+/// `JSONEncoder` builds a tree of boxed values, sorts it and walks it again, which cost
+/// 12 % of introspection's CPU; this appends. Members come out in the order they are added;
+/// an absent (nil) value writes no member. Strings are escaped as RFC 8259 §7 requires:
+/// `"` and `\`, and every control character below U+0020. Everything else, `/` and
+/// non-ASCII included, is written as its UTF-8.
+public struct JSONObjectWriter: Sendable {
+    private var bytes: [UInt8]
+    private var isEmpty = true
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// - Parameter capacity: the bytes to reserve (the response's expected size).
+    public init(capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+        bytes.append(UInt8(ascii: "{"))
+    }
+
+    public mutating func add(_ name: String, _ value: String?) {
+        guard let value else { return }
+        member(name)
+        appendString(value)
+    }
+
+    public mutating func add(_ name: String, _ value: Int?) {
+        guard let value else { return }
+        member(name)
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    public mutating func add(_ name: String, _ value: Bool?) {
+        guard let value else { return }
+        member(name)
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
+    /// An array of strings.
+    public mutating func add(_ name: String, _ values: [String]?) {
+        guard let values else { return }
+        member(name)
+        bytes.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            appendString(value)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// A nested object of strings, its members in key order.
+    public mutating func add(_ name: String, _ object: [String: String]?) {
+        guard let object else { return }
+        member(name)
+        var nested = JSONObjectWriter(capacity: 0)
+        for key in object.keys.sorted() { nested.add(key, object[key]) }
+        bytes.append(contentsOf: nested.finish())
+    }
+
+    /// The object's bytes, closed.
+    public consuming func finish() -> [UInt8] {
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
+
+    private mutating func member(_ name: String) {
+        if isEmpty { isEmpty = false } else { bytes.append(UInt8(ascii: ",")) }
+        appendString(name)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    private mutating func appendString(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                bytes.append(Self.hexDigits[Int(byte >> 4)])
+                bytes.append(Self.hexDigits[Int(byte & 0xF)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+/// A response body written with ``JSONObjectWriter``.
+public protocol JSONObjectWritable {
+    /// Adds the value's members, in the order a reader expects to see them.
+    func write(to writer: inout JSONObjectWriter)
+}
+
+extension JSONObjectWritable {
+    /// The value as one JSON object's UTF-8 bytes.
+    public var jsonObjectBytes: [UInt8] {
+        var writer = JSONObjectWriter()
+        write(to: &writer)
+        return writer.finish()
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+import TesseraCore
+
+@Suite("JSON object writer")
+struct JSONObjectWriterTests {
+    func parsed(_ bytes: [UInt8]) throws -> NSDictionary {
+        try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? NSDictionary)
+    }
+
+    @Test("members in order, nil values left out, every kind of value")
+    func members() throws {
+        var writer = JSONObjectWriter()
+        writer.add("active", true)
+        writer.add("missing", nil as String?)
+        writer.add("exp", 1_800_000_000)
+        writer.add("negative", -5)
+        writer.add("off", false)
+        writer.add("aud", ["a", "b"])
+        writer.add("attributes", ["z": "1", "a": "2"])
+        writer.add("empty", [String: String]())
+        let text = String(decoding: writer.finish(), as: UTF8.self)
+        #expect(text == #"{"active":true,"exp":1800000000,"negative":-5,"off":false,"aud":["a","b"],"attributes":{"a":"2","z":"1"},"empty":{}}"#)
+        #expect(String(decoding: JSONObjectWriter().finish(), as: UTF8.self) == "{}")
+    }
+
+    @Test("strings round-trip through a JSON parser: quotes, backslashes, every control character, slashes, non-ASCII")
+    func escaping() throws {
+        let controls = String(decoding: (0..<0x20).map { UInt8($0) }, as: UTF8.self)
+        let values = [#"say "hi""#, #"C:\path\"#, controls, "a/b</script>", "é 🙂 \u{2028} ☃", ""]
+        var writer = JSONObjectWriter()
+        for (index, value) in values.enumerated() { writer.add("v\(index)", value) }
+        writer.add(#"na"me\"#, "key escaped too")
+        let bytes = writer.finish()
+        let object = try parsed(bytes)
+        for (index, value) in values.enumerated() { #expect(object["v\(index)"] as? String == value) }
+        #expect(object[#"na"me\"#] as? String == "key escaped too")
+        // No raw control character reaches the output (RFC 8259 §7).
+        #expect(!bytes.contains { $0 < 0x20 })
+    }
+
+    @Test("an inactive introspection result is exactly {\"active\":false} (RFC 7662 §2.2)")
+    func introspection() throws {
+        #expect(String(decoding: IntrospectionResult.inactive.jsonObjectBytes, as: UTF8.self) == #"{"active":false}"#)
+    }
+}
