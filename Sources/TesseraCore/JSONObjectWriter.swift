@@ -48,6 +48,15 @@ public struct JSONObjectWriter: Sendable {
         bytes.append(UInt8(ascii: "]"))
     }
 
+    /// A JWT audience: one string, or an array of them.
+    public mutating func add(_ name: String, _ audience: Audience?) {
+        switch audience {
+        case .one(let value): add(name, value)
+        case .many(let values): add(name, values)
+        case nil: break
+        }
+    }
+
     /// A nested object of strings, its members in key order.
     public mutating func add(_ name: String, _ object: [String: String]?) {
         guard let object else { return }

@@ -18,7 +18,11 @@ final class GroupCommit: Sendable {
     /// One caller's write: `perform` runs its body in the batch's transaction and keeps the
     /// outcome; `complete` hands it to the caller once the transaction ended.
     private struct Write: Sendable {
+        /// Runs the body inside a savepoint, keeping its outcome (a group of several).
         let perform: @Sendable (Database) -> Void
+        /// Runs the body as the whole transaction, keeping its outcome and rethrowing its
+        /// error so that the transaction rolls back (a group of one: no savepoint needed).
+        let performAlone: @Sendable (Database) throws -> Void
         let complete: @Sendable ((any Error)?) -> Void
     }
 
@@ -34,7 +38,8 @@ final class GroupCommit: Sendable {
         self.pool = pool
     }
 
-    /// Runs `body` in a savepoint of the next group transaction and returns its result after
+    /// Runs `body` in a savepoint of the next group transaction (or as the transaction, when
+    /// it is alone) and returns its result after
     /// that transaction committed. Throws the body's error (its changes undone) or the
     /// commit's error (nothing of the group written).
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
@@ -50,6 +55,11 @@ final class GroupCommit: Sendable {
                         }
                         return value!
                     })
+                },
+                performAlone: { db in
+                    let result = Result { try body(db) }
+                    outcome.set(result)
+                    _ = try result.get()
                 },
                 complete: { commitError in
                     if let commitError {
@@ -77,7 +87,11 @@ final class GroupCommit: Sendable {
         }
         guard !group.isEmpty else { return }
         pool.asyncWrite({ db in
-            for write in group { write.perform(db) }
+            if group.count == 1 {
+                try group[0].performAlone(db)
+            } else {
+                for write in group { write.perform(db) }
+            }
         }, completion: { _, result in
             let commitError: (any Error)? = if case .failure(let error) = result { error } else { nil }
             for write in group { write.complete(commitError) }

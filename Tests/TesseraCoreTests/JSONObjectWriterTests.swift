@@ -43,4 +43,17 @@ struct JSONObjectWriterTests {
     func introspection() throws {
         #expect(String(decoding: IntrospectionResult.inactive.jsonObjectBytes, as: UTF8.self) == #"{"active":false}"#)
     }
+
+    @Test("access-token claims write exactly what their Codable form reads, every optional present or absent")
+    func accessTokenClaims() throws {
+        var full = AccessTokenClaims(iss: "https://id.example.test", sub: "u1", aud: .many(["a", "b"]), exp: 2, iat: 1, jti: "j", clientID: "c", scope: "openid email", authTime: 1)
+        full.nbf = 1
+        let bare = AccessTokenClaims(iss: "i", sub: "s\"q", aud: .one("a"), exp: 2, iat: 1, jti: "j", clientID: "c", scope: "", authTime: nil)
+        for claims in [full, bare] {
+            let written = claims.jsonObjectBytes
+            #expect(try JSONDecoder().decode(AccessTokenClaims.self, from: Data(written)) == claims)
+            let encoded = try JSONEncoder().encode(claims)
+            #expect(Set(try parsed(written).allKeys.map { "\($0)" }) == Set(try parsed(Array(encoded)).allKeys.map { "\($0)" }))
+        }
+    }
 }

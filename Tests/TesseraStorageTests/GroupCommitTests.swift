@@ -49,6 +49,24 @@ struct GroupCommitTests {
         #expect(stored == (0..<200).filter { $0 % 7 != 0 })
     }
 
+    @Test("a write alone in its transaction (no savepoint) that throws after writing leaves nothing, and the next write commits")
+    func loneFailureRollsBack() async throws {
+        let storage = try storage()
+        await #expect(throws: Refused(number: 1)) {
+            try await storage.write { db in
+                try db.execute(sql: "INSERT INTO items (number) VALUES (1)")
+                throw Refused(number: 1)
+            }
+        }
+        let written = try await storage.write { db -> Int in
+            try db.execute(sql: "INSERT INTO items (number) VALUES (2)")
+            return 2
+        }
+        #expect(written == 2)
+        let rows = try storage.readOnCallingThread { db in try Int.fetchAll(db, sql: "SELECT number FROM items") }
+        #expect(rows == [2])
+    }
+
     @Test("a write that breaks a constraint fails with SQLite's error and the others in its group commit")
     func constraintErrors() async throws {
         let storage = try storage()

@@ -201,8 +201,9 @@ public struct AccountService: Sendable {
     // MARK: Refresh and logout
 
     /// Rotates a refresh token. Reuse of a rotated token revokes its whole family. With
-    /// `clientID` (the token endpoint), a token of another client is refused.
-    public func refresh(_ presented: String, clientID: String? = nil, scope requested: String? = nil) async throws -> IssuedTokens {
+    /// `client` (the one the token endpoint authenticated), a token of another client is
+    /// refused, and the client is not read again to issue the access token.
+    public func refresh(_ presented: String, client authenticated: Client? = nil, scope requested: String? = nil) async throws -> IssuedTokens {
         guard let token = RefreshToken(presented: presented) else { throw AccountError.invalidGrant(reason: "malformed token") }
         let now = now()
         if requested != nil, let family = try await store.family(containing: token.hash(using: crypto)) {
@@ -210,7 +211,7 @@ public struct AccountService: Sendable {
             _ = try Self.grantedScope(requested, allowed: Scope(parsing: family.scope) ?? Scope([]), default: Scope([]))
         }
         let successor = RefreshToken.generate(using: crypto)
-        switch try await store.rotate(token.hash(using: crypto), successor: successor.hash(using: crypto), clientID: clientID, now: now) {
+        switch try await store.rotate(token.hash(using: crypto), successor: successor.hash(using: crypto), clientID: authenticated?.id, now: now) {
         case .refused(let reason):
             throw AccountError.invalidGrant(reason: reason)
         case .reused(let familyID):
@@ -220,7 +221,7 @@ public struct AccountService: Sendable {
             let granted = Scope(parsing: family.scope) ?? Scope([])
             // RFC 6749 §6: a refresh may narrow the scope, never widen it.
             let scope = try Self.grantedScope(requested, allowed: granted, default: granted)
-            let client = try await clients.client(id: family.clientID)
+            let client: Client? = if let authenticated { authenticated } else { try await clients.client(id: family.clientID) }
             let audience = client.map(clients.audience(for:)) ?? settings.firstPartyAudience
             var tokens = try issuer.issue(
                 user: user, clientID: family.clientID, audience: audience, scope: scope, authTime: family.authTime,

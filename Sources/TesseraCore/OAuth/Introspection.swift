@@ -26,11 +26,7 @@ public struct IntrospectionResult: JSONObjectWritable, Sendable, Equatable {
         writer.add("iat", iat)
         writer.add("nbf", nbf)
         writer.add("sub", sub)
-        switch aud {
-        case .one(let audience): writer.add("aud", audience)
-        case .many(let audiences): writer.add("aud", audiences)
-        case nil: break
-        }
+        writer.add("aud", aud)
         writer.add("iss", iss)
         writer.add("jti", jti)
         writer.add("auth_time", authTime)

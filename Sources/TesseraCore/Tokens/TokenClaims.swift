@@ -1,7 +1,7 @@
 import Foundation
 
 /// The claims of a Tessera access token (RFC 9068 §2.2), header `typ: at+jwt`.
-public struct AccessTokenClaims: RegisteredClaims, Equatable {
+public struct AccessTokenClaims: RegisteredClaims, JSONObjectWritable, Equatable {
     public static let type = "at+jwt"
 
     public var iss: String
@@ -34,6 +34,20 @@ public struct AccessTokenClaims: RegisteredClaims, Equatable {
         self.clientID = clientID
         self.scope = scope
         self.authTime = authTime
+    }
+
+    /// The members of ``CodingKeys``, as the token is signed on every grant.
+    public func write(to writer: inout JSONObjectWriter) {
+        writer.add("iss", iss)
+        writer.add("sub", sub)
+        writer.add("aud", aud)
+        writer.add("exp", exp)
+        writer.add("iat", iat)
+        writer.add("nbf", nbf)
+        writer.add("jti", jti)
+        writer.add("client_id", clientID)
+        writer.add("scope", scope)
+        writer.add("auth_time", authTime)
     }
 }
 

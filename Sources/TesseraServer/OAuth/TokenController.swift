@@ -43,7 +43,7 @@ struct TokenController {
                     withRefreshToken: client.grants.contains(.refreshToken))
             case .refreshToken:
                 guard let refreshToken = parameters["refresh_token"] else { throw OAuthError.invalidRequest("refresh_token is required") }
-                tokens = try await accounts.refresh(refreshToken, clientID: client.id, scope: parameters["scope"])
+                tokens = try await accounts.refresh(refreshToken, client: client, scope: parameters["scope"])
             case .authorizationCode:
                 guard let code = parameters["code"] else { throw OAuthError.invalidRequest("code is required") }
                 tokens = try await authorization.redeem(
