@@ -17,5 +17,6 @@ public enum Migrations {
         Migration("0002_accounts_and_tokens", PackageResources._002_accounts_and_tokens_sql),
         Migration("0003_clients_codes_sessions", PackageResources._003_clients_codes_sessions_sql),
         Migration("0004_admin", PackageResources._004_admin_sql),
+        Migration("0005_change_counters", PackageResources._005_change_counters_sql),
     ]
 }

@@ -1,35 +1,38 @@
 import Synchronization
 
-/// Answers of one kind of read, kept only while the database is unchanged.
+/// Answers of one kind of read, kept only while the data they were read from is unchanged.
 ///
-/// Every lookup first asks the ``DataVersionWatch``; when anything was committed since the
-/// answers were kept, they are all dropped. So a lookup answers as a fresh read would: with
-/// every commit that finished before the lookup began, whichever process made it. A revoked
-/// token, a deleted client or a disabled user is seen at once.
+/// Every lookup first asks the ``ChangeWatch`` for its counter's generation; when it moved
+/// since the answers were kept, they are all dropped. So a lookup answers as a fresh read
+/// would: with every commit that finished before the lookup began, whichever process made
+/// it. A revoked token, a deleted client or a disabled user is seen at once.
 ///
-/// It pays where reads repeat between writes: the same token checked again and again, the
-/// same client authenticating. Under a write-heavy load it is emptied often and costs one
-/// `PRAGMA data_version` per lookup.
+/// It pays where reads repeat: the same token checked again and again, the same client
+/// authenticating, while refresh tokens rotate (which change no counter).
 final class ReadMemo<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private struct Kept: ~Copyable {
         var version: Int64 = .min
         var answers: [Key: Value] = [:]
     }
 
-    private let watch: DataVersionWatch
+    private let watch: ChangeWatch
+    private let counter: ChangeWatch.Counter
     private let capacity: Int
     private let kept = Mutex(Kept())
 
-    /// - Parameter capacity: the most answers kept; beyond it, lookups read without keeping.
-    init(watch: DataVersionWatch, capacity: Int) {
+    /// - Parameters:
+    ///   - counter: the generation that moves whenever anything `read` reads changes.
+    ///   - capacity: the most answers kept; beyond it, lookups read without keeping.
+    init(watch: ChangeWatch, counter: ChangeWatch.Counter, capacity: Int) {
         self.watch = watch
+        self.counter = counter
         self.capacity = capacity
     }
 
-    /// The kept answer for `key`, or `read()`'s, which is kept unless the database changed
-    /// while it ran.
+    /// The kept answer for `key`, or `read()`'s, which is kept unless the data changed while
+    /// it ran.
     func value(for key: Key, read: () throws -> Value) throws -> Value {
-        let version = try watch.current()
+        let version = try watch.generation(of: counter)
         let hit = kept.withLock { (kept: inout Kept) -> Value? in
             if kept.version != version {
                 kept.version = version

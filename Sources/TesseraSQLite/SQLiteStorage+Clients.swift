@@ -6,7 +6,7 @@ extension SQLiteStorage: ClientStore {
     static let clientColumns = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, access_token_ttl, created_at"
 
     public func client(id: String) async throws -> Client? {
-        // Read on every client authentication: kept while the database is unchanged.
+        // Read on every client authentication: kept while no client changes ('clients', migration 0005).
         try clients.value(for: id) {
             try readOneStatementOnCallingThread { db in
                 try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.clientColumns) FROM clients WHERE id = ?"), arguments: [id]).map(Self.client)

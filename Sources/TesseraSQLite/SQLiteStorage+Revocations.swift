@@ -12,7 +12,8 @@ extension SQLiteStorage: RevocationStore {
     }
 
     public func accessTokenStanding(jti: String, userID: String, clientID: String) async throws -> AccessTokenStanding {
-        // Checked on every use of a token: kept while the database is unchanged, else one statement.
+        // Checked on every use of a token: kept while what it reads is unchanged, else one
+        // statement. Every table it reads is counted in 'standings' (migration 0005).
         try standings.value(for: StandingKey(jti: jti, userID: userID, clientID: clientID)) {
             try readStanding(jti: jti, userID: userID, clientID: clientID)
         }

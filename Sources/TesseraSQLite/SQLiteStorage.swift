@@ -36,9 +36,9 @@ public final class SQLiteStorage: Sendable {
 
     let pool: DatabasePool
     private let groupCommit: GroupCommit
-    /// Token standings by (jti, user, client), kept while the database is unchanged.
+    /// Token standings by (jti, user, client), kept while no user, client or revocation changes.
     let standings: ReadMemo<StandingKey, AccessTokenStanding>
-    /// Clients by id (nil for an unknown id), kept while the database is unchanged.
+    /// Clients by id (nil for an unknown id), kept while no client changes.
     let clients: ReadMemo<String, Client?>
     public let path: String
 
@@ -63,9 +63,9 @@ public final class SQLiteStorage: Sendable {
         }
         groupCommit = GroupCommit(pool: pool)
         do {
-            let watch = try DataVersionWatch(path: path, busyTimeoutMilliseconds: Int32(Self.busyTimeout * 1000))
-            standings = ReadMemo(watch: watch, capacity: Self.memoCapacity)
-            clients = ReadMemo(watch: watch, capacity: Self.memoCapacity)
+            let watch = try ChangeWatch(path: path, busyTimeoutMilliseconds: Int32(Self.busyTimeout * 1000))
+            standings = ReadMemo(watch: watch, counter: .standings, capacity: Self.memoCapacity)
+            clients = ReadMemo(watch: watch, counter: .clients, capacity: Self.memoCapacity)
         } catch {
             throw .cannotOpen(path: path, reason: error.description)
         }

@@ -21,21 +21,40 @@ struct ReadMemoTests {
         }
     }
 
-    /// A plain connection of its own: a write there is another connection's commit.
+    func storage() throws -> SQLiteStorage {
+        let storage = try SQLiteStorage(path: directory.path("tessera.sqlite"))
+        try storage.migrate()
+        return storage
+    }
+
+    /// A plain connection of its own to a migrated database: a write there is another
+    /// process's commit.
     func otherConnection() throws -> DatabaseQueue {
-        let queue = try DatabaseQueue(path: directory.path("memo.sqlite"))
-        try queue.write { db in try db.execute(sql: "CREATE TABLE IF NOT EXISTS t (x)") }
+        _ = try storage()
+        let queue = try DatabaseQueue(path: directory.path("tessera.sqlite"))
+        try queue.write { db in try db.execute(sql: "CREATE TABLE IF NOT EXISTS unrelated (x)") }
         return queue
     }
 
-    @Test("a repeated lookup reads once; any commit by another connection makes the next lookup read")
-    func keptUntilCommit() throws {
+    func watch() throws -> ChangeWatch {
+        try ChangeWatch(path: directory.path("tessera.sqlite"), busyTimeoutMilliseconds: 1000)
+    }
+
+    @Test("a repeated lookup reads once, across commits that change nothing it counts; a change to a client makes the next lookup read")
+    func keptUntilCounterMoves() throws {
         let other = try otherConnection()
-        let memo = ReadMemo<String, String>(watch: try DataVersionWatch(path: directory.path("memo.sqlite"), busyTimeoutMilliseconds: 1000), capacity: 10)
+        let memo = ReadMemo<String, String>(watch: try watch(), counter: .clients, capacity: 10)
         let reads = Reads()
         for _ in 0..<3 { #expect(try memo.value(for: "k") { reads.read("first") } == "first") }
+        try other.write { db in try db.execute(sql: "INSERT INTO unrelated VALUES (1)") }
+        #expect(try memo.value(for: "k") { reads.read("unrelated") } == "first")
         #expect(reads.made == 1)
-        try other.write { db in try db.execute(sql: "INSERT INTO t VALUES (1)") }
+        try other.write { db in
+            try db.execute(sql: """
+                INSERT INTO clients (id, name, redirect_uris, post_logout_redirect_uris, grants, scope, source, created_at, updated_at)
+                VALUES ('c', 'c', '[]', '[]', '[]', '', 'admin', 0, 0)
+                """)
+        }
         #expect(try memo.value(for: "k") { reads.read("second") } == "second")
         #expect(try memo.value(for: "k") { reads.read("third") } == "second")
         #expect(reads.made == 2)
@@ -44,7 +63,7 @@ struct ReadMemoTests {
     @Test("beyond its capacity a memo reads every time, and a failed read keeps nothing")
     func capacityAndFailures() throws {
         _ = try otherConnection()
-        let memo = ReadMemo<String, String>(watch: try DataVersionWatch(path: directory.path("memo.sqlite"), busyTimeoutMilliseconds: 1000), capacity: 1)
+        let memo = ReadMemo<String, String>(watch: try watch(), counter: .clients, capacity: 1)
         let reads = Reads()
         _ = try memo.value(for: "a") { reads.read("a") }
         _ = try memo.value(for: "b") { reads.read("b") }
@@ -56,10 +75,12 @@ struct ReadMemoTests {
         #expect(try memo.value(for: "c") { reads.read("c") } == "c")
     }
 
-    func storage() throws -> SQLiteStorage {
-        let storage = try SQLiteStorage(path: directory.path("tessera.sqlite"))
-        try storage.migrate()
-        return storage
+    @Test("a memo on a database not yet migrated fails instead of answering")
+    func unmigrated() throws {
+        _ = try SQLiteStorage(path: directory.path("bare.sqlite"))
+        let memo = ReadMemo<String, String>(
+            watch: try ChangeWatch(path: directory.path("bare.sqlite"), busyTimeoutMilliseconds: 1000), counter: .clients, capacity: 1)
+        #expect(throws: ChangeWatch.Failure.self) { try memo.value(for: "a") { "a" } }
     }
 
     func user(_ id: String) -> User {
@@ -83,6 +104,14 @@ struct ReadMemoTests {
         try await cli.setStatus(userID: "u1", .disabled, now: now)
         #expect(try await server.accessTokenStanding(jti: "j2", userID: "u1", clientID: "c1").user?.status == .disabled)
 
+        try await cli.revokeClientTokens(clientID: "c1", now: now)
+        #expect(try await server.accessTokenStanding(jti: "j2", userID: "u1", clientID: "c1").clientTokensNotBefore == now)
+        try await cli.revokeClientTokens(clientID: "c1", now: now + 60)
+        #expect(try await server.accessTokenStanding(jti: "j2", userID: "u1", clientID: "c1").clientTokensNotBefore == now + 60)
+
+        #expect(try await server.client(id: "c2") == nil)
+        try await cli.createClient(Client(id: "c2", name: "c2", secretHash: nil, grants: [.authorizationCode], scope: Scope([]), createdAt: now), now: now)
+        #expect(try await server.client(id: "c2")?.name == "c2")
         #expect(try await server.client(id: "c1") != nil)
         try await cli.deleteClient(id: "c1", now: now)
         #expect(try await server.client(id: "c1") == nil)
