@@ -4,13 +4,23 @@ import Foundation
 
 /// SHA-256 from libcrypto.
 public enum SHA256 {
+    /// SHA-256 fetched from the default provider once: `EVP_sha256()` makes OpenSSL 3 fetch
+    /// it again on every use (a lookup under a lock, for every token hashed or signed).
+    /// A fetched `EVP_MD` is immutable and safe to share between threads.
+    nonisolated(unsafe) static let algorithm: OpaquePointer = {
+        guard let fetched = EVP_MD_fetch(nil, "SHA2-256", nil) else {
+            preconditionFailure("libcrypto has no SHA-256: \(openSSLErrorMessage("EVP_MD_fetch"))")
+        }
+        return fetched
+    }()
+
     /// The 32-byte digest of `data`.
     public static func hash<Bytes: ContiguousBytes>(_ data: Bytes) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         let ok = data.withUnsafeBytes { input in
             digest.withUnsafeMutableBytes { output in
-                EVP_Digest(input.baseAddress, input.count, output.baseAddress, &length, EVP_sha256(), nil)
+                EVP_Digest(input.baseAddress, input.count, output.baseAddress, &length, algorithm, nil)
             }
         }
         // EVP_Digest with SHA-256 and in-memory buffers cannot fail short of memory exhaustion.

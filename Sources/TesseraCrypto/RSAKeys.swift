@@ -77,7 +77,7 @@ public final class RSAPrivateKey: @unchecked Sendable {
     public func signRS256(_ message: [UInt8]) throws(CryptoError) -> [UInt8] {
         guard let context = EVP_MD_CTX_new() else { throw .openSSL("EVP_MD_CTX_new") }
         defer { EVP_MD_CTX_free(context) }
-        guard EVP_DigestSignInit(context, nil, EVP_sha256(), nil, pointer) == 1 else {
+        guard EVP_DigestSignInit(context, nil, SHA256.algorithm, nil, pointer) == 1 else {
             throw .openSSL(openSSLErrorMessage("EVP_DigestSignInit"))
         }
         var length = 0
@@ -142,7 +142,7 @@ public final class RSAPublicKey: @unchecked Sendable {
     public func verifyRS256(signature: [UInt8], message: [UInt8]) -> Bool {
         guard let context = EVP_MD_CTX_new() else { return false }
         defer { EVP_MD_CTX_free(context) }
-        guard EVP_DigestVerifyInit(context, nil, EVP_sha256(), nil, pointer) == 1 else {
+        guard EVP_DigestVerifyInit(context, nil, SHA256.algorithm, nil, pointer) == 1 else {
             ERR_clear_error()
             return false
         }
