@@ -22,7 +22,8 @@ final class ReadMemo<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
     /// - Parameters:
     ///   - counter: the generation that moves whenever anything `read` reads changes.
-    ///   - capacity: the most answers kept; beyond it, lookups read without keeping.
+    ///   - capacity: the most answers kept; when full, the memo starts over (the working set
+    ///     refills it).
     init(watch: ChangeWatch, counter: ChangeWatch.Counter, capacity: Int) {
         self.watch = watch
         self.counter = counter
@@ -44,9 +45,9 @@ final class ReadMemo<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         let value = try read()
         kept.withLock { (kept: inout Kept) in
             // A newer version seen meanwhile may postdate this answer: keep nothing then.
-            if kept.version == version, kept.answers.count < capacity {
-                kept.answers[key] = value
-            }
+            guard kept.version == version else { return }
+            if kept.answers.count >= capacity { kept.answers.removeAll(keepingCapacity: true) }
+            kept.answers[key] = value
         }
         return value
     }

@@ -60,19 +60,21 @@ struct ReadMemoTests {
         #expect(reads.made == 2)
     }
 
-    @Test("beyond its capacity a memo reads every time, and a failed read keeps nothing")
+    @Test("a full memo starts over with the newest answer, and a failed read keeps nothing")
     func capacityAndFailures() throws {
         _ = try otherConnection()
-        let memo = ReadMemo<String, String>(watch: try watch(), counter: .clients, capacity: 1)
+        let memo = ReadMemo<String, String>(watch: try watch(), counter: .clients, capacity: 2)
         let reads = Reads()
-        _ = try memo.value(for: "a") { reads.read("a") }
-        _ = try memo.value(for: "b") { reads.read("b") }
-        _ = try memo.value(for: "b") { reads.read("b") }
-        _ = try memo.value(for: "a") { reads.read("a") }
+        for key in ["a", "b", "a", "b"] { _ = try memo.value(for: key) { reads.read(key) } }
+        #expect(reads.made == 2)
+        _ = try memo.value(for: "c") { reads.read("c") }
+        _ = try memo.value(for: "c") { reads.read("c") }
         #expect(reads.made == 3)
+        _ = try memo.value(for: "a") { reads.read("a") }
+        #expect(reads.made == 4)
         struct ReadFailed: Error {}
-        #expect(throws: ReadFailed.self) { try memo.value(for: "c") { throw ReadFailed() } }
-        #expect(try memo.value(for: "c") { reads.read("c") } == "c")
+        #expect(throws: ReadFailed.self) { try memo.value(for: "d") { throw ReadFailed() } }
+        #expect(try memo.value(for: "d") { reads.read("d") } == "d")
     }
 
     @Test("a memo on a database not yet migrated fails instead of answering")
