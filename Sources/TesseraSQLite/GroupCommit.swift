@@ -86,7 +86,12 @@ final class GroupCommit: Sendable {
                 if group.count == 1 {
                     try group[0].performAlone(db)
                 } else {
-                    for write in group { write.perform(db) }
+                    for write in group {
+                        write.perform(db)
+                        // SQLite rolls the whole transaction back on some errors (disk full, I/O):
+                        // the writes after it must not run outside it, committed one by one.
+                        guard db.isInsideTransaction else { throw TransactionLost() }
+                    }
                 }
                 try Self.execute("COMMIT", in: db)
                 commitError = nil
@@ -118,6 +123,12 @@ final class GroupCommit: Sendable {
     private static func execute(_ sql: String, in db: Database) throws {
         try db.cachedStatement(sql: sql).execute()
     }
+}
+
+/// A group's transaction was rolled back by SQLite itself while one of its writes ran: none of
+/// the group is written, and every caller gets this error.
+struct TransactionLost: Error, CustomStringConvertible {
+    var description: String { "SQLite rolled the group's transaction back; nothing of it was written" }
 }
 
 /// The result of one write, handed from the writer's queue to its caller.

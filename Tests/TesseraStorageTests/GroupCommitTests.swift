@@ -79,6 +79,30 @@ struct GroupCommitTests {
         #expect(stored == [1, 2])
     }
 
+    @Test("when SQLite rolls a group's transaction back in one write, no write of the group runs outside it: all fail, none is written")
+    func transactionLostMidGroup() async throws {
+        let storage = try storage()
+        let release = DispatchSemaphore(value: 0)
+        // A holds the writer so that B, then C, queue into the next group together.
+        let first = Task {
+            try await storage.write { db in
+                try db.execute(sql: "INSERT INTO items (number) VALUES (1)")
+                release.wait()
+            }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        let losing = Task { try await storage.write { db in try db.execute(sql: "ROLLBACK") } }
+        try await Task.sleep(for: .milliseconds(100))
+        let after = Task { try await storage.write { db in try db.execute(sql: "INSERT INTO items (number) VALUES (3)") } }
+        try await Task.sleep(for: .milliseconds(100))
+        release.signal()
+        try await first.value
+        await #expect(throws: (any Error).self) { try await losing.value }
+        await #expect(throws: (any Error).self) { try await after.value }
+        let stored = try storage.readOnCallingThread { db in try Int.fetchAll(db, sql: "SELECT number FROM items ORDER BY number") }
+        #expect(stored == [1])
+    }
+
     @Test("when another connection holds the write lock past the busy timeout, the write fails with SQLite's error and nothing is written")
     func commitFailure() async throws {
         let storage = try storage()
