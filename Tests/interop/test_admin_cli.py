@@ -86,6 +86,7 @@ def test_revoke_client_and_jti(tessera, introspector):
 
     tokens = signup_and_login(tessera)
     jti = jwt.decode(tokens["access_token"], options={"verify_signature": False})["jti"]
+    assert me(tessera, tokens["access_token"]) == 200, "the server has checked (and remembers) this token's standing"
     assert admin_json(tessera, "revoke", "--jti", jti)["jti"] == jti
     assert me(tessera, tokens["access_token"]) == 401
     assert run_admin(tessera, "revoke", "--jti", "any-jti-at-all", "--yes").returncode == 0
@@ -111,6 +112,7 @@ def test_users_lifecycle(tessera):
     assert len(admin_json(tessera, "users", "list", "--status", "unconfirmed")) == 3
     assert admin_json(tessera, "users", "show", "bea@example.com")["user_id"] == created["user_id"]
 
+    assert me(tessera, access) == 200
     admin_json(tessera, "users", "disable", created["user_id"])
     assert requests.post(tessera.url("/v1/login"), json={"email": "bea@example.com", "password": "correct horse battery"},
                          timeout=10).json()["error"] == "user_disabled"
