@@ -301,6 +301,20 @@ struct AuthorizeTests {
         }
     }
 
+    @Test("while the password pool is full the form answers 503 with Retry-After and shows itself again, keeping the request")
+    func formWhenBusy() async throws {
+        let server = try await TestServer(hasher: CountingHasher(saturated: true))
+        try await server.registerClient("web", grants: [.authorizationCode], redirectURIs: [Self.redirect])
+        try await server.test { client in
+            var browser = Browser(client: client)
+            let busy = try await logIn(&browser, authorizeURI(["scope": "openid"]))
+            #expect(busy.status == .serviceUnavailable)
+            #expect(busy.headers[.retryAfter] == "1")
+            #expect(busy.html.contains("The service is busy."))
+            #expect(busy.html.contains(#"value="xena@example.com""#) && busy.formFields["client_id"] == "web")
+        }
+    }
+
     @Test("logout ends the SSO session and returns only to a registered address, with state")
     func logout() async throws {
         let setup = try await setup()

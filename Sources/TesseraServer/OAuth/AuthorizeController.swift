@@ -69,6 +69,9 @@ struct AuthorizeController {
         }
         let user: User
         do {
+            // Shed as /v1/login does while the password pool is full, but after the form was
+            // read: the page comes back with the user's request and email kept.
+            try accounts.shedLoginIfBusy()
             user = try await accounts.verifyPassword(email: email, password: password, clientIP: context.clientIP)
         } catch let error as AccountError {
             let (message, status): (String, HTTPResponse.Status) = switch error {
@@ -78,7 +81,9 @@ struct AuthorizeController {
             case .userUnconfirmed: ("This account is not confirmed yet.", .forbidden)
             default: ("Email or password is incorrect.", .unauthorized)
             }
-            return loginForm(authorizationRequest, email: email, error: message, status: status)
+            var response = loginForm(authorizationRequest, email: email, error: message, status: status)
+            if case .busy(let retryAfter) = error { response.headers[.retryAfter] = String(retryAfter) }
+            return response
         }
         let authTime = accounts.now()
         let session = try await authorization.startSession(user: user, authTime: authTime)
