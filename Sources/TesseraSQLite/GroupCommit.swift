@@ -45,7 +45,7 @@ final class GroupCommit: Sendable {
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let outcome = Outcome<T>()
         return try await withCheckedThrowingContinuation { continuation in
-            let write = Write(
+            enqueue(Write(
                 perform: { db in
                     outcome.set(Result { try Self.inSavepoint(db) { try body(db) } })
                 },
@@ -60,14 +60,51 @@ final class GroupCommit: Sendable {
                     } else {
                         continuation.resume(with: outcome.take())
                     }
-                })
-            let startsCommitting = queue.withLock { queue in
-                queue.waiting.append(write)
-                defer { queue.committing = true }
-                return !queue.committing
-            }
-            if startsCommitting { commitNextGroup() }
+                }))
         }
+    }
+
+    /// Like ``write(_:)``, but hands the body's result to `prepare` as soon as the body ran,
+    /// while its transaction is still committing, so that the caller's work (signing a token)
+    /// overlaps the fsync instead of following it. Returns what `prepare` returned only once
+    /// the commit succeeded: nothing `prepare` built can leave before the write is on disk. A
+    /// failed commit throws its error, whatever `prepare` did; otherwise `prepare`'s error is
+    /// rethrown (after the commit, so that what the body wrote is durable first).
+    func write<T: Sendable, Answer>(
+        _ body: @escaping @Sendable (Database) throws -> T, whileCommitting prepare: (T) async throws -> Answer
+    ) async throws -> Answer {
+        let stage = Stage<T>()
+        let value: T = try await withCheckedThrowingContinuation { continuation in
+            stage.awaitValue(continuation)
+            enqueue(Write(
+                perform: { db in
+                    stage.ran(Result { try Self.inSavepoint(db) { try body(db) } })
+                },
+                performAlone: { db in
+                    let result = Result { try body(db) }
+                    stage.ran(result)
+                    _ = try result.get()
+                },
+                complete: { commitError in stage.settle(commitError) }))
+        }
+        let answer: Result<Answer, any Error>
+        do {
+            answer = .success(try await prepare(value))
+        } catch {
+            answer = .failure(error)
+        }
+        try await stage.committed()
+        return try answer.get()
+    }
+
+    /// Queues `write` for the next group, starting the committing loop if it is idle.
+    private func enqueue(_ write: Write) {
+        let startsCommitting = queue.withLock { queue in
+            queue.waiting.append(write)
+            defer { queue.committing = true }
+            return !queue.committing
+        }
+        if startsCommitting { commitNextGroup() }
     }
 
     /// Commits everything waiting in one transaction, then the next group, until none waits.
@@ -143,5 +180,54 @@ private final class Outcome<T: Sendable>: Sendable {
     /// the fallback is never taken.
     func take() -> Result<T, any Error> {
         result.withLock { $0 } ?? .failure(CancellationError())
+    }
+}
+
+/// The two moments of a write made with ``GroupCommit/write(_:whileCommitting:)``: its body
+/// ran (the caller resumes with the result), then its transaction ended (the caller, having
+/// prepared its answer, waits for that).
+private final class Stage<T: Sendable>: Sendable {
+    private struct State {
+        var valueWaiter: CheckedContinuation<T, any Error>?
+        var commitWaiter: CheckedContinuation<Void, any Error>?
+        var commit: Result<Void, any Error>?
+    }
+
+    private let state = Mutex(State())
+
+    func awaitValue(_ continuation: CheckedContinuation<T, any Error>) {
+        state.withLock { $0.valueWaiter = continuation }
+    }
+
+    /// The body ran (its changes not yet committed): the caller goes on with its result.
+    func ran(_ result: Result<T, any Error>) {
+        state.withLock { state in
+            defer { state.valueWaiter = nil }
+            return state.valueWaiter
+        }?.resume(with: result)
+    }
+
+    /// The transaction ended: committed (`nil`) or not. A body that never ran (the group
+    /// failed to begin, or was lost before it) hands its caller the error now.
+    func settle(_ commitError: (any Error)?) {
+        let commit: Result<Void, any Error> = commitError.map { .failure($0) } ?? .success(())
+        let (valueWaiter, commitWaiter) = state.withLock { state in
+            defer { (state.valueWaiter, state.commitWaiter, state.commit) = (nil, nil, commit) }
+            return (state.valueWaiter, state.commitWaiter)
+        }
+        valueWaiter?.resume(throwing: commitError ?? CancellationError())
+        commitWaiter?.resume(with: commit)
+    }
+
+    /// Returns once the transaction committed; throws its error if it did not.
+    func committed() async throws {
+        if let commit = state.withLock({ $0.commit }) { return try commit.get() }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let commit = state.withLock { state in
+                if state.commit == nil { state.commitWaiter = continuation }
+                return state.commit
+            }
+            if let commit { continuation.resume(with: commit) }
+        }
     }
 }

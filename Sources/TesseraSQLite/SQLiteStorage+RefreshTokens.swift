@@ -19,11 +19,14 @@ extension SQLiteStorage: RefreshTokenStore {
     /// The family columns every read of a family selects, in the order ``family(_:from:)`` reads.
     static let familyColumns = "f.id, f.user_id, f.client_id, f.scope, f.auth_time, f.created_at, f.expires_at"
 
-    public func rotate(_ presented: TokenHash, successor: TokenHash, clientID: String?, now: Date) async throws -> RotationOutcome {
+    public func rotate<Answer>(
+        _ presented: TokenHash, successor: TokenHash, clientID: String?, now: Date,
+        whileCommitting prepare: (RotationOutcome) async throws -> Answer
+    ) async throws -> Answer {
         // One write transaction (BEGIN IMMEDIATE) from lookup to successor: no other rotation
         // of this token can interleave, in this process or another. The token, its family and
         // its user in one statement; every statement prepared once.
-        try await write { db in
+        try await write({ db -> RotationOutcome in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT t.used_at, f.revoked_at, \(Self.familyColumns), \(Self.userColumns(prefixedWith: "u."))
                 FROM refresh_tokens t JOIN refresh_token_families f ON f.id = t.family_id LEFT JOIN users u ON u.id = f.user_id
@@ -45,7 +48,7 @@ extension SQLiteStorage: RefreshTokenStore {
                 .execute(arguments: [now.stored, Data(presented.bytes)])
             try Self.insertToken(db, hash: successor, familyID: family.id, parent: presented, now: now)
             return .rotated(family, user)
-        }
+        }, whileCommitting: prepare)
     }
 
     public func inspect(_ token: TokenHash) async throws -> RefreshTokenStanding? {

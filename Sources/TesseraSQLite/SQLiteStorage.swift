@@ -121,6 +121,14 @@ public final class SQLiteStorage: Sendable {
         try await groupCommit.write(body)
     }
 
+    /// ``write(_:)`` that hands the body's result to `prepare` while the transaction commits
+    /// and returns `prepare`'s answer once it is on disk (``GroupCommit/write(_:whileCommitting:)``).
+    func write<T: Sendable, Answer>(
+        _ body: @escaping @Sendable (Database) throws -> T, whileCommitting prepare: (T) async throws -> Answer
+    ) async throws -> Answer {
+        try await groupCommit.write(body, whileCommitting: prepare)
+    }
+
     /// ``readOnCallingThread(_:)`` without BEGIN and COMMIT around the body, for a body of one
     /// statement: a single SELECT reads one consistent snapshot by itself.
     func readOneStatementOnCallingThread<T>(_ body: (Database) throws -> T) throws -> T {

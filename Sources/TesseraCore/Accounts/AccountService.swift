@@ -211,25 +211,45 @@ public struct AccountService: Sendable {
             _ = try Self.grantedScope(requested, allowed: Scope(parsing: family.scope) ?? Scope([]), default: Scope([]))
         }
         let successor = RefreshToken.generate(using: crypto)
-        switch try await store.rotate(token.hash(using: crypto), successor: successor.hash(using: crypto), clientID: authenticated?.id, now: now) {
+        // The access token is signed while the rotation commits; it leaves only after.
+        let answer = try await store.rotate(
+            token.hash(using: crypto), successor: successor.hash(using: crypto), clientID: authenticated?.id, now: now
+        ) { outcome -> RotationAnswer in
+            switch outcome {
+            case .refused(let reason):
+                return .refused(reason: reason)
+            case .reused(let familyID):
+                return .reused(familyID: familyID)
+            case .rotated(let family, let user):
+                let granted = Scope(parsing: family.scope) ?? Scope([])
+                // RFC 6749 §6: a refresh may narrow the scope, never widen it.
+                let scope = try Self.grantedScope(requested, allowed: granted, default: granted)
+                let client: Client? = if let authenticated { authenticated } else { try await clients.client(id: family.clientID) }
+                let audience = client.map(clients.audience(for:)) ?? settings.firstPartyAudience
+                var tokens = try issuer.issue(
+                    user: user, clientID: family.clientID, audience: audience, scope: scope, authTime: family.authTime,
+                    lifetime: client?.accessTokenTTL, now: now)
+                tokens.refreshToken = successor
+                tokens.refreshExpiresAt = family.expiresAt
+                return .issued(tokens)
+            }
+        }
+        switch answer {
+        case .issued(let tokens):
+            return tokens
         case .refused(let reason):
             throw AccountError.invalidGrant(reason: reason)
         case .reused(let familyID):
             logger.warning("refresh token reuse: family revoked", metadata: ["grant.family": "\(familyID)"])
             throw AccountError.invalidGrant(reason: "reuse detected")
-        case .rotated(let family, let user):
-            let granted = Scope(parsing: family.scope) ?? Scope([])
-            // RFC 6749 §6: a refresh may narrow the scope, never widen it.
-            let scope = try Self.grantedScope(requested, allowed: granted, default: granted)
-            let client: Client? = if let authenticated { authenticated } else { try await clients.client(id: family.clientID) }
-            let audience = client.map(clients.audience(for:)) ?? settings.firstPartyAudience
-            var tokens = try issuer.issue(
-                user: user, clientID: family.clientID, audience: audience, scope: scope, authTime: family.authTime,
-                lifetime: client?.accessTokenTTL, now: now)
-            tokens.refreshToken = successor
-            tokens.refreshExpiresAt = family.expiresAt
-            return tokens
         }
+    }
+
+    /// What a rotation led to, decided while it commits and acted on once it has.
+    private enum RotationAnswer {
+        case issued(IssuedTokens)
+        case refused(reason: String)
+        case reused(familyID: String)
     }
 
     /// Revokes the family of a refresh token; a missing or unknown token is not an error.

@@ -41,7 +41,14 @@ public protocol RefreshTokenStore: Sendable {
     /// already used, revokes the family (and commits that); otherwise marks it used and
     /// stores `successor`. Of two concurrent rotations of one token exactly one succeeds.
     /// With `clientID`, a token of another client's family is refused and left untouched.
-    func rotate(_ presented: TokenHash, successor: TokenHash, clientID: String?, now: Date) async throws -> RotationOutcome
+    ///
+    /// `prepare` gets the outcome as soon as it is decided, while the transaction commits (so
+    /// that signing the answer overlaps the fsync); its answer is returned, or its error
+    /// thrown, only after the commit. If the commit fails, its error is thrown instead.
+    func rotate<Answer>(
+        _ presented: TokenHash, successor: TokenHash, clientID: String?, now: Date,
+        whileCommitting prepare: (RotationOutcome) async throws -> Answer
+    ) async throws -> Answer
 
     /// Everything about a refresh token needed to tell whether it is active, in one read.
     func inspect(_ token: TokenHash) async throws -> RefreshTokenStanding?
