@@ -3,7 +3,10 @@
 // and RS256 signatures and verifications per second (TesseraCrypto, as token issuing and
 // verification use it). Prints one JSON object. Used by scripts/bench.
 //
-//   tessera-bench-limits [--bcrypt-cost 12] [--seconds 3] [--threads N]
+//   tessera-bench-limits [--bcrypt-cost 12] [--seconds 3] [--threads N] [--only bcrypt|sign|verify]
+//
+// `--only` measures one limit (scripts/bench measures the signing rate again right beside
+// each path compared with it).
 import Foundation
 import HummingbirdBcrypt
 import Synchronization
@@ -40,18 +43,24 @@ func rate(_ work: @escaping @Sendable () -> Void) -> Double {
     return Double(count.load(ordering: .relaxed)) / Date().timeIntervalSince(start)
 }
 
-let hash = Bcrypt.hash("correct horse battery", cost: UInt8(cost))
-let bcryptRate = rate { _ = Bcrypt.verify("correct horse battery", hash: hash) }
+let only: String? = CommandLine.arguments.firstIndex(of: "--only").flatMap { index in
+    index + 1 < CommandLine.arguments.count ? CommandLine.arguments[index + 1] : nil
+}
+func measures(_ name: String) -> Bool { only == nil || only == name }
 
+var result: [String: Any] = ["threads": threads, "bcrypt_cost": cost]
+if measures("bcrypt") {
+    let hash = Bcrypt.hash("correct horse battery", cost: UInt8(cost))
+    result["bcrypt_verify_per_s"] = rate { _ = Bcrypt.verify("correct horse battery", hash: hash) }
+}
 let key = try RSAPrivateKey.generate()
 let message = Array("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJiZW5jaCJ9".utf8)
 let signature = try key.signRS256(message)
-let signRate = rate { _ = try? key.signRS256(message) }
-let verifyRate = rate { _ = key.publicKey.verifyRS256(signature: signature, message: message) }
-
-let result: [String: Any] = [
-    "threads": threads, "bcrypt_cost": cost, "bcrypt_verify_per_s": bcryptRate,
-    "rs256_sign_per_s": signRate, "rs256_verify_per_s": verifyRate,
-]
+if measures("sign") {
+    result["rs256_sign_per_s"] = rate { _ = try? key.signRS256(message) }
+}
+if measures("verify") {
+    result["rs256_verify_per_s"] = rate { _ = key.publicKey.verifyRS256(signature: signature, message: message) }
+}
 let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
 print(String(decoding: data, as: UTF8.self))
