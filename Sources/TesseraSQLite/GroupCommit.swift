@@ -15,15 +15,30 @@ final class GroupCommit: Sendable {
     /// At most this many writes share a transaction.
     static let maximumBatch = 128
 
-    /// One caller's write: `perform` runs its body in the batch's transaction and keeps the
-    /// outcome; `complete` hands it to the caller once the transaction ended.
+    /// One caller's write: `perform` runs its body in the batch's transaction and hands over
+    /// the outcome; `complete` tells the caller how the transaction ended.
     private struct Write: Sendable {
-        /// Runs the body inside a savepoint, keeping its outcome (a group of several).
+        /// Runs the body inside a savepoint, handing over its outcome (a group of several).
         let perform: @Sendable (Database) -> Void
-        /// Runs the body as the whole transaction, keeping its outcome and rethrowing its
+        /// Runs the body as the whole transaction, handing over its outcome and rethrowing its
         /// error so that the transaction rolls back (a group of one: no savepoint needed).
         let performAlone: @Sendable (Database) throws -> Void
         let complete: @Sendable ((any Error)?) -> Void
+
+        /// A write of `body` whose outcome goes to `ran` as soon as the body returned or threw,
+        /// before the transaction ends.
+        init<T: Sendable>(
+            _ body: @escaping @Sendable (Database) throws -> T, ran: @escaping @Sendable (Result<T, any Error>) -> Void,
+            complete: @escaping @Sendable ((any Error)?) -> Void
+        ) {
+            perform = { db in ran(Result { try GroupCommit.inSavepoint(db) { try body(db) } }) }
+            performAlone = { db in
+                let result = Result { try body(db) }
+                ran(result)
+                _ = try result.get()
+            }
+            self.complete = complete
+        }
     }
 
     private struct Queue {
@@ -45,22 +60,13 @@ final class GroupCommit: Sendable {
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let outcome = Outcome<T>()
         return try await withCheckedThrowingContinuation { continuation in
-            enqueue(Write(
-                perform: { db in
-                    outcome.set(Result { try Self.inSavepoint(db) { try body(db) } })
-                },
-                performAlone: { db in
-                    let result = Result { try body(db) }
-                    outcome.set(result)
-                    _ = try result.get()
-                },
-                complete: { commitError in
-                    if let commitError {
-                        continuation.resume(throwing: commitError)
-                    } else {
-                        continuation.resume(with: outcome.take())
-                    }
-                }))
+            enqueue(Write(body, ran: outcome.set, complete: { commitError in
+                if let commitError {
+                    continuation.resume(throwing: commitError)
+                } else {
+                    continuation.resume(with: outcome.take())
+                }
+            }))
         }
     }
 
@@ -76,16 +82,7 @@ final class GroupCommit: Sendable {
         let stage = Stage<T>()
         let value: T = try await withCheckedThrowingContinuation { continuation in
             stage.awaitValue(continuation)
-            enqueue(Write(
-                perform: { db in
-                    stage.ran(Result { try Self.inSavepoint(db) { try body(db) } })
-                },
-                performAlone: { db in
-                    let result = Result { try body(db) }
-                    stage.ran(result)
-                    _ = try result.get()
-                },
-                complete: { commitError in stage.settle(commitError) }))
+            enqueue(Write(body, ran: stage.ran, complete: stage.settle))
         }
         let answer: Result<Answer, any Error>
         do {

@@ -19,6 +19,55 @@ struct GroupCommitTests {
         return storage
     }
 
+    /// The numbers committed to `items`, in order.
+    func storedNumbers(_ storage: SQLiteStorage) throws -> [Int] {
+        try storage.readOnCallingThread { db in try Int.fetchAll(db, sql: "SELECT number FROM items ORDER BY number") }
+    }
+
+    /// Holds the writer with a write of 1 while `writes` start one after another, so that
+    /// they queue into the next group together, in this order; then lets go. Returns their
+    /// tasks, once the held write committed.
+    func queuedInOneGroup(_ storage: SQLiteStorage, _ writes: [@Sendable () async throws -> Void]) async throws -> [Task<Void, any Error>] {
+        let release = DispatchSemaphore(value: 0)
+        let first = Task {
+            try await storage.write { db in
+                try db.execute(sql: "INSERT INTO items (number) VALUES (1)")
+                release.wait()
+            }
+        }
+        var tasks: [Task<Void, any Error>] = []
+        for write in writes {
+            try await Task.sleep(for: .milliseconds(100))
+            tasks.append(Task { try await write() })
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        release.signal()
+        try await first.value
+        return tasks
+    }
+
+    /// Runs `body` while another connection (as another process would) holds the write lock,
+    /// longer than the busy timeout lets a write wait.
+    func whileAnotherConnectionHoldsTheWriteLock(_ body: () async throws -> Void) async throws {
+        let blocker = try DatabaseQueue(path: directory.path("tessera.sqlite"))
+        let holding = DispatchSemaphore(value: 0), letGo = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        Thread {
+            try? blocker.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                holding.signal()
+                letGo.wait()
+                try db.execute(sql: "ROLLBACK")
+            }
+            done.signal()
+        }.start()
+        holding.wait()
+        defer {
+            letGo.signal()
+            done.wait()
+        }
+        try await body()
+    }
+
     @Test("concurrent writes each get their own result; one that throws is undone alone and its caller gets its error")
     func failuresStayTheirOwn() async throws {
         let storage = try storage()
@@ -46,8 +95,7 @@ struct GroupCommitTests {
                 #expect(try outcome.get() == number * 2)
             }
         }
-        let stored = try await storage.pool.read { db in try Int.fetchAll(db, sql: "SELECT number FROM items ORDER BY number") }
-        #expect(stored == (0..<200).filter { $0 % 7 != 0 })
+        #expect(try storedNumbers(storage) == (0..<200).filter { $0 % 7 != 0 })
     }
 
     @Test("a write alone in its transaction (no savepoint) that throws after writing leaves nothing, and the next write commits")
@@ -64,8 +112,7 @@ struct GroupCommitTests {
             return 2
         }
         #expect(written == 2)
-        let rows = try storage.readOnCallingThread { db in try Int.fetchAll(db, sql: "SELECT number FROM items") }
-        #expect(rows == [2])
+        #expect(try storedNumbers(storage) == [2])
     }
 
     @Test("a write that breaks a constraint fails with SQLite's error and the others in its group commit")
@@ -76,56 +123,30 @@ struct GroupCommitTests {
         let fresh = Task { try await storage.write { db in try db.execute(sql: "INSERT INTO items (number) VALUES (2)") } }
         await #expect(throws: DatabaseError.self) { try await duplicate.value }
         try await fresh.value
-        let stored = try await storage.pool.read { db in try Int.fetchAll(db, sql: "SELECT number FROM items ORDER BY number") }
-        #expect(stored == [1, 2])
+        #expect(try storedNumbers(storage) == [1, 2])
     }
 
     @Test("when SQLite rolls a group's transaction back in one write, no write of the group runs outside it: all fail, none is written")
     func transactionLostMidGroup() async throws {
         let storage = try storage()
-        let release = DispatchSemaphore(value: 0)
-        // A holds the writer so that B, then C, queue into the next group together.
-        let first = Task {
-            try await storage.write { db in
-                try db.execute(sql: "INSERT INTO items (number) VALUES (1)")
-                release.wait()
-            }
-        }
-        try await Task.sleep(for: .milliseconds(100))
-        let losing = Task { try await storage.write { db in try db.execute(sql: "ROLLBACK") } }
-        try await Task.sleep(for: .milliseconds(100))
-        let after = Task { try await storage.write { db in try db.execute(sql: "INSERT INTO items (number) VALUES (3)") } }
-        try await Task.sleep(for: .milliseconds(100))
-        release.signal()
-        try await first.value
-        await #expect(throws: (any Error).self) { try await losing.value }
-        await #expect(throws: (any Error).self) { try await after.value }
-        let stored = try storage.readOnCallingThread { db in try Int.fetchAll(db, sql: "SELECT number FROM items ORDER BY number") }
-        #expect(stored == [1])
+        let group = try await queuedInOneGroup(storage, [
+            { try await storage.write { db in try db.execute(sql: "ROLLBACK") } },
+            { try await storage.write { db in try db.execute(sql: "INSERT INTO items (number) VALUES (3)") } },
+        ])
+        await #expect(throws: (any Error).self) { try await group[0].value }
+        await #expect(throws: (any Error).self) { try await group[1].value }
+        #expect(try storedNumbers(storage) == [1])
     }
 
     @Test("when another connection holds the write lock past the busy timeout, the write fails with SQLite's error and nothing is written")
     func commitFailure() async throws {
         let storage = try storage()
-        // Another process holds the write lock until told to let go.
-        let blocker = try DatabaseQueue(path: directory.path("tessera.sqlite"))
-        let holding = DispatchSemaphore(value: 0), letGo = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
-        Thread {
-            try? blocker.writeWithoutTransaction { db in
-                try db.execute(sql: "BEGIN IMMEDIATE")
-                holding.signal()
-                letGo.wait()
-                try db.execute(sql: "ROLLBACK")
+        try await whileAnotherConnectionHoldsTheWriteLock {
+            await #expect(throws: DatabaseError.self) {
+                try await storage.write { db in try db.execute(sql: "INSERT INTO items (number) VALUES (3)") }
             }
-            done.signal()
-        }.start()
-        holding.wait()
-        await #expect(throws: DatabaseError.self) {
-            try await storage.write { db in try db.execute(sql: "INSERT INTO items (number) VALUES (3)") }
         }
-        letGo.signal()
-        done.wait()
-        let stored = try await storage.pool.read { db in try Int.fetchAll(db, sql: "SELECT number FROM items") }
+        let stored = try storedNumbers(storage)
         #expect(stored.isEmpty)
     }
 
@@ -138,6 +159,17 @@ struct GroupCommitTests {
         var seen: [Int] { values.withLock { $0 } }
     }
 
+    /// A staged write inserting `number`, whose `prepare` records the body's result.
+    func stagedInsert(_ number: Int, into storage: SQLiteStorage, preparing prepared: Prepared) async throws -> Int {
+        try await storage.write({ db -> Int in
+            try db.execute(sql: "INSERT INTO items (number) VALUES (?)", arguments: [number])
+            return number
+        }, whileCommitting: { value -> Int in
+            prepared.record(value)
+            return value
+        })
+    }
+
     @Test("a staged write's answer, prepared from the body's result, is returned once the write is committed")
     func stagedAnswerAfterCommit() async throws {
         let storage = try storage()
@@ -146,42 +178,22 @@ struct GroupCommitTests {
             return 5
         }, whileCommitting: { value in "prepared \(value)" })
         #expect(answer == "prepared 5")
-        let stored = try storage.readOnCallingThread { db in try Int.fetchAll(db, sql: "SELECT number FROM items") }
-        #expect(stored == [5])
+        #expect(try storedNumbers(storage) == [5])
     }
 
     @Test("when the group's transaction is lost after a staged body ran, its prepared answer is withheld: the caller gets the error")
     func stagedAnswerWithheldWhenTransactionLost() async throws {
         let storage = try storage()
         let prepared = Prepared()
-        let release = DispatchSemaphore(value: 0)
-        let first = Task {
-            try await storage.write { db in
-                try db.execute(sql: "INSERT INTO items (number) VALUES (1)")
-                release.wait()
-            }
-        }
-        try await Task.sleep(for: .milliseconds(100))
-        // B (staged) then C (rolls the whole transaction back) queue into the next group.
-        let staged = Task {
-            try await storage.write({ db -> Int in
-                try db.execute(sql: "INSERT INTO items (number) VALUES (2)")
-                return 2
-            }, whileCommitting: { value -> Int in
-                prepared.record(value)
-                return value
-            })
-        }
-        try await Task.sleep(for: .milliseconds(100))
-        let losing = Task { try await storage.write { db in try db.execute(sql: "ROLLBACK") } }
-        try await Task.sleep(for: .milliseconds(100))
-        release.signal()
-        try await first.value
-        await #expect(throws: TransactionLost.self) { try await staged.value }
-        await #expect(throws: (any Error).self) { try await losing.value }
+        // The staged write, then one that rolls the whole transaction back.
+        let group = try await queuedInOneGroup(storage, [
+            { _ = try await stagedInsert(2, into: storage, preparing: prepared) },
+            { try await storage.write { db in try db.execute(sql: "ROLLBACK") } },
+        ])
+        await #expect(throws: TransactionLost.self) { try await group[0].value }
+        await #expect(throws: (any Error).self) { try await group[1].value }
         #expect(prepared.seen == [2], "the answer was prepared before the commit, then withheld")
-        let stored = try storage.readOnCallingThread { db in try Int.fetchAll(db, sql: "SELECT number FROM items ORDER BY number") }
-        #expect(stored == [1])
+        #expect(try storedNumbers(storage) == [1])
     }
 
     @Test("an error of `prepare` reaches the caller after the body's writes are committed")
@@ -191,37 +203,16 @@ struct GroupCommitTests {
             try await storage.write({ db in try db.execute(sql: "INSERT INTO items (number) VALUES (7)") },
                                    whileCommitting: { _ -> Int in throw Refused(number: 7) })
         }
-        let stored = try storage.readOnCallingThread { db in try Int.fetchAll(db, sql: "SELECT number FROM items") }
-        #expect(stored == [7])
+        #expect(try storedNumbers(storage) == [7])
     }
 
     @Test("a staged write whose transaction cannot begin (another process holds the lock) fails without preparing anything")
     func stagedWriteThatNeverRan() async throws {
         let storage = try storage()
         let prepared = Prepared()
-        let blocker = try DatabaseQueue(path: directory.path("tessera.sqlite"))
-        let holding = DispatchSemaphore(value: 0), letGo = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
-        Thread {
-            try? blocker.writeWithoutTransaction { db in
-                try db.execute(sql: "BEGIN IMMEDIATE")
-                holding.signal()
-                letGo.wait()
-                try db.execute(sql: "ROLLBACK")
-            }
-            done.signal()
-        }.start()
-        holding.wait()
-        await #expect(throws: DatabaseError.self) {
-            try await storage.write({ db -> Int in
-                try db.execute(sql: "INSERT INTO items (number) VALUES (3)")
-                return 3
-            }, whileCommitting: { value -> Int in
-                prepared.record(value)
-                return value
-            })
+        try await whileAnotherConnectionHoldsTheWriteLock {
+            await #expect(throws: DatabaseError.self) { try await stagedInsert(3, into: storage, preparing: prepared) }
         }
-        letGo.signal()
-        done.wait()
         #expect(prepared.seen.isEmpty)
     }
 }
