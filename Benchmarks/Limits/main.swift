@@ -13,10 +13,15 @@ import Synchronization
 import TesseraCore
 import TesseraCrypto
 
-func option(_ name: String, default value: Double) -> Double {
+/// The value after `name` on the command line, if any.
+func argument(_ name: String) -> String? {
     let arguments = CommandLine.arguments
-    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count, let parsed = Double(arguments[index + 1]) else { return value }
-    return parsed
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+    return arguments[index + 1]
+}
+
+func option(_ name: String, default value: Double) -> Double {
+    argument(name).flatMap(Double.init) ?? value
 }
 
 let cost = Int(option("--bcrypt-cost", default: 12))
@@ -43,9 +48,7 @@ func rate(_ work: @escaping @Sendable () -> Void) -> Double {
     return Double(count.load(ordering: .relaxed)) / Date().timeIntervalSince(start)
 }
 
-let only: String? = CommandLine.arguments.firstIndex(of: "--only").flatMap { index in
-    index + 1 < CommandLine.arguments.count ? CommandLine.arguments[index + 1] : nil
-}
+let only = argument("--only")
 func measures(_ name: String) -> Bool { only == nil || only == name }
 
 var result: [String: Any] = ["threads": threads, "bcrypt_cost": cost]
