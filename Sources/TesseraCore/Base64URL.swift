@@ -14,26 +14,39 @@ public enum Base64URL {
     }()
 
     public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        let input = Array(bytes)
-        var output = [UInt8]()
-        output.reserveCapacity((input.count * 4 + 2) / 3)
-        var index = 0
-        while index + 3 <= input.count {
-            let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
-            output.append(alphabet[Int(chunk >> 18 & 63)])
-            output.append(alphabet[Int(chunk >> 12 & 63)])
-            output.append(alphabet[Int(chunk >> 6 & 63)])
-            output.append(alphabet[Int(chunk & 63)])
-            index += 3
+        bytes.withContiguousStorageIfAvailable(encode) ?? Array(bytes).withUnsafeBufferPointer(encode)
+    }
+
+    /// Writes the text straight into the string's storage: no intermediate array, and no
+    /// capacity check per character (this runs three times for every token signed).
+    private static func encode(_ input: UnsafeBufferPointer<UInt8>) -> String {
+        let length = (input.count * 4 + 2) / 3
+        return alphabet.withUnsafeBufferPointer { alphabet in
+            String(unsafeUninitializedCapacity: length) { output in
+                var index = 0, written = 0
+                while index + 3 <= input.count {
+                    let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
+                    output[written] = alphabet[Int(chunk >> 18 & 63)]
+                    output[written + 1] = alphabet[Int(chunk >> 12 & 63)]
+                    output[written + 2] = alphabet[Int(chunk >> 6 & 63)]
+                    output[written + 3] = alphabet[Int(chunk & 63)]
+                    index += 3
+                    written += 4
+                }
+                let remaining = input.count - index
+                if remaining > 0 {
+                    let chunk = UInt32(input[index]) << 16 | (remaining == 2 ? UInt32(input[index + 1]) << 8 : 0)
+                    output[written] = alphabet[Int(chunk >> 18 & 63)]
+                    output[written + 1] = alphabet[Int(chunk >> 12 & 63)]
+                    written += 2
+                    if remaining == 2 {
+                        output[written] = alphabet[Int(chunk >> 6 & 63)]
+                        written += 1
+                    }
+                }
+                return written
+            }
         }
-        let remaining = input.count - index
-        if remaining > 0 {
-            let chunk = UInt32(input[index]) << 16 | (remaining == 2 ? UInt32(input[index + 1]) << 8 : 0)
-            output.append(alphabet[Int(chunk >> 18 & 63)])
-            output.append(alphabet[Int(chunk >> 12 & 63)])
-            if remaining == 2 { output.append(alphabet[Int(chunk >> 6 & 63)]) }
-        }
-        return String(decoding: output, as: UTF8.self)
     }
 
     /// Decodes strictly: only the base64url alphabet, no padding, no whitespace, no stray bits.

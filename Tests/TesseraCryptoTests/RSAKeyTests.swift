@@ -128,6 +128,12 @@ struct PrimitiveTests {
             let encoded = Base64URL.encode(bytes)
             #expect(!encoded.contains("=") && !encoded.contains("+") && !encoded.contains("/"))
             #expect(Base64URL.decode(encoded).map(Array.init) == bytes)
+            // The same text as Foundation's base64, in the URL alphabet without padding (RFC 4648 §5),
+            // from contiguous bytes and from a sequence that is not.
+            let foundation = Data(bytes).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(encoded == foundation)
+            #expect(Base64URL.encode(bytes.lazy.map { $0 }) == foundation)
         }
         #expect(Base64URL.decode("YQ==") == nil)
         #expect(Base64URL.decode("a+b/") == nil)
