@@ -6,14 +6,16 @@ import TesseraCore
 /// The request context of every Tessera route.
 public struct TesseraRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The socket's peer, kept as it is: only the sign-in routes need it as text.
+    private let peer: SocketAddress?
     /// The peer's IP address, for per-IP limits; "unknown" when there is no socket peer.
-    public let clientIP: String
+    public var clientIP: String { peer?.ipAddress ?? "unknown" }
     /// Set by ``BearerAuthenticator`` when a valid access token was presented.
     public var principal: Principal?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        clientIP = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        peer = source.channel.remoteAddress
         principal = nil
     }
 
