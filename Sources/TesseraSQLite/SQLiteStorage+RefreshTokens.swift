@@ -16,6 +16,14 @@ extension SQLiteStorage: RefreshTokenStore {
         }
     }
 
+    /// The token, its family and its user in one statement, for a rotation. Built once: the
+    /// statement cache is keyed by this text, which each rotation would otherwise assemble anew.
+    static let rotationLookup = """
+        SELECT t.used_at, f.revoked_at, \(familyColumns), \(userColumns(prefixedWith: "u."))
+        FROM refresh_tokens t JOIN refresh_token_families f ON f.id = t.family_id LEFT JOIN users u ON u.id = f.user_id
+        WHERE t.token_hash = ?
+        """
+
     /// The family columns every read of a family selects, in the order ``family(_:from:)`` reads.
     static let familyColumns = "f.id, f.user_id, f.client_id, f.scope, f.auth_time, f.created_at, f.expires_at"
 
@@ -27,11 +35,7 @@ extension SQLiteStorage: RefreshTokenStore {
         // of this token can interleave, in this process or another. The token, its family and
         // its user in one statement; every statement prepared once.
         try await write({ db -> RotationOutcome in
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT t.used_at, f.revoked_at, \(Self.familyColumns), \(Self.userColumns(prefixedWith: "u."))
-                FROM refresh_tokens t JOIN refresh_token_families f ON f.id = t.family_id LEFT JOIN users u ON u.id = f.user_id
-                WHERE t.token_hash = ?
-                """), arguments: [Data(presented.bytes)])
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: Self.rotationLookup), arguments: [Data(presented.bytes)])
             else { return .refused(reason: "unknown token") }
             let family = Self.family(row, from: 2)
             if let clientID, clientID != family.clientID { return .refused(reason: "token of another client") }

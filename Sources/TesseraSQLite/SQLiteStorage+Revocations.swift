@@ -19,15 +19,19 @@ extension SQLiteStorage: RevocationStore {
         }
     }
 
+    /// A token's standing in one statement: its jti revoked, its client's revocation and
+    /// registration, its user. Built once, like every statement text the cache is keyed by.
+    private static let standingLookup = """
+        SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?1) AS jti_revoked,
+               (SELECT tokens_not_before FROM client_revocations WHERE client_id = ?2) AS client_not_before,
+               EXISTS (SELECT 1 FROM clients WHERE id = ?2) AS client_registered,
+               \(userColumns(prefixedWith: "u."))
+        FROM (SELECT 1) LEFT JOIN users u ON u.id = ?3
+        """
+
     private func readStanding(jti: String, userID: String, clientID: String) throws -> AccessTokenStanding {
         try readOneStatementOnCallingThread { db in
-            let row = try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?1) AS jti_revoked,
-                       (SELECT tokens_not_before FROM client_revocations WHERE client_id = ?2) AS client_not_before,
-                       EXISTS (SELECT 1 FROM clients WHERE id = ?2) AS client_registered,
-                       \(Self.userColumns(prefixedWith: "u."))
-                FROM (SELECT 1) LEFT JOIN users u ON u.id = ?3
-                """), arguments: [jti, clientID, userID])
+            let row = try Row.fetchOne(db.cachedStatement(sql: Self.standingLookup), arguments: [jti, clientID, userID])
             guard let row else { return AccessTokenStanding(jtiRevoked: false, user: nil, clientRegistered: false) }
             return AccessTokenStanding(
                 jtiRevoked: row[0], user: (row[3] as String?) == nil ? nil : Self.user(row, from: 3),
