@@ -42,7 +42,8 @@ enum FormBody {
     /// malformed or the result is not UTF-8.
     static func decode<Bytes: Collection<UInt8>>(_ component: Bytes) -> String? {
         // Tokens, ids and grant names hold no escape: validated as they are, in one pass over
-        // the buffer (byte by byte through the generic path this was a tenth of an introspection).
+        // the buffer (byte by byte through the generic path, a token cost an introspection 6 %
+        // of its instructions).
         if let plain = component.withContiguousStorageIfAvailable(decodeWithoutEscapes), let plain {
             return plain
         }
