@@ -54,20 +54,11 @@ final class GroupCommit: Sendable {
     }
 
     /// Runs `body` in a savepoint of the next group transaction (or as the transaction, when
-    /// it is alone) and returns its result after
-    /// that transaction committed. Throws the body's error (its changes undone) or the
-    /// commit's error (nothing of the group written).
+    /// it is alone) and returns its result after that transaction committed. Throws the body's
+    /// error (its changes undone) or the commit's error (nothing of the group written), once
+    /// the transaction ended.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        let outcome = Outcome<T>()
-        return try await withCheckedThrowingContinuation { continuation in
-            enqueue(Write(body, ran: outcome.set, complete: { commitError in
-                if let commitError {
-                    continuation.resume(throwing: commitError)
-                } else {
-                    continuation.resume(with: outcome.take())
-                }
-            }))
-        }
+        try await write(body, whileCommitting: { $0 })
     }
 
     /// Like ``write(_:)``, but hands the body's result to `prepare` as soon as the body ran,
@@ -75,7 +66,8 @@ final class GroupCommit: Sendable {
     /// overlaps the fsync instead of following it. Returns what `prepare` returned only once
     /// the commit succeeded: nothing `prepare` built can leave before the write is on disk. A
     /// failed commit throws its error, whatever `prepare` did; otherwise `prepare`'s error is
-    /// rethrown (after the commit, so that what the body wrote is durable first).
+    /// rethrown (after the commit, so that what the body wrote is durable first). A body that
+    /// throws is not prepared: its error is thrown once the transaction ended.
     func write<T: Sendable, Answer>(
         _ body: @escaping @Sendable (Database) throws -> T, whileCommitting prepare: (T) async throws -> Answer
     ) async throws -> Answer {
@@ -165,27 +157,13 @@ struct TransactionLost: Error, CustomStringConvertible {
     var description: String { "SQLite rolled the group's transaction back; nothing of it was written" }
 }
 
-/// The result of one write, handed from the writer's queue to its caller.
-private final class Outcome<T: Sendable>: Sendable {
-    private let result = Mutex<Result<T, any Error>?>(nil)
-
-    func set(_ value: Result<T, any Error>) {
-        result.withLock { $0 = value }
-    }
-
-    /// The outcome `set` stored. A committed transaction ran every write's body first, so
-    /// the fallback is never taken.
-    func take() -> Result<T, any Error> {
-        result.withLock { $0 } ?? .failure(CancellationError())
-    }
-}
-
 /// The two moments of a write made with ``GroupCommit/write(_:whileCommitting:)``: its body
 /// ran (the caller resumes with the result), then its transaction ended (the caller, having
 /// prepared its answer, waits for that).
 private final class Stage<T: Sendable>: Sendable {
     private struct State {
         var valueWaiter: CheckedContinuation<T, any Error>?
+        var bodyError: (any Error)?
         var commitWaiter: CheckedContinuation<Void, any Error>?
         var commit: Result<Void, any Error>?
     }
@@ -196,23 +174,31 @@ private final class Stage<T: Sendable>: Sendable {
         state.withLock { $0.valueWaiter = continuation }
     }
 
-    /// The body ran (its changes not yet committed): the caller goes on with its result.
+    /// The body ran (its changes not yet committed): the caller goes on with its value. A
+    /// body's error is held until the transaction ended, so that its caller hears of it no
+    /// sooner than the others in its group hear of their commit.
     func ran(_ result: Result<T, any Error>) {
-        state.withLock { state in
-            defer { state.valueWaiter = nil }
-            return state.valueWaiter
-        }?.resume(with: result)
+        switch result {
+        case .success(let value):
+            state.withLock { state in
+                defer { state.valueWaiter = nil }
+                return state.valueWaiter
+            }?.resume(returning: value)
+        case .failure(let error):
+            state.withLock { $0.bodyError = error }
+        }
     }
 
-    /// The transaction ended: committed (`nil`) or not. A body that never ran (the group
-    /// failed to begin, or was lost before it) hands its caller the error now.
+    /// The transaction ended: committed (`nil`) or not. A caller still waiting for its value
+    /// gets the commit's error, else its body's (a committed group ran every body, so the
+    /// last fallback is never taken).
     func settle(_ commitError: (any Error)?) {
         let commit: Result<Void, any Error> = commitError.map { .failure($0) } ?? .success(())
-        let (valueWaiter, commitWaiter) = state.withLock { state in
+        let (valueWaiter, bodyError, commitWaiter) = state.withLock { state in
             defer { (state.valueWaiter, state.commitWaiter, state.commit) = (nil, nil, commit) }
-            return (state.valueWaiter, state.commitWaiter)
+            return (state.valueWaiter, state.bodyError, state.commitWaiter)
         }
-        valueWaiter?.resume(throwing: commitError ?? CancellationError())
+        valueWaiter?.resume(throwing: commitError ?? bodyError ?? CancellationError())
         commitWaiter?.resume(with: commit)
     }
 
