@@ -33,23 +33,34 @@ extension SQLiteStorage: RefreshTokenStore {
     ) async throws -> Answer {
         // One write transaction (BEGIN IMMEDIATE) from lookup to successor: no other rotation
         // of this token can interleave, in this process or another. The token, its family and
-        // its user in one statement; every statement prepared once.
+        // its user in one statement; every statement prepared once and stepped directly
+        // (``DirectStatement``): this is the one write on a hot path.
         try await write({ db -> RotationOutcome in
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: Self.rotationLookup), arguments: [Data(presented.bytes)])
-            else { return .refused(reason: "unknown token") }
-            let family = Self.family(row, from: 2)
-            if let clientID, clientID != family.clientID { return .refused(reason: "token of another client") }
-            if (row[1] as Double?) != nil { return .refused(reason: "family revoked") }
-            if family.expiresAt <= now { return .refused(reason: "family expired") }
-            if (row[0] as Double?) != nil {
-                try Self.revokeFamily(db, id: family.id, reason: "reuse detected", now: now)
-                return .reused(familyID: family.id)
+            // `.rotated` here means only "found, current and allowed"; it is written below.
+            let found = try DirectStatement.execute(db, sql: Self.rotationLookup) { lookup -> RotationOutcome in
+                try lookup.bind(presented.bytes, at: 1)
+                guard try lookup.step() else { return .refused(reason: "unknown token") }
+                let family = Self.family(lookup, from: 2)
+                if let clientID, clientID != family.clientID { return .refused(reason: "token of another client") }
+                if !lookup.isNull(at: 1) { return .refused(reason: "family revoked") }
+                if family.expiresAt <= now { return .refused(reason: "family expired") }
+                if !lookup.isNull(at: 0) { return .reused(familyID: family.id) }
+                guard !lookup.isNull(at: 9) else { return .refused(reason: "user gone") }
+                let user = Self.user(lookup, from: 9)
+                guard user.status == .active else { return .refused(reason: "user \(user.status.rawValue)") }
+                return .rotated(family, user)
             }
-            guard (row[9] as String?) != nil else { return .refused(reason: "user gone") }
-            let user = Self.user(row, from: 9)
-            guard user.status == .active else { return .refused(reason: "user \(user.status.rawValue)") }
-            try db.cachedStatement(sql: "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ?")
-                .execute(arguments: [now.stored, Data(presented.bytes)])
+            guard case .rotated(let family, let user) = found else {
+                if case .reused(let familyID) = found {
+                    try Self.revokeFamily(db, id: familyID, reason: "reuse detected", now: now)
+                }
+                return found
+            }
+            try DirectStatement.execute(db, sql: "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ?") { update in
+                try update.bind(now.stored, at: 1)
+                try update.bind(presented.bytes, at: 2)
+                try update.run()
+            }
             try Self.insertToken(db, hash: successor, familyID: family.id, parent: presented, now: now)
             return .rotated(family, user)
         }, whileCommitting: prepare)
@@ -79,11 +90,11 @@ extension SQLiteStorage: RefreshTokenStore {
     }
 
     /// A family from ``familyColumns`` selected in their order, starting at column `first`.
-    static func family(_ row: Row, from first: Int = 0) -> RefreshTokenFamily {
+    static func family(_ columns: some ColumnValues, from first: Int = 0) -> RefreshTokenFamily {
         RefreshTokenFamily(
-            id: row[first], userID: row[first + 1], clientID: row[first + 2], scope: row[first + 3],
-            authTime: Date(timeIntervalSince1970: row[first + 4]), createdAt: Date(timeIntervalSince1970: row[first + 5]),
-            expiresAt: Date(timeIntervalSince1970: row[first + 6]))
+            id: columns.text(at: first), userID: columns.text(at: first + 1), clientID: columns.text(at: first + 2),
+            scope: columns.text(at: first + 3), authTime: columns.date(at: first + 4), createdAt: columns.date(at: first + 5),
+            expiresAt: columns.date(at: first + 6))
     }
 
     public func revokeFamily(containing token: TokenHash, reason: String, now: Date) async throws -> Bool {
@@ -103,7 +114,12 @@ extension SQLiteStorage: RefreshTokenStore {
     }
 
     static func insertToken(_ db: Database, hash: TokenHash, familyID: String, parent: TokenHash?, now: Date) throws {
-        try db.cachedStatement(sql: "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, issued_at) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [Data(hash.bytes), familyID, parent.map { Data($0.bytes) }, now.stored])
+        try DirectStatement.execute(db, sql: "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, issued_at) VALUES (?, ?, ?, ?)") { insert in
+            try insert.bind(hash.bytes, at: 1)
+            try insert.bind(familyID, at: 2)
+            if let parent { try insert.bind(parent.bytes, at: 3) } else { try insert.bindNull(at: 3) }
+            try insert.bind(now.stored, at: 4)
+            try insert.run()
+        }
     }
 }

@@ -118,18 +118,18 @@ extension SQLiteStorage: UserStore {
 
     /// A user from ``userColumns`` selected in their order, starting at column `first`. Read by
     /// position: looking columns up by name compares strings on every token check.
-    static func user(_ row: Row, from first: Int = 0) -> User {
-        let attributesJSON: String = row[first + 5]
+    static func user(_ columns: some ColumnValues, from first: Int = 0) -> User {
+        let attributesJSON = columns.text(at: first + 5)
         return User(
-            id: row[first],
-            email: row[first + 1],
-            emailVerified: row[first + 2],
-            passwordHash: row[first + 3],
-            status: UserStatus(rawValue: row[first + 4]) ?? .disabled,
+            id: columns.text(at: first),
+            email: columns.text(at: first + 1),
+            emailVerified: columns.bool(at: first + 2),
+            passwordHash: columns.optionalText(at: first + 3),
+            status: UserStatus(rawValue: columns.text(at: first + 4)) ?? .disabled,
             // Most users have none: skip the decoder for the empty object on every token check.
             attributes: attributesJSON == "{}" ? [:] : (try? JSONDecoder().decode([String: String].self, from: Data(attributesJSON.utf8))) ?? [:],
-            createdAt: Date(timeIntervalSince1970: row[first + 6]),
-            updatedAt: Date(timeIntervalSince1970: row[first + 7]),
-            tokensNotBefore: (row[first + 8] as Double?).map(Date.init(timeIntervalSince1970:)))
+            createdAt: columns.date(at: first + 6),
+            updatedAt: columns.date(at: first + 7),
+            tokensNotBefore: columns.optionalDate(at: first + 8))
     }
 }
