@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TesseraCore
+@testable import TesseraCore
 
 @Suite("JSON object writer")
 struct JSONObjectWriterTests {
@@ -37,6 +37,29 @@ struct JSONObjectWriterTests {
         #expect(object[#"na"me\"#] as? String == "key escaped too")
         // No raw control character reaches the output (RFC 8259 §7).
         #expect(!bytes.contains { $0 < 0x20 })
+    }
+
+    @Test("the eight-bytes-at-a-time scan finds every byte to escape, at every position, and nothing else")
+    func escapeScan() throws {
+        let mustEscape = (0..<0x20).map { UInt8($0) } + [UInt8(ascii: "\""), UInt8(ascii: "\\")]
+        // Neighbours of the limits, DEL, and the bytes of multi-byte UTF-8 (all 0x80 and above).
+        let plain: [[UInt8]] = [[0x20], [0x21], [0x23], [0x5B], [0x5D], [0x7F], Array("é".utf8), Array("🙂".utf8)]
+        for length in 0...40 {
+            for position in 0...length {
+                for special in mustEscape.map({ [$0] }) + plain {
+                    let bytes = Array(repeating: UInt8(ascii: "a"), count: position) + special
+                        + Array(repeating: UInt8(ascii: "b"), count: length - position)
+                    let expected = !bytes.contains { mustEscape.contains($0) }
+                    #expect(bytes.withUnsafeBufferPointer(JSONObjectWriter.needsNoEscape) == expected, "\(bytes)")
+                }
+            }
+        }
+        // Every string written still parses back to itself.
+        var writer = JSONObjectWriter()
+        let values = (0..<24).map { String(repeating: "x", count: $0) + "\"" + String(repeating: "y", count: 24 - $0) }
+        for (index, value) in values.enumerated() { writer.add("v\(index)", value) }
+        let object = try parsed(writer.finish())
+        for (index, value) in values.enumerated() { #expect(object["v\(index)"] as? String == value) }
     }
 
     @Test("an inactive introspection result is exactly {\"active\":false} (RFC 7662 §2.2)")
