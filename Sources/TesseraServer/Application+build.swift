@@ -9,7 +9,7 @@ struct HookRunnerService: Service {
     let runner: PostSignUpHookRunner
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown { await runner.run() }
+        await cancelWhenGracefulShutdown { await runner.run() }
     }
 }
 

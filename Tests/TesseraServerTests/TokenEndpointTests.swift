@@ -40,11 +40,18 @@ struct TokenEndpointTests {
         try await server.test { client in
             for attempt in [
                 basic("svc", secret + "x"), basic("svc", String(secret.dropLast())), basic("nobody", secret), [.authorization: "Basic !!!"],
+                [.authorization: "Basic   "], [.authorization: "Basicx " + Data("svc:\(secret)".utf8).base64EncodedString()],
             ] {
                 let response = try await client.postForm("/oauth2/token", ["grant_type": "client_credentials"], headers: attempt)
                 #expect(response.status == .unauthorized)
                 #expect(response.errorCode == "invalid_client")
                 #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Basic") == true)
+            }
+            // The scheme is case-insensitive and the credentials may be padded (RFC 9110 §11.1, §5.6.3).
+            let credentials = Data("svc:\(secret)".utf8).base64EncodedString()
+            for header in ["bAsIc " + credentials, "Basic  \t" + credentials + " "] {
+                let response = try await client.postForm("/oauth2/token", ["grant_type": "client_credentials"], headers: [.authorization: header])
+                #expect(response.status == .ok, "\(header)")
             }
             let noSecret = try await client.postForm("/oauth2/token", ["grant_type": "client_credentials", "client_id": "svc"])
             #expect(noSecret.errorCode == "invalid_client")

@@ -13,7 +13,7 @@ struct BearerAuthenticator: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else { throw BearerError.missing }
-        guard let token = BearerToken.parse(header) else { throw BearerError.invalidToken(reason: "not a bearer authorization") }
+        guard let token = AuthorizationHeader.credentials(header, scheme: "bearer") else { throw BearerError.invalidToken(reason: "not a bearer authorization") }
         let (user, claims) = try await accounts.authenticate(bearer: token)
         var context = context
         context.principal = Principal(user: user, claims: claims)

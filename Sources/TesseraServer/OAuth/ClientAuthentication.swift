@@ -8,11 +8,11 @@ import TesseraCore
 /// parameters (`client_secret_post`, or `none` for a public client). Using both is refused.
 enum ClientAuthentication {
     static func credentials(_ request: Request, parameters: [String: String]) throws -> ClientCredentials {
-        if let header = request.headers[.authorization], header.lowercased().hasPrefix("basic ") {
+        if let header = request.headers[.authorization], let basic = AuthorizationHeader.credentials(header, scheme: "basic") {
             guard parameters["client_secret"] == nil else {
                 throw OAuthError.invalidRequest("use one client authentication method, not two")
             }
-            guard let decoded = Data(base64Encoded: String(header.dropFirst(6).drop(while: { $0 == " " }))),
+            guard let decoded = Data(base64Encoded: basic),
                   let colon = decoded.firstIndex(of: UInt8(ascii: ":")),
                   let id = FormBody.decode(decoded[..<colon]),
                   let secret = FormBody.decode(decoded[decoded.index(after: colon)...])

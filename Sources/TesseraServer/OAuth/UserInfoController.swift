@@ -49,7 +49,7 @@ struct UserInfoController {
         }
         switch (header, formToken) {
         case (.some(let header), nil):
-            guard let token = BearerToken.parse(header) else { throw BearerError.invalidToken(reason: "not a bearer authorization") }
+            guard let token = AuthorizationHeader.credentials(header, scheme: "bearer") else { throw BearerError.invalidToken(reason: "not a bearer authorization") }
             return token
         case (nil, .some(let token)):
             return token
