@@ -13,16 +13,20 @@ import GRDBSQLite
 /// (`scripts/bench-instructions`). Every other statement goes through GRDB.
 ///
 /// The statement stays GRDB's: it is prepared and finalized by GRDB's cache, GRDB resets it
-/// before each of its own executions, and ``execute(_:sql:_:)`` resets it and clears its
-/// bindings when done. Errors are GRDB's `DatabaseError`, so callers handle them as before.
+/// before each of its own executions, and ``execute(_:sql:_:)`` resets it before and after,
+/// clearing its bindings when done. Errors are GRDB's `DatabaseError`, so callers handle them
+/// as before.
 struct DirectStatement {
     private let statement: Statement
     private let handle: SQLiteStatement
     private let connection: SQLiteConnection?
 
-    /// Runs `body` with the cached statement for `sql` on `db`, then resets it.
+    /// Runs `body` with the cached statement for `sql` on `db`, reset before and after.
     static func execute<T>(_ db: Database, sql: String, _ body: (DirectStatement) throws -> T) throws -> T {
         let direct = DirectStatement(statement: try db.cachedStatement(sql: sql), connection: db.sqliteConnection)
+        // GRDB resets a statement before running it, not after: one GRDB last ran may still
+        // be on a row.
+        sqlite3_reset(direct.handle)
         defer {
             sqlite3_reset(direct.handle)
             sqlite3_clear_bindings(direct.handle)

@@ -62,6 +62,24 @@ struct DirectStatementTests {
         }
     }
 
+    @Test("a cached statement GRDB left on a row runs again from the start")
+    func afterGRDB() throws {
+        let pool = try pool()
+        try pool.write { db in
+            for key in [UInt8(1), 2, 3] { try db.execute(sql: Self.insert, arguments: [Data([key]), "n\(key)", 0, 0]) }
+            let sql = "SELECT name FROM items ORDER BY key"
+            let statement = try db.cachedStatement(sql: sql)
+            let cursor = try String.fetchCursor(statement)
+            #expect(try cursor.next() == "n1")  // and left there
+            let names = try DirectStatement.execute(db, sql: sql) { select in
+                var names: [String] = []
+                while try select.step() { names.append(select.text(at: 0)) }
+                return names
+            }
+            #expect(names == ["n1", "n2", "n3"])
+        }
+    }
+
     @Test("a failing step throws GRDB's DatabaseError with SQLite's code and message, and the statement can run again")
     func failure() throws {
         let pool = try pool()
