@@ -34,7 +34,7 @@ extension SQLiteStorage: RevocationStore {
             let row = try Row.fetchOne(db.cachedStatement(sql: Self.standingLookup), arguments: [jti, clientID, userID])
             guard let row else { return AccessTokenStanding(jtiRevoked: false, user: nil, clientRegistered: false) }
             return AccessTokenStanding(
-                jtiRevoked: row[0], user: (row[3] as String?) == nil ? nil : Self.user(row, from: 3),
+                jtiRevoked: row[0], user: row.isNull(at: 3) ? nil : Self.user(row, from: 3),
                 clientRegistered: row[2], clientTokensNotBefore: (row[1] as Double?).map(Date.init(timeIntervalSince1970:)))
         }
     }
