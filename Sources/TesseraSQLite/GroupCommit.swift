@@ -86,6 +86,9 @@ final class GroupCommit: Sendable {
         return try answer.get()
     }
 
+    /// How many writes wait for the next group (tests use it to line writes up).
+    var waitingCount: Int { queue.withLock { $0.waiting.count } }
+
     /// Queues `write` for the next group, starting the committing loop if it is idle.
     private func enqueue(_ write: Write) {
         let startsCommitting = queue.withLock { queue in

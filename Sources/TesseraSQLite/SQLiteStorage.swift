@@ -129,6 +129,10 @@ public final class SQLiteStorage: Sendable {
         try await groupCommit.write(body)
     }
 
+    /// How many writes wait for the group after the one committing (tests use it to line
+    /// writes up).
+    var writesWaiting: Int { groupCommit.waitingCount }
+
     /// ``write(_:)`` that hands the body's result to `prepare` while the transaction commits
     /// and returns `prepare`'s answer once it is on disk (``GroupCommit/write(_:whileCommitting:)``).
     func write<T: Sendable, Answer>(

@@ -24,26 +24,44 @@ struct GroupCommitTests {
         try storage.readOnCallingThread { db in try Int.fetchAll(db, sql: "SELECT number FROM items ORDER BY number") }
     }
 
-    /// Holds the writer with a write of 1 while `writes` start one after another, so that
-    /// they queue into the next group together, in this order; then lets go. Returns their
-    /// tasks, once the held write committed.
+    /// Holds the writer with a write of 1 while `writes` start one after another, each queued
+    /// before the next starts, so that they form the next group together, in this order; then
+    /// lets go. Returns their tasks, once the held write committed.
     func queuedInOneGroup(_ storage: SQLiteStorage, _ writes: [@Sendable () async throws -> Void]) async throws -> [Task<Void, any Error>] {
         let release = DispatchSemaphore(value: 0)
+        let holding = Flag()
         let first = Task {
             try await storage.write { db in
                 try db.execute(sql: "INSERT INTO items (number) VALUES (1)")
+                holding.raise()
                 release.wait()
             }
         }
+        try await waitUntil { holding.isRaised }
         var tasks: [Task<Void, any Error>] = []
-        for write in writes {
-            try await Task.sleep(for: .milliseconds(100))
+        for (index, write) in writes.enumerated() {
             tasks.append(Task { try await write() })
+            try await waitUntil { storage.writesWaiting == index + 1 }
         }
-        try await Task.sleep(for: .milliseconds(100))
         release.signal()
         try await first.value
         return tasks
+    }
+
+    /// Polls `condition` until it holds, failing the test after 30 s.
+    func waitUntil(_ condition: () -> Bool) async throws {
+        for _ in 0..<3000 {
+            if condition() { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("the condition never held")
+    }
+
+    /// A flag one thread raises and another polls.
+    final class Flag: Sendable {
+        private let raised = Mutex(false)
+        func raise() { raised.withLock { $0 = true } }
+        var isRaised: Bool { raised.withLock { $0 } }
     }
 
     /// Runs `body` while another connection (as another process would) holds the write lock,

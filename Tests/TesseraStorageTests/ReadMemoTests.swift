@@ -106,9 +106,9 @@ struct ReadMemoTests {
         try await cli.setStatus(userID: "u1", .disabled, now: now)
         #expect(try await server.accessTokenStanding(jti: "j2", userID: "u1", clientID: "c1").user?.status == .disabled)
 
-        try await cli.revokeClientTokens(clientID: "c1", now: now)
+        _ = try await cli.revokeClientTokens(clientID: "c1", now: now)
         #expect(try await server.accessTokenStanding(jti: "j2", userID: "u1", clientID: "c1").clientTokensNotBefore == now)
-        try await cli.revokeClientTokens(clientID: "c1", now: now + 60)
+        _ = try await cli.revokeClientTokens(clientID: "c1", now: now + 60)
         #expect(try await server.accessTokenStanding(jti: "j2", userID: "u1", clientID: "c1").clientTokensNotBefore == now + 60)
 
         #expect(try await server.client(id: "c2") == nil)

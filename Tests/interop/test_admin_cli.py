@@ -156,7 +156,7 @@ def test_key_rotation_without_restart(tessera):
     before = signup_and_login(tessera)["access_token"]
     assert [k["state"] for k in admin_json(tessera, "keys", "list")] == ["active"]
     new_kid = admin_json(tessera, "keys", "rotate")["kid"]
-    deadline = time.time() + 5
+    deadline = time.time() + 10
     while len(requests.get(tessera.url("/.well-known/jwks.json"), timeout=5).json()["keys"]) < 2 and time.time() < deadline:
         time.sleep(0.1)
     after = requests.post(tessera.url("/v1/login"), json={"email": "ann@example.com", "password": "correct horse battery"},
