@@ -102,6 +102,7 @@ struct SignUpTests {
         ("{\"email\":\"bad@example.com\",\"password\":12345678}", "application/json", .badRequest),
         ("{\"email\":\"bad@example.com\",\"password\":\"correct horse battery\",\"attributes\":{\"a\":1}}", "application/json", .badRequest),
         ("[\"bad@example.com\"]", "application/json", .badRequest),
+        ("{\"email\":\"bad@example.com\",\"password\":\"correct horse battery\",\"email\":\"other@example.com\"}", "application/json", .badRequest),
         ("", "application/json", .badRequest),
         ("{\"email\":\"bad@example.com\",\"password\":\"correct horse battery\",\"attributes\":{\"pad\":\"" + String(repeating: "x", count: 70_000) + "\"}}", "application/json", .contentTooLarge),
     ])

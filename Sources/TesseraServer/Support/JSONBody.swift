@@ -44,6 +44,12 @@ enum JSONBody {
               let object = try? JSONSerialization.jsonObject(with: bytes, options: [])
         else { throw APIError.invalidRequest("body is not valid JSON") }
         guard let fields = object as? [String: Any] else { throw APIError.invalidRequest("body must be a JSON object") }
+        // Foundation's two parsers disagree on a repeated name (JSONSerialization keeps the
+        // last value, JSONDecoder the first), so such a body has no one meaning: refused,
+        // as a repeated form parameter is.
+        if let repeated = firstRepeatedName(in: bytes) {
+            throw APIError.invalidRequest("field \"\(repeated)\" appears more than once in one object")
+        }
         if let unknown = fields.keys.sorted().first(where: { !allowedKeys.contains($0) }) {
             throw APIError.invalidRequest("unknown field \"\(unknown)\"")
         }
@@ -57,5 +63,49 @@ enum JSONBody {
         } catch {
             throw APIError.invalidRequest("body does not match the expected fields")
         }
+    }
+
+    /// The first member name that occurs twice in one object of `json`, compared after
+    /// unescaping (`"a"` and `"\u0061"` are one name). `json` must already be valid JSON: this
+    /// only tracks objects, arrays and strings.
+    static func firstRepeatedName(in json: Data) -> String? {
+        struct Level {
+            let isObject: Bool
+            var names: Set<String> = []
+            var expectsName: Bool
+        }
+        let bytes = [UInt8](json)
+        var levels: [Level] = []
+        var index = 0
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "{"): levels.append(Level(isObject: true, expectsName: true))
+            case UInt8(ascii: "["): levels.append(Level(isObject: false, expectsName: false))
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): levels.removeLast()
+            case UInt8(ascii: ","): if levels[levels.count - 1].isObject { levels[levels.count - 1].expectsName = true }
+            case UInt8(ascii: "\""):
+                let start = index
+                var escaped = false
+                index += 1
+                while bytes[index] != UInt8(ascii: "\"") {
+                    if bytes[index] == UInt8(ascii: "\\") {
+                        escaped = true
+                        index += 1
+                    }
+                    index += 1
+                }
+                if let last = levels.indices.last, levels[last].expectsName {
+                    levels[last].expectsName = false
+                    let literal = bytes[start...index]
+                    let name = escaped
+                        ? (try? JSONDecoder().decode(String.self, from: Data(literal))) ?? ""
+                        : String(decoding: literal.dropFirst().dropLast(), as: UTF8.self)
+                    if !levels[last].names.insert(name).inserted { return name }
+                }
+            default: break
+            }
+            index += 1
+        }
+        return nil
     }
 }
