@@ -69,6 +69,23 @@ struct SettingsResolverTests {
         }
     }
 
+    @Test("bad YAML is refused in one line that names the place and never quotes the file", arguments: [
+        ("port: 1\nclients:\n  - client_id: x\n    client_secret: \"s3cret-value\n", "line 5"),
+        ("port: 1\nport: 2\n", "port given more than once"),
+        ("port: [1, 2\nclient_secret: s3cret-value\n", "line 2"),
+        ("a: *s3cret-value\n", "line 1"),
+    ])
+    func badYAMLMessage(text: String, fragment: String) throws {
+        let file = try directory.write("bad.yaml", text)
+        #expect {
+            try SettingsResolver(flags: [:], environment: [:], configFile: file).resolve()
+        } throws: { error in
+            let message = (error as? ConfigurationError)?.description ?? ""
+            return message.contains("is not valid YAML") && message.contains(fragment)
+                && !message.contains("\n") && !message.contains("s3cret")
+        }
+    }
+
     @Test("a missing config file is refused")
     func missingConfigFile() {
         #expect(throws: ConfigurationError.self) {

@@ -72,6 +72,22 @@ public struct SettingsResolver {
 
     /// The config file as flat `key: scalar` pairs. Unknown keys are refused (a typo must not
     /// silently fall back to a default).
+    /// One line for a YAML error: Yams's own description goes on with the offending line of
+    /// the file, which may hold a client secret and would break the one-line start-up error.
+    static func summary(of error: any Error) -> String {
+        func at(_ mark: Mark) -> String { "line \(mark.line), column \(mark.column)" }
+        switch error as? YamlError {
+        case let .scanner(context, problem, mark, _)?, let .parser(context, problem, mark, _)?, let .composer(context, problem, mark, _)?:
+            return "\(problem) at \(at(mark))" + (context.map { " (\($0.text) at \(at($0.mark)))" } ?? "")
+        case let .reader(problem, offset, _, _)?:
+            return problem + (offset.map { " at byte \($0)" } ?? "")
+        case let .duplicatedKeysInMapping(duplicates, context)?:
+            return "\(duplicates.sorted().joined(separator: ", ")) given more than once in one mapping at \(at(context.mark))"
+        default:
+            return String(describing: error).split(separator: "\n").first.map(String.init) ?? "unreadable"
+        }
+    }
+
     private func loadConfigFile() throws(ConfigurationError) -> ([String: String], [ClientDeclaration]) {
         guard let configFile else { return ([:], []) }
         let text: String
@@ -84,7 +100,7 @@ public struct SettingsResolver {
         do {
             document = try Yams.load(yaml: text)
         } catch {
-            throw ConfigurationError("config file \(configFile) is not valid YAML: \(error)")
+            throw ConfigurationError("config file \(configFile) is not valid YAML: \(Self.summary(of: error))")
         }
         guard let document else { return ([:], []) }
         guard let mapping = document as? [String: Any] else {
