@@ -32,6 +32,7 @@ public func buildApplication(
     let router = buildRouter(dependencies: dependencies)
     return Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(dependencies.settings.httpIdleTimeout * 1e9)))),
         configuration: .init(
             address: .hostname(dependencies.settings.host, port: dependencies.settings.port),
             serverName: nil),

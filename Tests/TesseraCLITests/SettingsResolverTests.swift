@@ -16,6 +16,7 @@ struct SettingsResolverTests {
         #expect(settings.accessTokenTTL == 900)
         #expect(settings.refreshTokenTTL == 2_592_000)
         #expect(settings.bcryptCost == 12)
+        #expect(settings.httpIdleTimeout == 60)
     }
 
     @Test("a flag beats the environment, which beats the file, which beats the default")
@@ -49,6 +50,7 @@ struct SettingsResolverTests {
         (["TESSERA_ISSUER": "ftp://x.example"], "issuer", "TESSERA_ISSUER"),
         (["TESSERA_ISSUER": "https://x.example?a=b"], "issuer", "TESSERA_ISSUER"),
         (["TESSERA_LOG_LEVEL": "loud"], "log_level", "TESSERA_LOG_LEVEL"),
+        (["TESSERA_HTTP_IDLE_TIMEOUT": "0.5"], "http_idle_timeout", "TESSERA_HTTP_IDLE_TIMEOUT"),
     ])
     func refused(environment: [String: String], key: String, origin: String) {
         #expect {

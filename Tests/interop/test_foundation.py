@@ -2,6 +2,7 @@
 Tessera's crypto module verified by PyJWT and joserfc against that JWKS."""
 import os
 import pathlib
+import socket
 import stat
 import subprocess
 import time
@@ -96,3 +97,23 @@ def test_restart_keeps_the_same_key_and_sigterm_exits_zero(tmp_path, start_tesse
     assert first.stop() == 0
     second = start_tessera()
     assert requests.get(second.url("/.well-known/jwks.json"), timeout=5).json()["keys"][0]["kid"] == kid
+
+
+def closed_by_server(connection: socket.socket) -> bool:
+    """Waits (up to the socket's timeout) until the server closes the connection."""
+    try:
+        return connection.recv(4096) == b""
+    except ConnectionResetError:
+        return True
+
+
+def test_idle_and_trickling_connections_are_closed_after_http_idle_timeout(start_tessera):
+    server = start_tessera(env={"TESSERA_HTTP_IDLE_TIMEOUT": "1"})
+    kept_alive = socket.create_connection(("127.0.0.1", server.port), timeout=20)
+    kept_alive.sendall(b"GET /healthz HTTP/1.1\r\nHost: tessera\r\n\r\n")
+    assert kept_alive.recv(4096).startswith(b"HTTP/1.1 200 OK")
+    trickling = socket.create_connection(("127.0.0.1", server.port), timeout=20)
+    trickling.sendall(b"GET /healthz HTTP/1.1\r\nHost: tessera\r\n")  # a head never finished
+    assert closed_by_server(kept_alive)
+    assert closed_by_server(trickling)
+    assert requests.get(server.url("/healthz"), timeout=5).status_code == 200

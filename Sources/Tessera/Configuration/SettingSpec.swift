@@ -27,6 +27,7 @@ struct SettingSpec: Sendable {
         seconds("access_token_ttl", \.accessTokenTTL, 300...86400),
         seconds("refresh_token_ttl", \.refreshTokenTTL, 1...(100 * 365 * 86400)),
         seconds("session_ttl", \.sessionTTL, 60...(30 * 86400)),
+        seconds("http_idle_timeout", \.httpIdleTimeout, 1...86400),
         integer("bcrypt_cost", \.bcryptCost, 10...16),
         integer("login_max_failures", \.loginMaxFailures, 0...1_000_000),
         seconds("login_failure_window", \.loginFailureWindow, 1...(365 * 86400)),

@@ -23,6 +23,9 @@ public struct Settings: Sendable, Equatable {
     public var hookTimeout: TimeInterval = 5
     public var hookMaxAttempts: Int = 8
     public var hookRetryBaseDelay: TimeInterval = 1
+    /// Seconds a connection may stay open without a request part arriving (between
+    /// requests, or before a request's head is complete) before the server closes it.
+    public var httpIdleTimeout: TimeInterval = 60
     /// Lifetime of a hosted-login SSO session in seconds.
     public var sessionTTL: TimeInterval = 28800
     /// `aud` of first-party access tokens; the issuer when nil.
