@@ -23,6 +23,8 @@ struct JSONBodyTests {
         #"{"a":"a","b":"a"}"#,
         #"{"a":"\\","b":{"a":"\"}"}}"#,
         #"[]"#, #"{}"#, #""a""#,
+        // Malformed (never reaches the scan through `decode`): it stops instead of trapping.
+        #"{"a"#, #"{"a"#, "}", "]]", ",", #"{"a":1,"a"#, "",
     ])
     func distinct(json: String) {
         #expect(JSONBody.firstRepeatedName(in: Data(json.utf8)) == nil)

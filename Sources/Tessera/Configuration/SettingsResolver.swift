@@ -70,8 +70,6 @@ public struct SettingsResolver {
         return settings
     }
 
-    /// The config file as flat `key: scalar` pairs. Unknown keys are refused (a typo must not
-    /// silently fall back to a default).
     /// One line for a YAML error: Yams's own description goes on with the offending line of
     /// the file, which may hold a client secret and would break the one-line start-up error.
     static func summary(of error: any Error) -> String {
@@ -88,6 +86,8 @@ public struct SettingsResolver {
         }
     }
 
+    /// The config file as flat `key: scalar` pairs. Unknown keys are refused (a typo must not
+    /// silently fall back to a default).
     private func loadConfigFile() throws(ConfigurationError) -> ([String: String], [ClientDeclaration]) {
         guard let configFile else { return ([:], []) }
         let text: String

@@ -66,8 +66,9 @@ enum JSONBody {
     }
 
     /// The first member name that occurs twice in one object of `json`, compared after
-    /// unescaping (`"a"` and `"\u0061"` are one name). `json` must already be valid JSON: this
-    /// only tracks objects, arrays and strings.
+    /// unescaping (`"a"` and `"\u0061"` are one name). Meant for JSON already validated: it
+    /// only tracks objects, arrays and strings, and on malformed input it stops (nil) rather
+    /// than trap, so a parser that accepts more than it expects cannot crash the server.
     static func firstRepeatedName(in json: Data) -> String? {
         struct Level {
             let isObject: Bool
@@ -81,19 +82,23 @@ enum JSONBody {
             switch bytes[index] {
             case UInt8(ascii: "{"): levels.append(Level(isObject: true, expectsName: true))
             case UInt8(ascii: "["): levels.append(Level(isObject: false, expectsName: false))
-            case UInt8(ascii: "}"), UInt8(ascii: "]"): levels.removeLast()
-            case UInt8(ascii: ","): if levels[levels.count - 1].isObject { levels[levels.count - 1].expectsName = true }
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                guard levels.popLast() != nil else { return nil }
+            case UInt8(ascii: ","):
+                guard let last = levels.indices.last else { return nil }
+                if levels[last].isObject { levels[last].expectsName = true }
             case UInt8(ascii: "\""):
                 let start = index
                 var escaped = false
                 index += 1
-                while bytes[index] != UInt8(ascii: "\"") {
+                while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
                     if bytes[index] == UInt8(ascii: "\\") {
                         escaped = true
                         index += 1
                     }
                     index += 1
                 }
+                guard index < bytes.count else { return nil }
                 if let last = levels.indices.last, levels[last].expectsName {
                     levels[last].expectsName = false
                     let literal = bytes[start...index]
