@@ -12,7 +12,7 @@ struct BearerAuthenticator: RouterMiddleware {
     let accounts: AccountService
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization] else { throw BearerError.missing }
+        guard let header = request.headers.fieldValue(.authorization) else { throw BearerError.missing }
         guard let token = AuthorizationHeader.credentials(header, scheme: "bearer") else { throw BearerError.invalidToken(reason: "not a bearer authorization") }
         let (user, claims) = try await accounts.authenticate(bearer: token)
         var context = context

@@ -8,7 +8,7 @@ import TesseraCore
 /// parameters (`client_secret_post`, or `none` for a public client). Using both is refused.
 enum ClientAuthentication {
     static func credentials(_ request: Request, parameters: [String: String]) throws -> ClientCredentials {
-        if let header = request.headers[.authorization], let basic = AuthorizationHeader.credentials(header, scheme: "basic") {
+        if let header = request.headers.fieldValue(.authorization), let basic = AuthorizationHeader.credentials(header, scheme: "basic") {
             guard parameters["client_secret"] == nil else {
                 throw OAuthError.invalidRequest("use one client authentication method, not two")
             }

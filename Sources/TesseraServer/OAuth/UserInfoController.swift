@@ -42,7 +42,7 @@ struct UserInfoController {
 
     /// RFC 6750 §2.1 header, or §2.2 form parameter on POST; never both.
     private func bearerToken(_ request: Request, context: TesseraRequestContext) async throws -> String {
-        let header = request.headers[.authorization]
+        let header = request.headers.fieldValue(.authorization)
         var formToken: String?
         if request.method == .post, request.hasContentType("application/x-www-form-urlencoded") {
             formToken = try await FormBody.parameters(of: request, context: context)["access_token"]

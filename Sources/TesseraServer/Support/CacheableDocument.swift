@@ -8,7 +8,7 @@ extension PublishedDocument {
     /// when the request's `If-None-Match` names it.
     func response(to request: Request, maxAge: Int) -> Response {
         let cacheControl = "public, max-age=\(maxAge)"
-        if let match = request.headers[.ifNoneMatch],
+        if let match = request.headers.fieldValue(.ifNoneMatch),
            match == "*" || match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag }) {
             return Response(status: .notModified, headers: [.eTag: etag, .cacheControl: cacheControl])
         }

@@ -5,7 +5,7 @@ extension Request {
     /// Whether `Content-Type` names `mediaType` (case-insensitive, parameters such as
     /// `charset` ignored). Compared on bytes: it runs on every POST.
     func hasContentType(_ mediaType: String) -> Bool {
-        guard let header = headers[.contentType] else { return false }
+        guard let header = headers.fieldValue(.contentType) else { return false }
         var bytes = Array(header.utf8.prefix { $0 != UInt8(ascii: ";") })
         while bytes.last == UInt8(ascii: " ") || bytes.last == UInt8(ascii: "\t") { bytes.removeLast() }
         let expected = Array(mediaType.utf8)
