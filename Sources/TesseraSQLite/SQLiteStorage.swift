@@ -134,7 +134,9 @@ public final class SQLiteStorage: Sendable {
     var writesWaiting: Int { groupCommit.waitingCount }
 
     /// ``write(_:)`` that hands the body's result to `prepare` while the transaction commits
-    /// and returns `prepare`'s answer once it is on disk (``GroupCommit/write(_:whileCommitting:)``).
+    /// and returns `prepare`'s answer once it is on disk (``GroupCommit/write(_:whileCommitting:)``;
+    /// inlined, like it, so that the write is compiled for the caller's `T`).
+    @inline(__always)
     func write<T: Sendable, Answer>(
         _ body: @escaping @Sendable (Database) throws -> T, whileCommitting prepare: (T) async throws -> Answer
     ) async throws -> Answer {
