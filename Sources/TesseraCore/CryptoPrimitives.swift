@@ -5,4 +5,6 @@ public protocol CryptoPrimitives: Sendable {
     func randomBytes(_ count: Int) -> [UInt8]
     /// The SHA-256 digest of `bytes`.
     func sha256(_ bytes: [UInt8]) -> [UInt8]
+    /// HMAC-SHA-256 (RFC 2104) of `message` under `key`: 32 bytes.
+    func hmacSHA256(key: [UInt8], _ message: [UInt8]) -> [UInt8]
 }

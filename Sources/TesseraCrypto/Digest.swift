@@ -31,6 +31,23 @@ public enum SHA256 {
     public static func hash(_ text: String) -> [UInt8] {
         hash(Array(text.utf8))
     }
+
+    /// HMAC-SHA-256 of `message` under `key` (32 bytes).
+    public static func hmac(key: [UInt8], _ message: [UInt8]) -> [UInt8] {
+        var mac = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        let result = key.withUnsafeBytes { keyBytes in
+            message.withUnsafeBytes { input in
+                mac.withUnsafeMutableBytes { output in
+                    HMAC(algorithm, keyBytes.baseAddress, Int32(keyBytes.count), input.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                         input.count, output.baseAddress?.assumingMemoryBound(to: UInt8.self), &length)
+                }
+            }
+        }
+        // Like the digest, an in-memory HMAC-SHA-256 cannot fail short of memory exhaustion.
+        precondition(result != nil && length == 32, "HMAC-SHA-256 failed: \(openSSLErrorMessage("HMAC"))")
+        return mac
+    }
 }
 
 /// Bytes from the operating system's CSPRNG through OpenSSL's `RAND_bytes`.
@@ -49,4 +66,5 @@ public struct OpenSSLPrimitives: CryptoPrimitives {
     public init() {}
     public func randomBytes(_ count: Int) -> [UInt8] { SecureRandom.bytes(count) }
     public func sha256(_ bytes: [UInt8]) -> [UInt8] { SHA256.hash(bytes) }
+    public func hmacSHA256(key: [UInt8], _ message: [UInt8]) -> [UInt8] { SHA256.hmac(key: key, message) }
 }

@@ -18,18 +18,20 @@ extension SQLiteStorage: AuthorizationCodeStore {
     }
 
     public func redeemCode(
-        _ hash: TokenHash, clientID: String, planned: @escaping @Sendable (AuthorizationCodeRecord) -> PlannedIssue, now: Date
+        _ hash: TokenHash, clientID: String, decide: @escaping @Sendable (AuthorizationCodeRecord, User?) -> CodeDecision, now: Date
     ) async throws -> CodeRedemption {
         try await write { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM authorization_codes WHERE code_hash = ?"), arguments: [Data(hash.bytes)]) else {
-                return .refused(reason: "unknown code")
+                return .refused(.invalidGrant(reason: "unknown code"))
             }
             let record = AuthorizationCodeRecord(
                 clientID: row["client_id"], userID: row["user_id"], redirectURI: row["redirect_uri"], scope: row["scope"],
                 nonce: row["nonce"], codeChallenge: row["code_challenge"], authTime: row.date("auth_time"),
                 sessionID: row["session_id"], expiresAt: row.date("expires_at"))
-            guard record.clientID == clientID else { return .refused(reason: "code of another client") }
+            guard record.clientID == clientID else { return .refused(.invalidGrant(reason: "code of another client")) }
             if row.optionalDate("used_at") != nil {
+                // The first redemption stored its family in its own transaction, which committed
+                // before this one began: there is always a row to revoke.
                 if let familyID: String = row["issued_family_id"] {
                     try Self.revokeFamily(db, id: familyID, reason: "authorization code replayed", now: now)
                 }
@@ -40,12 +42,21 @@ extension SQLiteStorage: AuthorizationCodeStore {
                 }
                 return .replayed
             }
-            guard record.expiresAt > now else { return .refused(reason: "code expired") }
-            let plan = planned(record)
+            guard record.expiresAt > now else { return .refused(.invalidGrant(reason: "code expired")) }
+            let user = try Self.fetchUser(db, id: record.userID)
+            let decision = decide(record, user)
+            guard case .issue(let plan) = decision, let user else {
+                try db.execute(sql: "UPDATE authorization_codes SET used_at = ? WHERE code_hash = ?", arguments: [now.stored, Data(hash.bytes)])
+                if case .refuse(let error) = decision { return .refused(error) }
+                return .refused(.invalidGrant(reason: "user gone"))
+            }
             try db.execute(
                 sql: "UPDATE authorization_codes SET used_at = ?, issued_family_id = ?, issued_access_jti = ?, issued_access_expires = ? WHERE code_hash = ?",
-                arguments: [now.stored, plan.familyID, plan.accessJTI, plan.accessExpiresAt.stored, Data(hash.bytes)])
-            return .redeemed(record)
+                arguments: [now.stored, plan.family?.id, plan.accessJTI, plan.accessExpiresAt.stored, Data(hash.bytes)])
+            if let family = plan.family, let firstToken = plan.firstRefreshToken {
+                try Self.insertFamily(db, family, firstToken: firstToken, now: now)
+            }
+            return .redeemed(record, user)
         }
     }
 }

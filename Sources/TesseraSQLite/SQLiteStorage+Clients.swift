@@ -3,11 +3,14 @@ import GRDB
 import TesseraCore
 
 extension SQLiteStorage: ClientStore {
-    static let clientColumns = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, access_token_ttl, created_at"
+    static let clientColumns = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, access_token_ttl, created_at, source"
 
     public func client(id: String) async throws -> Client? {
+        // No registered client has an id outside the id syntax: answer such a one without a read,
+        // and never remember it (a request names any id it likes, of any length).
+        guard ClientDeclaration.isValidID(id) else { return nil }
         // Read on every client authentication: kept while no client changes ('clients', migration 0005).
-        try clients.value(for: id) {
+        return try clients.value(for: id) {
             try readOneStatementOnCallingThread { db in
                 try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.clientColumns) FROM clients WHERE id = ?"), arguments: [id]).map(Self.client)
             }
@@ -22,8 +25,17 @@ extension SQLiteStorage: ClientStore {
         }
     }
 
-    public func upsertConfiguredClient(_ client: Client, now: Date) async throws {
-        try await write { db in try Self.insert(db, client, source: "config", now: now, replacing: true) }
+    public func syncConfiguredClients(_ declared: [Client], now: Date) async throws -> [String] {
+        try await write { db in
+            for client in declared { try Self.insert(db, client, source: "config", now: now, replacing: true) }
+            let ids = Set(declared.map(\.id))
+            let stale = try String.fetchAll(db, sql: "SELECT id FROM clients WHERE source = 'config' ORDER BY id").filter { !ids.contains($0) }
+            for id in stale {
+                try db.execute(sql: "DELETE FROM clients WHERE id = ?", arguments: [id])
+                _ = try Self.revokeClientTokens(db, clientID: id, now: now)
+            }
+            return stale
+        }
     }
 
     public func listClients() async throws -> [Client] {
@@ -81,6 +93,6 @@ extension SQLiteStorage: ClientStore {
             redirectURIs: decode(3), postLogoutRedirectURIs: decode(4),
             grants: Set(decode(5).compactMap(GrantType.init(rawValue:))),
             scope: Scope(parsing: row[6]) ?? Scope([]), audience: row[7], accessTokenTTL: row[8],
-            createdAt: Date(timeIntervalSince1970: row[9]))
+            createdAt: Date(timeIntervalSince1970: row[9]), source: ClientSource(rawValue: row[10]) ?? .admin)
     }
 }

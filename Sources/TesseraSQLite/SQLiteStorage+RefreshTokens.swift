@@ -4,16 +4,19 @@ import TesseraCore
 
 extension SQLiteStorage: RefreshTokenStore {
     public func createFamily(_ family: RefreshTokenFamily, firstToken: TokenHash, now: Date) async throws {
-        try await write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO refresh_token_families (id, user_id, client_id, scope, auth_time, created_at, expires_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [family.id, family.userID, family.clientID, family.scope, family.authTime.stored,
-                            family.createdAt.stored, family.expiresAt.stored])
-            try Self.insertToken(db, hash: firstToken, familyID: family.id, parent: nil, now: now)
-        }
+        try await write { db in try Self.insertFamily(db, family, firstToken: firstToken, now: now) }
+    }
+
+    /// Stores a family and its first token (inside the caller's transaction).
+    static func insertFamily(_ db: Database, _ family: RefreshTokenFamily, firstToken: TokenHash, now: Date) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO refresh_token_families (id, user_id, client_id, scope, auth_time, created_at, expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [family.id, family.userID, family.clientID, family.scope, family.authTime.stored,
+                        family.createdAt.stored, family.expiresAt.stored])
+        try insertToken(db, hash: firstToken, familyID: family.id, parent: nil, now: now)
     }
 
     /// The token, its family and its user in one statement, for a rotation. Built once: the

@@ -47,6 +47,20 @@ extension SQLiteStorage: UserStore {
         try readOnCallingThread { db in try Self.fetchUser(db, id: id) }
     }
 
+    public func passwordHashCosts() async throws -> [Int: Int] {
+        // A bcrypt string is 60 characters, its cost the two after `$2b$`: 56 from the end,
+        // whatever scheme prefix stands before it.
+        try readOnCallingThread { db in
+            var histogram: [Int: Int] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT substr(password_hash, -56, 2), count(*) FROM users WHERE password_hash IS NOT NULL GROUP BY 1
+                """) {
+                if let cost = Int(row[0] as String) { histogram[cost, default: 0] += row[1] }
+            }
+            return histogram
+        }
+    }
+
     public func updatePasswordHash(userID: String, hash: String, now: Date) async throws {
         try await write { db in
             try db.execute(sql: "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", arguments: [hash, now.stored, userID])

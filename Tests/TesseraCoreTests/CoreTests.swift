@@ -28,6 +28,7 @@ struct CoreTests {
         init(_ draws: [[UInt8]]) { self.draws = Mutex(draws) }
         func randomBytes(_ count: Int) -> [UInt8] { draws.withLock { $0.removeFirst() } }
         func sha256(_ bytes: [UInt8]) -> [UInt8] { [] }
+        func hmacSHA256(key: [UInt8], _ message: [UInt8]) -> [UInt8] { [] }
     }
 
     @Test("a random identifier never starts with '-', which a command line would take for an option")

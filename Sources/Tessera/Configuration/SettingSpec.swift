@@ -32,6 +32,7 @@ struct SettingSpec: Sendable {
         integer("login_max_failures", \.loginMaxFailures, 0...1_000_000),
         seconds("login_failure_window", \.loginFailureWindow, 1...(365 * 86400)),
         number("login_ip_rate", \.loginIPRate, 0...1_000_000),
+        number("signup_ip_rate", \.signUpIPRate, 0...1_000_000),
         seconds("hook_timeout", \.hookTimeout, 0.001...300),
         integer("hook_max_attempts", \.hookMaxAttempts, 1...100),
         seconds("hook_retry_base_delay", \.hookRetryBaseDelay, 0.001...86400),

@@ -76,12 +76,17 @@ public enum TesseraRuntime {
         return try KeyRing(records: records, privateKeys: privateKeys, now: now)
     }
 
-    /// Registers (or updates) the clients declared in the config file.
+    /// Makes the registry match the config file: declared clients are registered or updated
+    /// (the file's secret is the secret), and clients the file no longer declares are removed
+    /// with their tokens revoked.
     public static func registerConfiguredClients(_ settings: Settings, storage: some ClientStore, logger: Logger, now: Date = Date()) async throws {
         let crypto = OpenSSLPrimitives()
+        let removed = try await storage.syncConfiguredClients(settings.clients.map { $0.client(using: crypto, now: now) }, now: now)
         for declaration in settings.clients {
-            try await storage.upsertConfiguredClient(declaration.client(using: crypto, now: now), now: now)
             logger.info("client registered from config", metadata: ["client.id": "\(declaration.id)"])
+        }
+        for id in removed {
+            logger.notice("client no longer in the config file: removed, its tokens revoked", metadata: ["client.id": "\(id)"])
         }
     }
 

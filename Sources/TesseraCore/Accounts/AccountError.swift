@@ -16,6 +16,8 @@ public enum AccountError: Error, Equatable, Sendable {
     case userUnconfirmed
     /// Too many failed logins for the account, or attempts from the client IP.
     case tooManyAttempts(retryAfter: Int)
+    /// Too many sign-ups from the client IP (`signup_ip_rate`).
+    case tooManyRequests(retryAfter: Int)
     /// The password-hashing pool is full: try again shortly.
     case busy(retryAfter: Int)
     /// The client is unknown or not registered for the password grant.

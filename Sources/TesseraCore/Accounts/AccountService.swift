@@ -9,7 +9,12 @@ public struct AccountService: Sendable {
     let settings: Settings
     let store: any Store
     let hasher: any PasswordHasher
+    let passwords: PasswordHashing
     let throttle: LoginThrottle
+    /// Sign-ups per client IP (`signup_ip_rate`, bursts of ``signUpBurst``).
+    let signUps: RateLimiter
+    /// The costs stored hashes have, for the dummy hash of unknown emails.
+    let costs: PasswordCosts
     public let issuer: TokenIssuer
     let crypto: any CryptoPrimitives
     let hooks: Hooks
@@ -32,7 +37,10 @@ public struct AccountService: Sendable {
         self.settings = settings
         self.store = store
         self.hasher = hasher
+        self.passwords = PasswordHashing(hasher: hasher, crypto: crypto)
         self.throttle = throttle
+        self.signUps = RateLimiter(rate: settings.signUpIPRate, burst: Self.signUpBurst)
+        self.costs = PasswordCosts(fallback: settings.bcryptCost) { [store] in try await store.passwordHashCosts() }
         self.issuer = TokenIssuer(settings: settings, signer: signer, crypto: crypto)
         self.crypto = crypto
         self.hooks = hooks
@@ -43,9 +51,13 @@ public struct AccountService: Sendable {
 
     // MARK: Sign-up
 
-    /// Checks the input, runs the pre-sign-up hooks, hashes the password and stores the user
-    /// with its post-sign-up hook runs in one transaction.
-    public func signUp(email rawEmail: String, password rawPassword: String, attributes: [String: String]) async throws -> User {
+    /// The most sign-ups one client IP may make at once (then `signup_ip_rate` per second).
+    public static let signUpBurst: Double = 10
+
+    /// Checks the client's sign-up rate and the input, runs the pre-sign-up hooks, hashes the
+    /// password and stores the user with its post-sign-up hook runs in one transaction.
+    public func signUp(email rawEmail: String, password rawPassword: String, attributes: [String: String], clientIP: String) async throws -> User {
+        if let retryAfter = signUps.admit(clientIP, now: now()) { throw AccountError.tooManyRequests(retryAfter: retryAfter) }
         guard let email = EmailAddress(rawEmail) else { throw AccountError.invalidEmail }
         let password = try PasswordPolicy.validate(rawPassword)
         try Self.checkAttributes(attributes)
@@ -68,7 +80,7 @@ public struct AccountService: Sendable {
                 attempt = SignUpAttempt(email: attempt.email, attributes: adjusted.attributes, confirmed: adjusted.confirmed)
             }
         }
-        let hash = try await hasher.hash(password.bcryptInput(using: crypto), cost: settings.bcryptCost)
+        let hash = try await passwords.hash(password, cost: settings.bcryptCost, priority: .other)
         let now = now()
         let user = User(
             id: RandomIdentifier.make(using: crypto), email: email.display, emailVerified: false, passwordHash: hash,
@@ -102,38 +114,59 @@ public struct AccountService: Sendable {
         if hasher.isSaturated { throw .busy(retryAfter: 1) }
     }
 
-    /// Password login (`/v1/login`) for the first-party client, or for a registered client
-    /// named by `clientID` that is registered for the password grant.
+    /// Password login (`/v1/login`) for the first-party client, or for a registered **public**
+    /// client named by `clientID` that is registered for the password grant. A confidential
+    /// client must authenticate, which it does at `/oauth2/token` (RFC 6749 §4.3.2). A refresh
+    /// token is issued only to a client registered for `refresh_token`.
     public func login(email: String, password: String, clientID: String?, scope requested: String?, clientIP: String) async throws -> IssuedTokens {
         guard let client = try await clients.client(id: clientID ?? FirstPartyClient.id), client.grants.contains(.password) else {
             throw AccountError.invalidClient("unknown client or not registered for the password grant")
         }
-        return try await passwordGrant(client: client, email: email, password: password, scope: requested, clientIP: clientIP, withRefreshToken: true)
+        guard client.isPublic else {
+            throw AccountError.invalidClient("a confidential client authenticates at /oauth2/token with its secret")
+        }
+        return try await passwordGrant(
+            client: client, email: email, password: password, scope: requested, clientIP: clientIP,
+            withRefreshToken: client.grants.contains(.refreshToken))
     }
 
     /// Checks an email and password as `/v1/login` does (limits, constant-cost verification,
     /// status), for the hosted login page. Returns the user.
+    ///
+    /// An unknown email and a wrong password take the same path and time: one bcrypt, against
+    /// a dummy hash of a cost drawn like real users' (``PasswordCosts``). A malformed email
+    /// cannot name an account, so it is refused without hashing and without being remembered.
     public func verifyPassword(email rawEmail: String, password rawPassword: String, clientIP: String) async throws -> User {
         let now = now()
         try throttle.admitAttempt(fromIP: clientIP, now: now)
-        let key = rawEmail.trimmingCharacters(in: .whitespaces).lowercased()
-        try throttle.checkAccount(key, now: now)
-        let user = EmailAddress(rawEmail) == nil ? nil : try await store.user(email: key)
-        let password = PasswordPolicy.presented(rawPassword)
-        let hash = user?.passwordHash ?? hasher.unmatchableHash(cost: settings.bcryptCost)
-        let matches = try await hasher.verify(password?.bcryptInput(using: crypto) ?? "", against: hash)
-        guard matches, let user, let password else {
-            throttle.recordFailure(key, now: now)
-            logger.info("login failed", metadata: ["reason": "\(user == nil ? "unknown email" : "wrong password")"])
+        guard let address = EmailAddress(rawEmail) else {
+            logger.info("login failed", metadata: ["reason": "malformed email"])
             throw AccountError.invalidCredentials
         }
-        throttle.recordSuccess(key)
+        let key = AccountKey(address, using: crypto)
+        try throttle.begin(key, now: now)
+        let checked: (user: User?, password: Password?, matches: Bool)
+        do {
+            let user = try await store.user(email: address.key)
+            let password = PasswordPolicy.presented(rawPassword)
+            let matches = try await passwords.verify(password, against: user?.passwordHash, dummyCost: costs.draw(now: now))
+            checked = (user, password, matches)
+        } catch {
+            throttle.finish(key, succeeded: false, now: now)
+            throw error
+        }
+        guard checked.matches, let user = checked.user, let password = checked.password, let hash = user.passwordHash else {
+            throttle.finish(key, succeeded: false, now: now)
+            logger.info("login failed", metadata: ["reason": "\(checked.user == nil ? "unknown email" : "wrong password")"])
+            throw AccountError.invalidCredentials
+        }
+        throttle.finish(key, succeeded: true, now: now)
         switch user.status {
         case .active: break
         case .disabled: throw AccountError.userDisabled
         case .unconfirmed: throw AccountError.userUnconfirmed
         }
-        rehashIfCostChanged(user: user, password: password, hash: hash)
+        rehashIfNeeded(user: user, password: password, hash: hash)
         return user
     }
 
@@ -142,8 +175,9 @@ public struct AccountService: Sendable {
     public func passwordGrant(
         client: Client, email rawEmail: String, password rawPassword: String, scope requested: String?, clientIP: String, withRefreshToken: Bool
     ) async throws -> IssuedTokens {
-        let defaultScope = client.id == FirstPartyClient.id ? FirstPartyClient.defaultScope : client.scope
-        let scope = try Self.grantedScope(requested, allowed: client.scope, default: defaultScope)
+        var scope = try Self.grantedScope(requested, allowed: client.scope, default: client.defaultScope)
+        // First-party tokens always reach the user's own account API.
+        if client.id == FirstPartyClient.id { scope = scope.adding(Scope.account) }
         let user = try await verifyPassword(email: rawEmail, password: rawPassword, clientIP: clientIP)
         let now = now()
         let audience = clients.audience(for: client)
@@ -154,17 +188,15 @@ public struct AccountService: Sendable {
             user: user, clientID: client.id, audience: audience, scope: scope, authTime: now, lifetime: client.accessTokenTTL, now: now)
     }
 
-    /// Issues tokens for a fresh login and stores the first refresh token of a new family.
-    /// `familyID` and `jti` may be chosen beforehand (the code grant records them first).
-    public func startFamily(
-        user: User, clientID: String, audience: String, scope: Scope, authTime: Date, nonce: String? = nil,
-        familyID: String? = nil, jti: String? = nil, lifetime: TimeInterval? = nil, now: Date
+    /// Issues tokens for a fresh password login and stores the first refresh token of a new family.
+    func startFamily(
+        user: User, clientID: String, audience: String, scope: Scope, authTime: Date, lifetime: TimeInterval? = nil, now: Date
     ) async throws -> IssuedTokens {
         var tokens = try issuer.issue(
-            user: user, clientID: clientID, audience: audience, scope: scope, authTime: authTime, nonce: nonce, jti: jti, lifetime: lifetime, now: now)
+            user: user, clientID: clientID, audience: audience, scope: scope, authTime: authTime, lifetime: lifetime, now: now)
         let refresh = RefreshToken.generate(using: crypto)
         let family = RefreshTokenFamily(
-            id: familyID ?? RandomIdentifier.make(using: crypto), userID: user.id, clientID: clientID, scope: scope.description,
+            id: RandomIdentifier.make(using: crypto), userID: user.id, clientID: clientID, scope: scope.description,
             authTime: authTime, createdAt: now, expiresAt: now.addingTimeInterval(settings.refreshTokenTTL))
         try await store.createFamily(family, firstToken: refresh.hash(using: crypto), now: now)
         tokens.refreshToken = refresh
@@ -182,14 +214,14 @@ public struct AccountService: Sendable {
         return scope
     }
 
-    /// After a successful login with a hash of another cost, replaces it at the configured
-    /// cost, in the background (the login does not wait).
-    private func rehashIfCostChanged(user: User, password: Password, hash: String) {
-        guard let cost = hasher.cost(of: hash), cost != settings.bcryptCost else { return }
-        let (hasher, store, crypto, settings, logger, now) = (hasher, store, crypto, settings, logger, now)
+    /// After a successful login with a hash of another cost or an older scheme, replaces it
+    /// with a current one at the configured cost, in the background (the login does not wait).
+    private func rehashIfNeeded(user: User, password: Password, hash: String) {
+        guard passwords.needsRehash(hash, cost: settings.bcryptCost) else { return }
+        let (passwords, store, settings, logger, now) = (passwords, store, settings, logger, now)
         Task {
             do {
-                let rehashed = try await hasher.hash(password.bcryptInput(using: crypto), cost: settings.bcryptCost)
+                let rehashed = try await passwords.hash(password, cost: settings.bcryptCost, priority: .other)
                 try await store.updatePasswordHash(userID: user.id, hash: rehashed, now: now())
                 logger.info("password rehashed", metadata: ["user.id": "\(user.id)", "bcrypt.cost": "\(settings.bcryptCost)"])
             } catch {
@@ -200,10 +232,11 @@ public struct AccountService: Sendable {
 
     // MARK: Refresh and logout
 
-    /// Rotates a refresh token. Reuse of a rotated token revokes its whole family. With
-    /// `client` (the one the token endpoint authenticated), a token of another client is
-    /// refused, and the client is not read again to issue the access token.
-    public func refresh(_ presented: String, client authenticated: Client? = nil, scope requested: String? = nil) async throws -> IssuedTokens {
+    /// Rotates a refresh token of `authenticated`: the client the token endpoint authenticated,
+    /// or the first-party client at `/v1/token/refresh`. A token of another client is refused
+    /// and left untouched (RFC 6749 §6, RFC 9700 §4.14). Reuse of a rotated token revokes its
+    /// whole family.
+    public func refresh(_ presented: String, client authenticated: Client, scope requested: String? = nil) async throws -> IssuedTokens {
         guard let token = RefreshToken(presented: presented) else { throw AccountError.invalidGrant(reason: "malformed token") }
         let now = now()
         if requested != nil, let family = try await store.family(containing: token.hash(using: crypto)) {
@@ -213,7 +246,7 @@ public struct AccountService: Sendable {
         let successor = RefreshToken.generate(using: crypto)
         // The access token is signed while the rotation commits; it leaves only after.
         let answer = try await store.rotate(
-            token.hash(using: crypto), successor: successor.hash(using: crypto), clientID: authenticated?.id, now: now
+            token.hash(using: crypto), successor: successor.hash(using: crypto), clientID: authenticated.id, now: now
         ) { outcome -> RotationAnswer in
             switch outcome {
             case .refused(let reason):
@@ -224,11 +257,9 @@ public struct AccountService: Sendable {
                 let granted = Scope(parsing: family.scope) ?? Scope([])
                 // RFC 6749 §6: a refresh may narrow the scope, never widen it.
                 let scope = try Self.grantedScope(requested, allowed: granted, default: granted)
-                let client: Client? = if let authenticated { authenticated } else { try await clients.client(id: family.clientID) }
-                let audience = client.map(clients.audience(for:)) ?? settings.firstPartyAudience
                 var tokens = try issuer.issue(
-                    user: user, clientID: family.clientID, audience: audience, scope: scope, authTime: family.authTime,
-                    lifetime: client?.accessTokenTTL, now: now)
+                    user: user, clientID: family.clientID, audience: clients.audience(for: authenticated), scope: scope,
+                    authTime: family.authTime, lifetime: authenticated.accessTokenTTL, now: now)
                 tokens.refreshToken = successor
                 tokens.refreshExpiresAt = family.expiresAt
                 return .issued(tokens)
@@ -262,11 +293,15 @@ public struct AccountService: Sendable {
 
     // MARK: Bearer tokens
 
-    /// Verifies a first-party access token (audience: the issuer or `default_audience`) and
-    /// checks it has not been revoked; the user must be a user, not a client.
+    /// Verifies an access token for the user's own account API (audience: the issuer or
+    /// `default_audience`), checks it has not been revoked and that its scope holds `account`;
+    /// the subject must be a user, not a client.
     public func authenticate(bearer token: String) async throws -> (User, AccessTokenClaims) {
         let validated = try await accessTokens.validate(token, audience: settings.firstPartyAudience)
         guard let user = validated.user else { throw BearerError.invalidToken(reason: "not a user token") }
+        guard (Scope(parsing: validated.claims.scope) ?? Scope([])).contains(Scope.account) else {
+            throw BearerError.insufficientScope(required: Scope.account)
+        }
         return (user, validated.claims)
     }
 }
@@ -275,4 +310,6 @@ public struct AccountService: Sendable {
 public enum BearerError: Error, Equatable, Sendable {
     case missing
     case invalidToken(reason: String)
+    /// Valid, but its scope lacks `required` (403).
+    case insufficientScope(required: String)
 }

@@ -1,29 +1,61 @@
 import Foundation
 import Synchronization
 
+/// The key of an account in ``LoginThrottle``: the SHA-256 of the normalised email, so an
+/// entry has a fixed size whatever a request sends.
+public struct AccountKey: Hashable, Sendable {
+    let words: (UInt64, UInt64, UInt64, UInt64)
+
+    /// The key of a syntactically valid address (only such are ever remembered).
+    public init(_ address: EmailAddress, using crypto: some CryptoPrimitives) {
+        let digest = crypto.sha256(Array(address.key.utf8))
+        func word(_ index: Int) -> UInt64 {
+            digest[(index * 8)..<(index * 8 + 8)].reduce(0) { $0 << 8 | UInt64($1) }
+        }
+        words = (word(0), word(1), word(2), word(3))
+    }
+
+    public static func == (lhs: AccountKey, rhs: AccountKey) -> Bool {
+        lhs.words == rhs.words
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
+    }
+}
+
 /// Brute-force protection for password logins, in memory:
-/// - per account (keyed by the lower-cased email, whether or not the account exists, so the
-///   limit reveals nothing): at most `maxFailures` failures within `window`; a success resets;
-/// - per client IP: at most `ipRate` attempts per second (a token bucket with one second of
-///   burst).
-/// A value of 0 switches a limit off.
+/// - per account (whether or not it exists, so the limit reveals nothing): failures within
+///   `window` plus attempts still being checked may not reach `maxFailures`. Counting the
+///   attempts in flight means concurrent guesses cannot slip past the limit together. A
+///   success resets the account.
+/// - per client IP: at most `ipRate` attempts a second (one second of burst).
+/// A value of 0 switches a limit off. Accounts are keyed by ``AccountKey`` and forgotten once
+/// their failures are older than `window` (swept by age), so the table stays bounded whatever
+/// requests send.
 public final class LoginThrottle: Sendable {
-    struct State {
-        var failures: [String: [Date]] = [:]
-        var buckets: [String: (tokens: Double, updated: Date)] = [:]
+    private struct Account {
+        var failures: [Date] = []
+        var inFlight = 0
+    }
+
+    private struct State {
+        var accounts: [AccountKey: Account] = [:]
+        var lastSweep = Date.distantPast
     }
 
     let maxFailures: Int
     let window: TimeInterval
-    let ipRate: Double
+    let addresses: RateLimiter
     private let state = Mutex(State())
-    /// Entries kept before stale ones are swept.
-    static let sweepThreshold = 50_000
 
     public init(maxFailures: Int, window: TimeInterval, ipRate: Double) {
         self.maxFailures = maxFailures
         self.window = window
-        self.ipRate = ipRate
+        self.addresses = RateLimiter(rate: ipRate, burst: ipRate)
     }
 
     public convenience init(settings: Settings) {
@@ -32,48 +64,55 @@ public final class LoginThrottle: Sendable {
 
     /// Takes one attempt from the IP's bucket, or throws `too_many_attempts`.
     public func admitAttempt(fromIP ip: String, now: Date) throws(AccountError) {
-        guard ipRate > 0 else { return }
-        let capacity = max(ipRate, 1)
-        let waited: Double? = state.withLock { state in
-            if state.buckets.count > Self.sweepThreshold {
-                state.buckets = state.buckets.filter { now.timeIntervalSince($0.value.updated) < 1 }
-            }
-            var bucket = state.buckets[ip] ?? (capacity, now)
-            bucket.tokens = min(capacity, bucket.tokens + now.timeIntervalSince(bucket.updated) * ipRate)
-            bucket.updated = now
-            defer { state.buckets[ip] = bucket }
-            guard bucket.tokens >= 1 else { return (1 - bucket.tokens) / ipRate }
-            bucket.tokens -= 1
-            return nil
-        }
-        if let waited { throw .tooManyAttempts(retryAfter: max(1, Int(waited.rounded(.up)))) }
+        if let retryAfter = addresses.admit(ip, now: now) { throw .tooManyAttempts(retryAfter: retryAfter) }
     }
 
-    /// Throws `too_many_attempts` while the account has too many recent failures.
-    public func checkAccount(_ key: String, now: Date) throws(AccountError) {
+    /// Starts a password check for the account, counted as in flight until ``finish(_:succeeded:now:)``;
+    /// throws `too_many_attempts` when recent failures and attempts in flight reach the limit.
+    public func begin(_ key: AccountKey, now: Date) throws(AccountError) {
         guard maxFailures > 0 else { return }
         let retryAfter: TimeInterval? = state.withLock { state in
-            let recent = (state.failures[key] ?? []).filter { now.timeIntervalSince($0) < window }
-            state.failures[key] = recent.isEmpty ? nil : recent
-            guard recent.count >= maxFailures, let oldest = recent.first else { return nil }
-            return window - now.timeIntervalSince(oldest)
+            sweep(&state, now: now)
+            var account = state.accounts[key] ?? Account()
+            account.failures.removeAll { now.timeIntervalSince($0) >= window }
+            if account.failures.count + account.inFlight >= maxFailures {
+                state.accounts[key] = account
+                // Until the oldest failure leaves the window, or a second while others are checked.
+                return account.failures.first.map { window - now.timeIntervalSince($0) } ?? 1
+            }
+            account.inFlight += 1
+            state.accounts[key] = account
+            return nil
         }
         if let retryAfter { throw .tooManyAttempts(retryAfter: max(1, Int(retryAfter.rounded(.up)))) }
     }
 
-    public func recordFailure(_ key: String, now: Date) {
+    /// Ends an attempt ``begin(_:now:)`` admitted: a failure is counted, a success resets.
+    public func finish(_ key: AccountKey, succeeded: Bool, now: Date) {
         guard maxFailures > 0 else { return }
         state.withLock { state in
-            if state.failures.count > Self.sweepThreshold {
-                state.failures = state.failures.filter { $0.value.contains { now.timeIntervalSince($0) < window } }
+            guard var account = state.accounts[key] else { return }
+            account.inFlight = max(0, account.inFlight - 1)
+            if succeeded {
+                account.failures.removeAll()
+            } else {
+                account.failures.append(now)
+                account.failures = Array(account.failures.suffix(maxFailures))
             }
-            var recent = (state.failures[key] ?? []).filter { now.timeIntervalSince($0) < window }
-            recent.append(now)
-            state.failures[key] = Array(recent.suffix(maxFailures))
+            state.accounts[key] = account.failures.isEmpty && account.inFlight == 0 ? nil : account
         }
     }
 
-    public func recordSuccess(_ key: String) {
-        _ = state.withLock { $0.failures.removeValue(forKey: key) }
+    /// How many accounts are remembered (tests check the table stays bounded).
+    public var trackedAccounts: Int { state.withLock { $0.accounts.count } }
+
+    /// Forgets accounts with nothing in flight and no failure within the window, at most
+    /// once every `window / 10` (and every minute at least).
+    private func sweep(_ state: inout State, now: Date) {
+        guard now.timeIntervalSince(state.lastSweep) >= min(60, window / 10) else { return }
+        state.lastSweep = now
+        state.accounts = state.accounts.filter { entry in
+            entry.value.inFlight > 0 || entry.value.failures.contains { now.timeIntervalSince($0) < window }
+        }
     }
 }

@@ -7,7 +7,7 @@ public enum PasswordPolicy {
     public static let minimumCharacters = 8
     /// A cap against denial of service through hashing huge inputs.
     public static let maximumBytes = 1024
-    /// What bcrypt reads; longer passwords are pre-hashed (see ``Password/bcryptInput(using:)``).
+    /// What bcrypt reads; longer passwords are pre-hashed (see ``Password/bcryptInput(for:using:)``).
     public static let bcryptMaximumBytes = 72
 
     /// Checks `raw` and returns it normalised, or throws `weak_password` with the reason.

@@ -10,18 +10,63 @@ public struct Password: Sendable, CustomStringConvertible, CustomDebugStringConv
         self.text = text
     }
 
-    /// bcrypt reads at most 72 bytes. Rather than truncate silently, a longer password is
-    /// pre-hashed: bcrypt's input becomes base64(SHA-256(password)), 44 bytes. The choice
-    /// depends only on the password's length, so verification needs no stored marker, and
-    /// two long passwords sharing their first 72 bytes stay different passwords.
-    public func bcryptInput(using crypto: some CryptoPrimitives) -> String {
+    /// What bcrypt is given for this password under `scheme`; nil when this password must never
+    /// match a hash of that scheme.
+    ///
+    /// - ``PasswordHashScheme/current``: base64(HMAC-SHA-256(key: a fixed domain label, password)),
+    ///   44 bytes, for every password. bcrypt reads at most 72 bytes, so nothing is truncated,
+    ///   and since every typed password goes through the HMAC, no text typed at login is ever
+    ///   bcrypt's input itself: knowing some hash of a user's password (another site's
+    ///   unsalted SHA-256, say) does not sign anyone in.
+    /// - ``PasswordHashScheme/legacy`` (hashes stored before): the password itself up to 72
+    ///   bytes, else base64(SHA-256(password)). A typed password shaped like such a pre-hash
+    ///   (44 characters of base64 ending in `=`) is refused against a legacy hash, so the
+    ///   pre-hash cannot be typed in instead of the long password. Legacy hashes are replaced
+    ///   with current ones at the next successful login.
+    public func bcryptInput(for scheme: PasswordHashScheme, using crypto: some CryptoPrimitives) -> String? {
         let bytes = Array(text.utf8)
-        guard bytes.count > PasswordPolicy.bcryptMaximumBytes else { return text }
-        return Data(crypto.sha256(bytes)).base64EncodedString()
+        switch scheme {
+        case .current:
+            return Data(crypto.hmacSHA256(key: Self.domain, bytes)).base64EncodedString()
+        case .legacy:
+            if bytes.count > PasswordPolicy.bcryptMaximumBytes { return Data(crypto.sha256(bytes)).base64EncodedString() }
+            return Self.looksPrehashed(bytes) ? nil : text
+        }
+    }
+
+    /// The HMAC key of the current scheme: a label, not a secret; it separates this use of
+    /// the password from every other hash of it.
+    static let domain = Array("tessera password v2".utf8)
+
+    /// 43 characters of standard base64 and one `=`: what base64(SHA-256(…)) looks like.
+    static func looksPrehashed(_ bytes: [UInt8]) -> Bool {
+        bytes.count == 44 && bytes[43] == UInt8(ascii: "=") && bytes[..<43].allSatisfy { byte in
+            (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x2B || byte == 0x2F
+        }
     }
 
     public var description: String { "<redacted>" }
     public var debugDescription: String { "<redacted>" }
+}
+
+/// How a stored password hash was made: which input bcrypt was given (``Password/bcryptInput(for:using:)``).
+public enum PasswordHashScheme: Sendable, Equatable {
+    /// Stored as `tessera-v2:` + the bcrypt string.
+    case current
+    /// A bare bcrypt string, as stored before the current scheme (and as imported bcrypt
+    /// hashes of plain passwords are).
+    case legacy
+
+    static let currentPrefix = "tessera-v2:"
+
+    /// The scheme of a stored hash and its bcrypt string.
+    public static func parse(_ stored: String) -> (scheme: PasswordHashScheme, bcrypt: String) {
+        if stored.hasPrefix(currentPrefix) { return (.current, String(stored.dropFirst(currentPrefix.count))) }
+        return (.legacy, stored)
+    }
+
+    /// What is stored for a bcrypt string made under the current scheme.
+    public static func stored(current bcrypt: String) -> String { currentPrefix + bcrypt }
 }
 
 /// The SHA-256 of a secret token: all that is stored of it.
@@ -42,9 +87,15 @@ public struct RefreshToken: Sendable, CustomStringConvertible, CustomDebugString
     /// The token as handed to the client.
     public let value: String
 
-    /// Wraps a token presented by a client; nil unless it has the shape of one.
+    /// The longest token accepted for a lookup (a bound on what a request makes us hash).
+    static let maximumLength = 512
+
+    /// Wraps a token presented by a client; nil unless it has the shape of one: `tsr_` and
+    /// base64url of at least 256 bits (43 characters or more). Tessera issues 43; a longer one
+    /// is well-formed, just unknown.
     public init?(presented value: String) {
-        guard value.hasPrefix(Self.prefix), value.utf8.count == Self.prefix.utf8.count + 43,
+        let count = value.utf8.count - Self.prefix.utf8.count
+        guard value.hasPrefix(Self.prefix), count >= 43, value.utf8.count <= Self.maximumLength,
               Base64URL.decode(value.dropFirst(Self.prefix.count)) != nil
         else { return nil }
         self.value = value

@@ -30,7 +30,7 @@ public struct ClientDeclaration: Sendable, Equatable {
         Client(
             id: id, name: name, secretHash: secret.map { ClientSecret(presented: $0).hash(using: crypto) },
             redirectURIs: redirectURIs, postLogoutRedirectURIs: postLogoutRedirectURIs, grants: grants, scope: scope,
-            audience: audience, accessTokenTTL: accessTokenTTL, createdAt: now)
+            audience: audience, accessTokenTTL: accessTokenTTL, createdAt: now, source: .config)
     }
 
     /// Client ids: 1–128 of letters, digits, `.`, `_`, `-`.

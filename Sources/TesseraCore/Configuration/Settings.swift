@@ -20,6 +20,8 @@ public struct Settings: Sendable, Equatable {
     public var loginFailureWindow: TimeInterval = 900
     /// Login attempts allowed per second per client IP (0 = off).
     public var loginIPRate: Double = 20
+    /// Sign-ups allowed per second per client IP, in bursts of up to 10 (0 = off).
+    public var signUpIPRate: Double = 2
     public var hookTimeout: TimeInterval = 5
     public var hookMaxAttempts: Int = 8
     public var hookRetryBaseDelay: TimeInterval = 1

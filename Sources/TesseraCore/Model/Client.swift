@@ -8,6 +8,15 @@ public enum GrantType: String, Codable, Sendable, CaseIterable {
     case password
 }
 
+/// Who owns a client's registration.
+public enum ClientSource: String, Sendable, Equatable {
+    /// Registered with `tessera admin clients create`; the admin CLI manages it.
+    case admin
+    /// Declared in the config file, which owns it: it is kept in step with the file at each
+    /// start, and the admin CLI refuses to change or delete it.
+    case config
+}
+
 /// A registered OAuth client.
 public struct Client: Sendable, Equatable {
     public var id: String
@@ -25,14 +34,17 @@ public struct Client: Sendable, Equatable {
     /// Lifetime of its access and ID tokens in seconds (300–86400); nil: `access_token_ttl`.
     public var accessTokenTTL: TimeInterval?
     public var createdAt: Date
+    public var source: ClientSource
 
     /// The bounds of a per-client token lifetime, as for the server-wide setting.
     public static let accessTokenTTLRange: ClosedRange<TimeInterval> = 300...86400
 
     public init(
         id: String, name: String, secretHash: TokenHash?, redirectURIs: [String] = [], postLogoutRedirectURIs: [String] = [],
-        grants: Set<GrantType>, scope: Scope, audience: String? = nil, accessTokenTTL: TimeInterval? = nil, createdAt: Date
+        grants: Set<GrantType>, scope: Scope, audience: String? = nil, accessTokenTTL: TimeInterval? = nil, createdAt: Date,
+        source: ClientSource = .admin
     ) {
+        self.source = source
         self.accessTokenTTL = accessTokenTTL
         self.id = id
         self.name = name
@@ -47,6 +59,12 @@ public struct Client: Sendable, Equatable {
 
     /// A public client (no secret) authenticates with `none` and must use PKCE.
     public var isPublic: Bool { secretHash == nil }
+
+    /// What the client gets when it asks for no scope: everything it is registered for but
+    /// `account`, which it gets only by asking for it (contract §4).
+    public var defaultScope: Scope {
+        id == FirstPartyClient.id ? FirstPartyClient.defaultScope : scope.removing(Scope.account)
+    }
 }
 
 /// A client secret: 256 bits from the CSPRNG, base64url. Shown once; only its SHA-256 is kept.

@@ -69,56 +69,78 @@ public struct AuthorizationService: Sendable {
         return request.redirect(with: [("code", code)], issuer: settings.issuer)
     }
 
-    /// The `authorization_code` grant (RFC 6749 §4.1.3, RFC 7636 §4.6). A code presented twice
-    /// fails and revokes what it issued.
+    /// The `authorization_code` grant (RFC 6749 §4.1.3, RFC 7636 §4.6). Everything it issues is
+    /// decided and stored in the transaction that spends the code, so a second presentation —
+    /// even one racing the first — revokes all of it. A code of a user signed out everywhere
+    /// since it was issued is refused.
     public func redeem(code: String, client: Client, redirectURI: String?, verifier: String?) async throws -> IssuedTokens {
         let now = now()
-        let familyID = RandomIdentifier.make(using: crypto)
         let jti = RandomIdentifier.make(using: crypto)
+        let familyID = RandomIdentifier.make(using: crypto)
+        let refresh = RefreshToken.generate(using: crypto)
         let accessExpires = now.addingTimeInterval(client.accessTokenTTL ?? settings.accessTokenTTL)
-        let refreshAllowed = client.grants.contains(.refreshToken)
-        let outcome = try await store.redeemCode(hash(code), clientID: client.id, planned: { record in
-            let offline = (Scope(parsing: record.scope) ?? Scope([])).contains(Scope.offlineAccess)
-            return PlannedIssue(familyID: offline && refreshAllowed ? familyID : nil, accessJTI: jti, accessExpiresAt: accessExpires)
+        let (crypto, refreshTTL) = (crypto, settings.refreshTokenTTL)
+        let outcome = try await store.redeemCode(hash(code), clientID: client.id, decide: { record, user in
+            if let refusal = Self.refusal(of: record, user: user, client: client, redirectURI: redirectURI, verifier: verifier, crypto: crypto) {
+                return .refuse(refusal)
+            }
+            let scope = Scope(parsing: record.scope) ?? Scope([])
+            guard scope.contains(Scope.offlineAccess), client.grants.contains(.refreshToken) else {
+                return .issue(PlannedIssue(accessJTI: jti, accessExpiresAt: accessExpires))
+            }
+            let family = RefreshTokenFamily(
+                id: familyID, userID: record.userID, clientID: client.id, scope: record.scope, authTime: record.authTime,
+                createdAt: now, expiresAt: now.addingTimeInterval(refreshTTL))
+            return .issue(PlannedIssue(accessJTI: jti, accessExpiresAt: accessExpires, family: family, firstRefreshToken: refresh.hash(using: crypto)))
         }, now: now)
-        let record: AuthorizationCodeRecord
+        let (record, user): (AuthorizationCodeRecord, User)
         switch outcome {
-        case .refused(let reason):
-            throw OAuthError.invalidGrant(reason: reason)
+        case .refused(let error):
+            throw error
         case .replayed:
             logger.warning("authorization code replayed: its tokens are revoked", metadata: ["client.id": "\(client.id)"])
             throw OAuthError.invalidGrant(reason: "code replayed")
-        case .redeemed(let redeemed):
-            record = redeemed
+        case .redeemed(let redeemedRecord, let redeemedUser):
+            (record, user) = (redeemedRecord, redeemedUser)
         }
+        let scope = Scope(parsing: record.scope) ?? Scope([])
+        var tokens = try accounts.issuer.issue(
+            user: user, clientID: client.id, audience: accounts.clients.audience(for: client), scope: scope, authTime: record.authTime,
+            nonce: record.nonce, jti: jti, lifetime: client.accessTokenTTL, now: now)
+        if scope.contains(Scope.offlineAccess), client.grants.contains(.refreshToken) {
+            tokens.refreshToken = refresh
+            tokens.refreshExpiresAt = now.addingTimeInterval(refreshTTL)
+            logger.info("login", metadata: ["user.id": "\(user.id)", "client.id": "\(client.id)", "grant.family": "\(familyID)"])
+        }
+        return tokens
+    }
+
+    /// Why a current code of this client must not be exchanged, if it must not: the redirect
+    /// URI or PKCE verifier does not match, or its user cannot sign in (gone, not active, or
+    /// signed out everywhere after the code's sign-in).
+    static func refusal(
+        of record: AuthorizationCodeRecord, user: User?, client: Client, redirectURI: String?, verifier: String?, crypto: any CryptoPrimitives
+    ) -> OAuthError? {
         if let redirectURI {
-            guard redirectURI == record.redirectURI else { throw OAuthError.invalidGrant(reason: "redirect_uri differs") }
+            guard redirectURI == record.redirectURI else { return .invalidGrant(reason: "redirect_uri differs") }
         } else if client.redirectURIs != [record.redirectURI] {
-            throw OAuthError.invalidRequest("redirect_uri is required")
+            return .invalidRequest("redirect_uri is required")
         }
         switch (record.codeChallenge, verifier) {
         case (.some(let challenge), .some(let verifier)):
-            guard PKCE.verify(verifier, challenge: challenge, using: crypto) else { throw OAuthError.invalidGrant(reason: "PKCE verifier does not match") }
+            guard PKCE.verify(verifier, challenge: challenge, using: crypto) else { return .invalidGrant(reason: "PKCE verifier does not match") }
         case (.some, nil):
-            throw OAuthError.invalidGrant(reason: "code_verifier missing")
+            return .invalidGrant(reason: "code_verifier missing")
         case (nil, .some):
-            throw OAuthError.invalidGrant(reason: "code_verifier for a code issued without PKCE")
+            return .invalidGrant(reason: "code_verifier for a code issued without PKCE")
         case (nil, nil):
             break
         }
-        guard let user = try await store.user(id: record.userID), user.status == .active else {
-            throw OAuthError.invalidGrant(reason: "user cannot sign in")
+        guard let user, user.status == .active else { return .invalidGrant(reason: "user cannot sign in") }
+        if let notBefore = user.tokensNotBefore, notBefore >= record.authTime {
+            return .invalidGrant(reason: "user signed out everywhere after this code's sign-in")
         }
-        let scope = Scope(parsing: record.scope) ?? Scope([])
-        let audience = accounts.clients.audience(for: client)
-        if scope.contains(Scope.offlineAccess) && refreshAllowed {
-            return try await accounts.startFamily(
-                user: user, clientID: client.id, audience: audience, scope: scope, authTime: record.authTime, nonce: record.nonce,
-                familyID: familyID, jti: jti, lifetime: client.accessTokenTTL, now: now)
-        }
-        return try accounts.issuer.issue(
-            user: user, clientID: client.id, audience: audience, scope: scope, authTime: record.authTime, nonce: record.nonce, jti: jti,
-            lifetime: client.accessTokenTTL, now: now)
+        return nil
     }
 
     private func hash(_ secret: String) -> TokenHash {

@@ -66,7 +66,7 @@ public struct TokenInspector: Sendable {
         var result = IntrospectionResult(active: true)
         result.scope = claims.scope
         result.clientID = claims.clientID
-        result.username = validated.user?.email
+        result.username = Self.username(validated.user, scope: claims.scope)
         result.tokenType = "Bearer"
         result.exp = claims.exp
         result.iat = claims.iat
@@ -79,6 +79,13 @@ public struct TokenInspector: Sendable {
         return result
     }
 
+    /// The user's email, only for a token whose scope holds `email` (contract §4): a client
+    /// granted less learns no more by introspecting.
+    private static func username(_ user: User?, scope: String) -> String? {
+        guard (Scope(parsing: scope) ?? Scope([])).contains(Scope.email) else { return nil }
+        return user?.email
+    }
+
     private func introspect(_ token: RefreshToken) async throws -> IntrospectionResult {
         guard let standing = try await store.inspect(token.hash(using: crypto)),
               !standing.used, !standing.familyRevoked, standing.family.expiresAt > now(),
@@ -87,7 +94,7 @@ public struct TokenInspector: Sendable {
         var result = IntrospectionResult(active: true)
         result.scope = standing.family.scope
         result.clientID = standing.family.clientID
-        result.username = user.email
+        result.username = Self.username(user, scope: standing.family.scope)
         result.tokenType = "refresh_token"
         result.exp = standing.family.expiresAt.epochSeconds
         result.iat = standing.issuedAt.epochSeconds

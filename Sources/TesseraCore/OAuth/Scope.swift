@@ -28,4 +28,14 @@ public struct Scope: Sendable, Equatable, CustomStringConvertible {
     public static let email = "email"
     public static let profile = "profile"
     public static let offlineAccess = "offline_access"
+    /// The user's own account API (`/v1/me` and below), like Cognito's
+    /// `aws.cognito.signin.user.admin`: first-party tokens always carry it; another client only
+    /// when registered with it and asking for it.
+    public static let account = "account"
+
+    /// `self` without `token`.
+    public func removing(_ token: String) -> Scope { Scope(tokens.filter { $0 != token }) }
+
+    /// `self` with `token` added at the end (unless already there).
+    public func adding(_ token: String) -> Scope { Scope(tokens + [token]) }
 }

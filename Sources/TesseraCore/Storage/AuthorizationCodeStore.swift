@@ -25,34 +25,50 @@ public struct AuthorizationCodeRecord: Sendable, Equatable {
     }
 }
 
-/// What will be issued from a code, recorded as the code is consumed so that a replay can
-/// revoke it (RFC 6749 §4.1.2).
+/// What will be issued from a code, stored as the code is consumed, in the same transaction,
+/// so that a replay — however close in time — finds it and revokes it (RFC 6749 §4.1.2).
 public struct PlannedIssue: Sendable, Equatable {
-    public var familyID: String?
     public var accessJTI: String
     public var accessExpiresAt: Date
+    /// The refresh-token family to start (with `offline_access`), and the hash of its first token.
+    public var family: RefreshTokenFamily?
+    public var firstRefreshToken: TokenHash?
 
-    public init(familyID: String?, accessJTI: String, accessExpiresAt: Date) {
-        self.familyID = familyID
+    public init(accessJTI: String, accessExpiresAt: Date, family: RefreshTokenFamily? = nil, firstRefreshToken: TokenHash? = nil) {
         self.accessJTI = accessJTI
         self.accessExpiresAt = accessExpiresAt
+        self.family = family
+        self.firstRefreshToken = firstRefreshToken
     }
 }
 
+/// What the grant decides about a current code of the right client, inside the transaction.
+public enum CodeDecision: Sendable, Equatable {
+    /// Issue: the plan is recorded (and its family stored) with the code marked used.
+    case issue(PlannedIssue)
+    /// Refuse (wrong verifier, redirect URI, user signed out …): the code is spent all the same.
+    case refuse(OAuthError)
+}
+
 public enum CodeRedemption: Sendable, Equatable {
-    case redeemed(AuthorizationCodeRecord)
+    /// Spent now, for this user, with the decision's plan stored.
+    case redeemed(AuthorizationCodeRecord, User)
     /// Presented again: what it issued is now revoked.
     case replayed
-    /// Unknown, expired, or bound to another client; nothing changed.
-    case refused(reason: String)
+    /// Unknown, expired, bound to another client (all untouched), or refused by the decision.
+    case refused(OAuthError)
 }
 
 public protocol AuthorizationCodeStore: Sendable {
     func createCode(_ hash: TokenHash, _ record: AuthorizationCodeRecord, now: Date) async throws
     /// In one write transaction: refuses a code of another client (untouched) or an expired
     /// one; on a second presentation revokes the refresh family and access token the first
-    /// one issued; otherwise marks it used and records `planned`.
-    func redeemCode(_ hash: TokenHash, clientID: String, planned: @escaping @Sendable (AuthorizationCodeRecord) -> PlannedIssue, now: Date) async throws -> CodeRedemption
+    /// one issued; otherwise asks `decide` (with the code's user as stored now, nil when gone),
+    /// marks the code used and, when it says issue, records the plan and stores its family and
+    /// first refresh token.
+    func redeemCode(
+        _ hash: TokenHash, clientID: String, decide: @escaping @Sendable (AuthorizationCodeRecord, User?) -> CodeDecision, now: Date
+    ) async throws -> CodeRedemption
 }
 
 /// Server-side SSO sessions.

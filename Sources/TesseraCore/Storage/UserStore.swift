@@ -9,6 +9,8 @@ public protocol UserStore: Sendable {
     /// The user with this email, case-insensitively.
     func user(email: String) async throws -> User?
     func user(id: String) async throws -> User?
+    /// How many stored password hashes there are of each bcrypt cost.
+    func passwordHashCosts() async throws -> [Int: Int]
     /// Replaces the password hash (after a rehash at a new cost).
     func updatePasswordHash(userID: String, hash: String, now: Date) async throws
     /// Sets the user's status. Disabling also revokes everything the user holds, as

@@ -82,7 +82,8 @@ struct AccountController {
 
     @Sendable func signUp(_ request: Request, context: TesseraRequestContext) async throws -> Response {
         let body = try await JSONBody.decode(SignUpRequest.self, from: request, context: context, allowedKeys: SignUpRequest.keys)
-        let user = try await accounts.signUp(email: body.email, password: body.password, attributes: body.attributes ?? [:])
+        let user = try await accounts.signUp(
+            email: body.email, password: body.password, attributes: body.attributes ?? [:], clientIP: context.clientIP)
         return JSONResponse.make(status: .created, SignUpResponse(userID: user.id, email: user.email, status: user.status))
     }
 
@@ -99,7 +100,9 @@ struct AccountController {
         guard let presented = body?.refreshToken ?? request.cookies[Self.refreshCookie]?.value else {
             throw AccountError.invalidGrant(reason: "no refresh token presented")
         }
-        return tokenResponse(try await accounts.refresh(presented))
+        // Only the first-party client's tokens rotate here; registered clients refresh at
+        // /oauth2/token, authenticated.
+        return tokenResponse(try await accounts.refresh(presented, client: ClientRegistry.firstParty))
     }
 
     @Sendable func logout(_ request: Request, context: TesseraRequestContext) async throws -> Response {

@@ -1,31 +1,35 @@
 import HummingbirdBcrypt
 import NIOCore
 import NIOPosix
-import Synchronization
 import TesseraCore
 
 /// bcrypt (HummingbirdBcrypt) off the HTTP event loops, on NIO's thread pool (one thread per
-/// core), behind a bound: when `capacity` hashes are already running or queued, the next
-/// caller gets ``AccountError/busy(retryAfter:)`` (503 + `Retry-After`) instead of a queue
-/// that grows without limit. A login storm therefore cannot starve refresh, JWKS or
-/// introspection, which never touch the pool.
+/// core), behind ``HashingAdmission``: a bounded number of hashes run or queue at once, half
+/// of them reserved for sign-ins; callers beyond wait briefly, and past a bounded waiting room
+/// or wait get ``AccountError/busy(retryAfter:)`` (503 + `Retry-After`) instead of a queue
+/// that grows without limit. A login or sign-up storm therefore cannot starve refresh, JWKS
+/// or introspection, which never touch the pool, and a sign-up storm cannot starve logins.
 public final class BcryptPasswordHasher: PasswordHasher {
     private let pool: NIOThreadPool
-    private let capacity: Int
-    private let admitted = Atomic<Int>(0)
+    private let admission: HashingAdmission
 
-    /// - Parameter capacity: hashes running or queued at once; by default 8 per core.
-    public init(pool: NIOThreadPool = .singleton, capacity: Int = System.coreCount * 8) {
+    /// - Parameters:
+    ///   - capacity: hashes running or queued at once; by default 8 per core. Sign-ups and
+    ///     rehashes may hold at most half.
+    ///   - waitingRoom: callers that may wait for a slot; by default 4 × `capacity`.
+    ///   - maxWait: how long one waits before it is turned away.
+    public init(pool: NIOThreadPool = .singleton, capacity: Int = System.coreCount * 8, waitingRoom: Int? = nil, maxWait: Duration = .seconds(2)) {
         self.pool = pool
-        self.capacity = capacity
+        self.admission = HashingAdmission(
+            slots: capacity, otherSlots: max(1, capacity / 2), waitingRoom: waitingRoom ?? capacity * 4, maxWait: maxWait)
     }
 
-    public func hash(_ input: String, cost: Int) async throws(AccountError) -> String {
-        try await run { Bcrypt.hash(input, cost: UInt8(cost)) }
+    public func hash(_ input: String, cost: Int, priority: HashingPriority) async throws(AccountError) -> String {
+        try await run(priority) { Bcrypt.hash(input, cost: UInt8(cost)) }
     }
 
     public func verify(_ input: String, against hash: String) async throws(AccountError) -> Bool {
-        try await run { Bcrypt.verify(input, hash: hash) }
+        try await run(.signIn) { Bcrypt.verify(input, hash: hash) }
     }
 
     public func cost(of hash: String) -> Int? {
@@ -43,14 +47,14 @@ public final class BcryptPasswordHasher: PasswordHasher {
         return "$2b$" + (cost < 10 ? "0\(cost)" : "\(cost)") + "$" + tail
     }
 
-    public var isSaturated: Bool { admitted.load(ordering: .relaxed) >= capacity }
+    public var isSaturated: Bool { admission.isSaturated }
 
-    private func run<Value: Sendable>(_ work: @escaping @Sendable () -> Value) async throws(AccountError) -> Value {
-        guard admitted.add(1, ordering: .relaxed).newValue <= capacity else {
-            admitted.subtract(1, ordering: .relaxed)
-            throw .busy(retryAfter: 1)
-        }
-        defer { admitted.subtract(1, ordering: .relaxed) }
+    /// Hashes running or queued, and callers waiting for a slot.
+    public var load: (running: Int, waiting: Int) { admission.counts }
+
+    private func run<Value: Sendable>(_ priority: HashingPriority, _ work: @escaping @Sendable () -> Value) async throws(AccountError) -> Value {
+        guard await admission.enter(priority) else { throw .busy(retryAfter: 1) }
+        defer { admission.leave(priority) }
         do {
             return try await pool.runIfActive(work)
         } catch {

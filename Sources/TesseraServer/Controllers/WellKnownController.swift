@@ -43,7 +43,7 @@ struct DiscoveryDocument: Encodable {
     let revocationEndpoint: String
     let introspectionEndpoint: String
     let endSessionEndpoint: String
-    let scopesSupported = [Scope.openID, Scope.email, Scope.profile, Scope.offlineAccess]
+    let scopesSupported = [Scope.openID, Scope.email, Scope.profile, Scope.offlineAccess, Scope.account]
     let responseTypesSupported = ["code"]
     let responseModesSupported = ["query"]
     let grantTypesSupported = GrantType.allCases.map(\.rawValue)

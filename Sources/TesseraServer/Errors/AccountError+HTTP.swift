@@ -26,6 +26,9 @@ extension APIError {
         case .tooManyAttempts(let retryAfter):
             self.init(.tooManyRequests, "too_many_attempts", "too many login attempts; try again later",
                       headers: [.retryAfter: String(retryAfter)])
+        case .tooManyRequests(let retryAfter):
+            self.init(.tooManyRequests, "too_many_requests", "too many sign-ups from this address; try again later",
+                      headers: [.retryAfter: String(retryAfter)])
         case .busy(let retryAfter):
             self.init(.serviceUnavailable, "temporarily_unavailable", "the server is busy; try again shortly",
                       headers: [.retryAfter: String(retryAfter)])
@@ -38,13 +41,16 @@ extension APIError {
         }
     }
 
-    /// RFC 6750 §3.1: a refused bearer token.
+    /// RFC 6750 §3.1: a refused bearer token (401), or one whose scope falls short (403).
     init(_ error: BearerError) {
-        let description = switch error {
-        case .missing: "an access token is required"
-        case .invalidToken: "the access token is invalid, expired or revoked"
+        switch error {
+        case .missing, .invalidToken:
+            let description = error == .missing ? "an access token is required" : "the access token is invalid, expired or revoked"
+            self.init(.unauthorized, "invalid_token", description,
+                      headers: [.wwwAuthenticate: #"Bearer realm="tessera", error="invalid_token""#])
+        case .insufficientScope(let required):
+            self.init(.forbidden, "insufficient_scope", "the access token lacks the \(required) scope",
+                      headers: [.wwwAuthenticate: #"Bearer realm="tessera", error="insufficient_scope", scope="\#(required)""#])
         }
-        self.init(.unauthorized, "invalid_token", description,
-                  headers: [.wwwAuthenticate: #"Bearer realm="tessera", error="invalid_token""#])
     }
 }

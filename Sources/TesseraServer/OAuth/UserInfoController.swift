@@ -23,10 +23,7 @@ struct UserInfoController {
         let validated = try await accessTokens.validate(token, audience: nil)
         guard let user = validated.user else { throw BearerError.invalidToken(reason: "not a user token") }
         let scope = Scope(parsing: validated.claims.scope) ?? Scope([])
-        guard scope.contains(Scope.openID) else {
-            throw APIError(.forbidden, "insufficient_scope", "the access token lacks the openid scope",
-                           headers: [.wwwAuthenticate: #"Bearer realm="tessera", error="insufficient_scope", scope="openid""#])
-        }
+        guard scope.contains(Scope.openID) else { throw BearerError.insufficientScope(required: Scope.openID) }
         var claims: [String: Any] = ["sub": user.id]
         if scope.contains(Scope.email) {
             claims["email"] = user.email

@@ -10,11 +10,13 @@ public enum AdminError: Error, CustomStringConvertible {
     case notFound(String)
     case alreadyExists(String)
     case declined(String)
+    /// The target is declared in the config file, which owns it.
+    case ownedByConfig(String)
     case usage(String)
 
     public var description: String {
         switch self {
-        case .notFound(let message), .alreadyExists(let message), .declined(let message), .usage(let message): message
+        case .notFound(let message), .alreadyExists(let message), .declined(let message), .ownedByConfig(let message), .usage(let message): message
         }
     }
 
@@ -99,6 +101,16 @@ struct AdminContext {
     /// The registered client with this id; exit 1 when there is none.
     func client(_ id: String) async throws -> Client {
         guard let found = try await storage.client(id: id) else { throw AdminError.notFound("no client \(id)") }
+        return found
+    }
+
+    /// The registered client with this id, when the admin CLI may change it: exit 1 when there
+    /// is none, or when the config file owns it (a change here would be undone at the next start).
+    func adminManagedClient(_ id: String) async throws -> Client {
+        let found = try await client(id)
+        guard found.source == .admin else {
+            throw AdminError.ownedByConfig("client \(id) is declared in the config file: edit its entry there and restart tessera")
+        }
         return found
     }
 }

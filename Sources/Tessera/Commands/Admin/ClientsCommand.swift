@@ -14,7 +14,7 @@ struct ClientsCommand: AsyncParsableCommand {
         var json: [String: Any] = [
             "client_id": client.id, "name": client.name, "public": client.isPublic, "redirect_uris": client.redirectURIs,
             "post_logout_redirect_uris": client.postLogoutRedirectURIs, "grants": client.grants.map(\.rawValue).sorted(),
-            "scope": client.scope.description, "created_at": client.createdAt.iso8601,
+            "scope": client.scope.description, "created_at": client.createdAt.iso8601, "source": client.source.rawValue,
         ]
         json["audience"] = client.audience
         json["access_token_ttl"] = client.accessTokenTTL
@@ -109,7 +109,7 @@ struct ClientsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try AdminContext(options)
-            _ = try await context.client(clientID)
+            _ = try await context.adminManagedClient(clientID)
             try context.confirm("delete client \(clientID) and revoke its tokens")
             try await context.storage.deleteClient(id: clientID, now: context.now)
             try await context.audit("clients.delete", target: "client \(clientID)")
@@ -126,7 +126,7 @@ struct ClientsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try AdminContext(options)
-            let client = try await context.client(clientID)
+            let client = try await context.adminManagedClient(clientID)
             guard !client.isPublic else { throw AdminError.usage("client \(clientID) is public: it has no secret") }
             try context.confirm("replace the secret of client \(clientID)")
             let crypto = OpenSSLPrimitives()

@@ -93,7 +93,8 @@ struct UsersCommand: AsyncParsableCommand {
                 if text.hasSuffix("\n") { text.removeLast() }
                 let password: Password
                 do { password = try PasswordPolicy.validate(text) } catch { throw AdminError.usage("weak password: \(error)") }
-                hash = try await BcryptPasswordHasher().hash(password.bcryptInput(using: OpenSSLPrimitives()), cost: context.settings.bcryptCost)
+                hash = try await PasswordHashing(hasher: BcryptPasswordHasher(), crypto: OpenSSLPrimitives())
+                    .hash(password, cost: context.settings.bcryptCost, priority: .other)
             }
             let user = User(
                 id: RandomIdentifier.make(using: OpenSSLPrimitives()), email: address.display, emailVerified: false, passwordHash: hash,
