@@ -18,5 +18,6 @@ public enum Migrations {
         Migration("0003_clients_codes_sessions", PackageResources._003_clients_codes_sessions_sql),
         Migration("0004_admin", PackageResources._004_admin_sql),
         Migration("0005_change_counters", PackageResources._005_change_counters_sql),
+        Migration("0006_retention_indexes", PackageResources._006_retention_indexes_sql),
     ]
 }

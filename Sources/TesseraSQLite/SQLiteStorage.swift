@@ -59,9 +59,13 @@ public final class SQLiteStorage: Sendable {
         configuration.label = "tessera"
         do {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            // Only the server's own user reads password hashes and emails: a directory it
+            // creates is 0700 and a database file 0600. SQLite gives the -wal and -shm files
+            // the database file's mode.
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try Self.createPrivately(path)
         } catch {
-            throw .cannotOpen(path: path, reason: "cannot create its directory: \(error.localizedDescription)")
+            throw .cannotOpen(path: path, reason: "cannot create it or its directory: \(error.localizedDescription)")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -97,6 +101,18 @@ public final class SQLiteStorage: Sendable {
         } catch {
             throw .notWritable(path: path, reason: Self.message(error))
         }
+    }
+
+    /// Creates an empty file at `path` with mode 0600 unless one is there (the umask cannot
+    /// widen it: the mode is set after creation).
+    static func createPrivately(_ path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if descriptor < 0 {
+            if errno == EEXIST { return }
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
+        defer { close(descriptor) }
+        guard fchmod(descriptor, 0o600) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
     }
 
     /// The value of a PRAGMA on the writer connection (e.g. `synchronous`, `journal_mode`).

@@ -13,6 +13,15 @@ struct HookRunnerService: Service {
     }
 }
 
+/// Sweeps expired rows for as long as the server runs.
+struct RetentionService: Service {
+    let sweeper: RetentionSweeper
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await sweeper.run() }
+    }
+}
+
 /// Builds Tessera's HTTP application from its dependencies.
 ///
 /// - Parameters:
@@ -36,7 +45,8 @@ public func buildApplication(
         configuration: .init(
             address: .hostname(dependencies.settings.host, port: dependencies.settings.port),
             serverName: nil),
-        services: services + (runsHookRunner ? [HookRunnerService(runner: dependencies.hookRunner)] : []),
+        services: services + [RetentionService(sweeper: dependencies.retention)]
+            + (runsHookRunner ? [HookRunnerService(runner: dependencies.hookRunner)] : []),
         onServerRunning: { channel in
             let address = channel.localAddress
             await onReady(address?.ipAddress ?? dependencies.settings.host, address?.port ?? dependencies.settings.port)

@@ -115,7 +115,7 @@ struct AuthorizeTests {
             #expect(page.html.contains("&lt;script&gt;"))
             #expect(page.html.contains(#"<label for="email">"#) && page.html.contains(#"autocomplete="current-password""#))
             #expect(!page.html.contains("src=") && !page.html.contains("<link") && !page.html.contains("<script"))
-            #expect(page.formFields["csrf_token"] == browser.cookies["tessera_csrf"])
+            #expect(page.formFields["csrf_token"] == browser.cookies["__Host-tessera_csrf"])
         }
     }
 
@@ -130,7 +130,7 @@ struct AuthorizeTests {
             #expect(redirect.headers[.location]?.hasPrefix(Self.redirect + "?") == true)
             #expect(redirect.query("state") == "s-123")
             #expect(redirect.query("iss") == "https://id.example.test")
-            #expect(browser.cookies["tessera_session"] != nil)
+            #expect(browser.cookies["__Host-tessera_session"] != nil)
             let code = try #require(redirect.query("code"))
             let tokens = try await redeem(client, setup, code: code)
             #expect(tokens.status == .ok)
@@ -297,7 +297,7 @@ struct AuthorizeTests {
             let wrong = try await logIn(&browser, authorizeURI(), password: "not the password")
             #expect(wrong.status == .unauthorized)
             #expect(wrong.html.contains("Email or password is incorrect."))
-            #expect(browser.cookies["tessera_session"] == nil)
+            #expect(browser.cookies["__Host-tessera_session"] == nil)
         }
     }
 
@@ -329,8 +329,8 @@ struct AuthorizeTests {
             let out = try await browser.get("/oauth2/logout?id_token_hint=\(idToken)&post_logout_redirect_uri=https%3A%2F%2Fapp.example.test%2Fbye&state=st")
             #expect(out.status == .seeOther)
             #expect(out.headers[.location] == "https://app.example.test/bye?state=st")
-            #expect(browser.cookies["tessera_session"] == nil)
-            browser.cookies["tessera_session"] = "replayed-old-cookie"
+            #expect(browser.cookies["__Host-tessera_session"] == nil)
+            browser.cookies["__Host-tessera_session"] = "replayed-old-cookie"
             #expect(try await browser.get(authorizeURI()).status == .ok)
             let plain = try await browser.get("/oauth2/logout")
             #expect(plain.status == .ok)

@@ -37,7 +37,7 @@ struct LoginTests {
             #expect(accessClaims["sub"] as? String == userID)
             #expect(accessClaims["aud"] as? String == "https://id.example.test")
             #expect(accessClaims["client_id"] as? String == "tessera")
-            #expect(accessClaims["scope"] as? String == "openid email profile")
+            #expect(accessClaims["scope"] as? String == "openid email profile account")
             #expect((accessClaims["exp"] as? Int).map { $0 - (accessClaims["iat"] as? Int ?? 0) } == 900)
             #expect(accessClaims["jti"] is String)
             #expect(accessClaims["auth_time"] as? Int == Int(server.clock.now.timeIntervalSince1970))
@@ -146,7 +146,7 @@ struct LoginTests {
             let narrow = try await client.login("ivy@example.com", extra: ["client_id": "tessera", "scope": "email"])
             #expect(narrow.status == .ok)
             #expect(narrow.json["id_token"] == nil)
-            #expect(narrow.json["scope"] as? String == "email")
+            #expect(narrow.json["scope"] as? String == "email account", "first-party tokens always carry account")
         }
     }
 

@@ -22,7 +22,7 @@ struct SignUpTests {
             let user = try #require(try await server.storage.user(email: "alice.smith@example.com"))
             #expect(user.id == id)
             #expect(user.attributes == ["name": "Alice"])
-            #expect(user.passwordHash?.hasPrefix("$2b$10$") == true)
+            #expect(user.passwordHash?.hasPrefix("tessera-v2:$2b$10$") == true)
         }
     }
 

@@ -25,14 +25,41 @@ public struct LineLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
+    /// `text` with every control character written as an escape (`\n`, `\r`, `\t`,
+    /// `\u{1b}` …) and backslashes doubled, so that a logged value never breaks the line.
+    static func escaped(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == "\\" }) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\\": out += "\\\\"
+            case _ where scalar.properties.generalCategory == .control:
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// A metadata value: escaped, and quoted when it holds a space, a quote or `=`, so it
+    /// cannot pass for more `key=value` fields.
+    static func field(_ value: String) -> String {
+        let text = escaped(value)
+        guard text.isEmpty || text.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
     public func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         let time = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
         let line: String
         switch format {
         case .text:
-            let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-            line = ([time, event.level.rawValue, event.message.description] + fields).joined(separator: " ")
+            let fields = merged.sorted { $0.key < $1.key }.map { Self.escaped($0.key) + "=" + Self.field("\($0.value)") }
+            line = ([time, event.level.rawValue, Self.escaped(event.message.description)] + fields).joined(separator: " ")
         case .json:
             var object: [String: String] = merged.mapValues { "\($0)" }
             object["time"] = time
@@ -43,6 +70,7 @@ public struct LineLogHandler: LogHandler {
             line = String(decoding: data, as: UTF8.self)
         }
         Self.output.withLock { _ in
+            // One event, one line: nothing a request sends can start another (CWE-117).
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
     }

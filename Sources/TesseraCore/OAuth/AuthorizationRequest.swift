@@ -10,6 +10,9 @@ public struct AuthorizationRequest: Sendable, Equatable {
     public var codeChallenge: String?
     public var prompt: Set<String>
     public var maxAge: Int?
+    /// The `sub` of a valid `id_token_hint`: only that user's session may answer the request.
+    /// Set by the caller that verified the hint (it needs the signing keys).
+    public var hintedSubject: String?
 
     /// The parameters to carry through the login form, as received.
     public var parameters: [String: String]
@@ -24,8 +27,13 @@ public struct AuthorizationRequest: Sendable, Equatable {
 
     static let parameterNames: Set<String> = [
         "response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
-        "code_challenge_method", "prompt", "max_age", "login_hint", "ui_locales", "display", "response_mode",
+        "code_challenge_method", "prompt", "max_age", "login_hint", "ui_locales", "display", "response_mode", "id_token_hint",
     ]
+
+    /// The `prompt` values implemented (OIDC Core §3.1.2.1): `none` (no UI: an error unless a
+    /// session answers), `login` and `select_account` (the sign-in form, whatever session there
+    /// is: the user signs in with the account of their choice), `consent` (the consent page).
+    public static let promptValues = ["none", "login", "consent", "select_account"]
 
     /// Validates `parameters` against the registry, in the order RFC 6749 §4.1.2.1 requires.
     public static func validate(_ parameters: [String: String], clients: ClientRegistry) async throws -> AuthorizationRequest {
@@ -34,7 +42,7 @@ public struct AuthorizationRequest: Sendable, Equatable {
         }
         let redirectURI: String
         if let given = parameters["redirect_uri"] {
-            guard client.redirectURIs.contains(given) else {
+            guard client.redirectURIs.contains(where: { Self.redirectURI(given, matches: $0) }) else {
                 throw Failure.errorPage("The redirect URI is not registered for this application.")
             }
             redirectURI = given
@@ -67,7 +75,7 @@ public struct AuthorizationRequest: Sendable, Equatable {
             guard !client.isPublic else { throw fail(.invalidRequest, "public clients must use PKCE (code_challenge with S256)") }
         }
         let prompt = Set((parameters["prompt"] ?? "").split(separator: " ").map(String.init))
-        guard prompt.isSubset(of: ["none", "login", "consent", "select_account"]) else { throw fail(.invalidRequest, "unsupported prompt value") }
+        guard prompt.isSubset(of: promptValues) else { throw fail(.invalidRequest, "unsupported prompt value") }
         guard !(prompt.contains("none") && prompt.count > 1) else { throw fail(.invalidRequest, "prompt=none cannot be combined") }
         var maxAge: Int?
         if let text = parameters["max_age"] {
@@ -78,6 +86,20 @@ public struct AuthorizationRequest: Sendable, Equatable {
             client: client, redirectURI: redirectURI, scope: scope, state: state, nonce: parameters["nonce"],
             codeChallenge: challenge, prompt: prompt, maxAge: maxAge,
             parameters: parameters.filter { parameterNames.contains($0.key) })
+    }
+
+    /// Whether a requested redirect URI matches a registered one: exactly (RFC 9700 §2.1), except
+    /// that an `http` loopback IP literal (`127.0.0.1`, `[::1]`) matches on any port, as native
+    /// apps listen on an ephemeral one (RFC 8252 §7.3). `localhost` is not an IP literal and
+    /// must match exactly (RFC 8252 §8.3).
+    public static func redirectURI(_ requested: String, matches registered: String) -> Bool {
+        if requested == registered { return true }
+        guard let given = URLComponents(string: requested), let known = URLComponents(string: registered),
+              given.scheme == "http", known.scheme == "http", given.user == nil, given.password == nil,
+              known.user == nil, known.password == nil, let host = known.host, ["127.0.0.1", "[::1]", "::1"].contains(host),
+              given.host == host, given.fragment == nil
+        else { return false }
+        return given.percentEncodedPath == known.percentEncodedPath && given.percentEncodedQuery == known.percentEncodedQuery
     }
 
     /// `redirectURI` with `extra` query parameters appended (keeping any it already has), plus

@@ -48,9 +48,12 @@ public struct AuthorizationService: Sendable {
         try await store.endSession(tokenHash: hash(cookie), now: now())
     }
 
-    /// Whether a session authenticated at `authTime` satisfies `prompt` and `max_age`.
-    public func sessionSatisfies(_ request: AuthorizationRequest, authTime: Date) -> Bool {
-        if request.prompt.contains("login") { return false }
+    /// Whether `user`'s session, authenticated at `authTime`, answers the request: not when
+    /// `prompt` asks for the sign-in form (`login`, `select_account`), when it is older than
+    /// `max_age`, or when the request's `id_token_hint` names another user.
+    public func sessionSatisfies(_ request: AuthorizationRequest, authTime: Date, user: User) -> Bool {
+        if request.prompt.contains("login") || request.prompt.contains("select_account") { return false }
+        if let hinted = request.hintedSubject, hinted != user.id { return false }
         if let maxAge = request.maxAge, now().timeIntervalSince(authTime) > TimeInterval(maxAge) { return false }
         return true
     }

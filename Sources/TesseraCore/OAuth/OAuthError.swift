@@ -10,6 +10,7 @@ public struct OAuthError: Error, Equatable, Sendable {
         case unsupportedResponseType = "unsupported_response_type"
         case invalidScope = "invalid_scope"
         case loginRequired = "login_required"
+        case accessDenied = "access_denied"
         case serverError = "server_error"
         case temporarilyUnavailable = "temporarily_unavailable"
     }

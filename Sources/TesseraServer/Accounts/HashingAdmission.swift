@@ -32,8 +32,8 @@ final class HashingAdmission: Sendable {
     private let state = Mutex(State())
 
     init(slots: Int, otherSlots: Int, waitingRoom: Int, maxWait: Duration) {
-        self.slots = max(1, slots)
-        self.otherSlots = max(1, min(otherSlots, slots))
+        self.slots = max(0, slots)
+        self.otherSlots = min(max(1, otherSlots), self.slots)
         self.waitingRoom = waitingRoom
         self.maxWait = maxWait
     }

@@ -53,7 +53,7 @@ struct DiscoveryDocument: Encodable {
     let revocationEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post", "none"]
     let introspectionEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post"]
     let codeChallengeMethodsSupported = [PKCE.method]
-    let promptValuesSupported = ["none", "login", "consent", "select_account"]
+    let promptValuesSupported = AuthorizationRequest.promptValues
     let claimsSupported = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "email", "email_verified", "updated_at"]
         + UserInfoController.profileClaims
     let authorizationResponseIssParameterSupported = true

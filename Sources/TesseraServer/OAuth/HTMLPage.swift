@@ -66,15 +66,12 @@ enum HTMLPage {
     /// The hosted login form. It posts back to the authorization endpoint with the original
     /// parameters and a CSRF token.
     static func login(request: AuthorizationRequest, csrf: String, email: String?, error: String?, status: HTTPResponse.Status = .ok) -> Response {
-        let hidden = request.parameters.sorted { $0.key < $1.key }
-            .map { #"<input type="hidden" name="\#(escape($0.key))" value="\#(escape($0.value))">"# }
-            .joined()
         let alert = error.map { #"<p role="alert" class="error" id="login-error">\#(escape($0))</p>"# } ?? ""
         let described = error == nil ? "" : #" aria-describedby="login-error""#
         return response(status: status, title: "Sign in", body: """
             <h1>Sign in to \(escape(request.client.name))</h1>\(alert)
             <form method="post" action="/oauth2/authorize">
-            <input type="hidden" name="csrf_token" value="\(escape(csrf))">\(hidden)
+            \(hiddenFields(request.parameters, csrf: csrf))
             <label for="email">Email</label>
             <input id="email" name="email" type="email" autocomplete="username" required value="\(escape(email ?? ""))"\(described)>
             <label for="password">Password</label>
@@ -82,6 +79,50 @@ enum HTMLPage {
             <button type="submit">Sign in</button>
             </form>
             """, formAction: [origin(of: request.redirectURI)].compactMap { $0 })
+    }
+
+    /// The consent page (`prompt=consent`): what the application asks for, allow or decline.
+    static func consent(request: AuthorizationRequest, csrf: String) -> Response {
+        let scopes = request.scope.tokens.map { "<li>\(escape(describe(scope: $0)))</li>" }.joined()
+        return response(title: "Allow access", body: """
+            <h1>\(escape(request.client.name)) asks for access</h1>
+            <p>It will be able to:</p><ul>\(scopes)</ul>
+            <form method="post" action="/oauth2/authorize">
+            \(hiddenFields(request.parameters, csrf: csrf))
+            <button type="submit" name="consent" value="allow">Allow</button>
+            <button type="submit" name="consent" value="deny">Decline</button>
+            </form>
+            """, formAction: [origin(of: request.redirectURI)].compactMap { $0 })
+    }
+
+    /// What a scope lets an application do, in words.
+    static func describe(scope: String) -> String {
+        switch scope {
+        case Scope.openID: "confirm who you are"
+        case Scope.email: "see your email address"
+        case Scope.profile: "see your profile (name and other details you gave)"
+        case Scope.offlineAccess: "stay signed in when you are away"
+        case Scope.account: "read and change your account"
+        default: "use \(scope)"
+        }
+    }
+
+    /// RP-Initiated Logout without proof that the user asked for it: ask.
+    /// `returnTo` is the registered address the sign-out then redirects to (allowed by the CSP).
+    static func confirmLogout(parameters: [String: String], csrf: String, returnTo: String?) -> Response {
+        response(title: "Sign out", body: """
+            <h1>Sign out?</h1><p>An application asks to sign you out. To stay signed in, close this window.</p>
+            <form method="post" action="/oauth2/logout">
+            \(hiddenFields(parameters, csrf: csrf))
+            <button type="submit">Sign out</button>
+            </form>
+            """, formAction: [returnTo.flatMap(origin(of:))].compactMap { $0 })
+    }
+
+    /// The CSRF token and `parameters` as hidden inputs, in a stable order.
+    static func hiddenFields(_ parameters: [String: String], csrf: String) -> String {
+        #"<input type="hidden" name="csrf_token" value="\#(escape(csrf))">"#
+            + parameters.sorted { $0.key < $1.key }.map { #"<input type="hidden" name="\#(escape($0.key))" value="\#(escape($0.value))">"# }.joined()
     }
 
     static func signedOut() -> Response {

@@ -17,6 +17,8 @@ public struct Dependencies: Sendable {
     public let inspector: TokenInspector
     /// The authorization code flow and SSO sessions.
     public let authorization: AuthorizationService
+    /// Removes expired families, sessions, revoked jtis and codes; run as a service.
+    public let retention: RetentionSweeper
 
     public init(
         settings: Settings,
@@ -41,6 +43,7 @@ public struct Dependencies: Sendable {
             clients: ClientRegistry(store: storage, settings: settings, crypto: crypto), now: now, logger: logger,
             userCreated: { runner.nudge() })
         authorization = AuthorizationService(settings: settings, store: storage, accounts: accounts, crypto: crypto, now: now, logger: logger)
+        retention = RetentionSweeper(store: storage, now: now, logger: logger)
         inspector = TokenInspector(settings: settings, store: storage, accessTokens: accounts.accessTokens, crypto: crypto, now: now)
     }
 }

@@ -54,14 +54,33 @@ struct AdminContext {
         storage = try TesseraRuntime.openStorage(settings)
     }
 
-    /// Who ran the command, as far as the operating system tells.
+    /// Who ran the command, as far as the operating system tells: the real user, the
+    /// effective one when it differs, and the login uid the kernel keeps for the session
+    /// (`/proc/self/loginuid`, which `sudo` and `su` do not change). `SUDO_USER` is an
+    /// environment variable any caller can set, so it is recorded only as a claim.
     static var actor: String {
-        let uid = geteuid()
-        let name = getpwuid(uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(uid)"
+        let uid = getuid()
+        let euid = geteuid()
+        var parts = ["\(userName(uid)) (uid \(uid)"]
+        if euid != uid { parts.append("effective \(userName(euid)) uid \(euid)") }
+        if let login = loginUID, login != uid { parts.append("login \(userName(login)) uid \(login)") }
+        var actor = parts.joined(separator: ", ") + ")"
         if let sudoUser = ProcessInfo.processInfo.environment["SUDO_USER"], !sudoUser.isEmpty {
-            return "\(name) (uid \(uid)) via sudo by \(sudoUser)"
+            actor += " SUDO_USER=\(sudoUser) (unverified)"
         }
-        return "\(name) (uid \(uid))"
+        return actor
+    }
+
+    /// The kernel's login uid of this session, if it has one (unset is 4294967295).
+    static var loginUID: uid_t? {
+        guard let text = try? String(contentsOfFile: "/proc/self/loginuid", encoding: .utf8),
+              let value = UInt32(text.trimmingCharacters(in: .whitespacesAndNewlines)), value != UInt32.max
+        else { return nil }
+        return uid_t(value)
+    }
+
+    static func userName(_ uid: uid_t) -> String {
+        getpwuid(uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(uid)"
     }
 
     /// Asks before a destructive action on a terminal; without one, `--yes` is required.

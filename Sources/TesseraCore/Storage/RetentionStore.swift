@@ -1,0 +1,29 @@
+import Foundation
+
+/// How many rows one sweep removed, per kind.
+public struct SweepCounts: Sendable, Equatable {
+    /// Refresh-token families past their absolute expiry (their tokens go with them).
+    public var families = 0
+    /// SSO sessions ended or expired.
+    public var sessions = 0
+    /// Revoked jtis whose access tokens have expired anyway.
+    public var revokedJTIs = 0
+    /// Authorization codes a day past their expiry (kept that long so a late replay is still caught).
+    public var codes = 0
+
+    public init(families: Int = 0, sessions: Int = 0, revokedJTIs: Int = 0, codes: Int = 0) {
+        self.families = families
+        self.sessions = sessions
+        self.revokedJTIs = revokedJTIs
+        self.codes = codes
+    }
+
+    public var total: Int { families + sessions + revokedJTIs + codes }
+}
+
+/// Removal of what can no longer be used, so that nothing grows without bound and no
+/// long-dead token keeps a user id.
+public protocol RetentionStore: Sendable {
+    /// Deletes, in short batches, every row expired at `now` (see ``SweepCounts``).
+    func sweepExpired(now: Date) async throws -> SweepCounts
+}

@@ -1,0 +1,41 @@
+import Foundation
+import GRDB
+import TesseraCore
+
+extension SQLiteStorage: RetentionStore {
+    /// Rows deleted per write: short transactions, so rotations never wait long behind a sweep.
+    static let sweepBatch = 500
+
+    public func sweepExpired(now: Date) async throws -> SweepCounts {
+        let at = now.stored
+        return SweepCounts(
+            families: try await deleteInBatches("""
+                DELETE FROM refresh_token_families WHERE id IN (SELECT id FROM refresh_token_families WHERE expires_at <= ? LIMIT ?)
+                """, at),
+            sessions: try await deleteInBatches("""
+                DELETE FROM sso_sessions WHERE id IN (
+                    SELECT id FROM sso_sessions WHERE ended_at IS NOT NULL
+                    UNION SELECT id FROM sso_sessions WHERE expires_at <= ?1 LIMIT ?2)
+                """, at),
+            revokedJTIs: try await deleteInBatches("""
+                DELETE FROM revoked_access_tokens WHERE jti IN (SELECT jti FROM revoked_access_tokens WHERE expires_at <= ? LIMIT ?)
+                """, at),
+            codes: try await deleteInBatches("""
+                DELETE FROM authorization_codes WHERE code_hash IN (SELECT code_hash FROM authorization_codes WHERE expires_at <= ? LIMIT ?)
+                """, at - 86400))
+    }
+
+    /// Runs `sql` (bound to `cutoff` and the batch size) until a batch deletes less than a full
+    /// batch; returns how many rows went. Tokens go with their families (ON DELETE CASCADE).
+    private func deleteInBatches(_ sql: String, _ cutoff: Double) async throws -> Int {
+        var total = 0
+        while true {
+            let deleted = try await write { db in
+                try db.execute(sql: sql, arguments: [cutoff, Self.sweepBatch])
+                return db.changesCount
+            }
+            total += deleted
+            if deleted < Self.sweepBatch { return total }
+        }
+    }
+}
