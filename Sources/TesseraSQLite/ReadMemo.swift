@@ -30,6 +30,9 @@ final class ReadMemo<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         self.capacity = capacity
     }
 
+    /// How many answers are kept now.
+    var count: Int { kept.withLock { $0.answers.count } }
+
     /// The kept answer for `key`, or `read()`'s, which is kept unless the data changed while
     /// it ran.
     func value(for key: Key, read: () throws -> Value) throws -> Value {

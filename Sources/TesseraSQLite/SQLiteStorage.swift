@@ -115,6 +115,14 @@ public final class SQLiteStorage: Sendable {
         guard fchmod(descriptor, 0o600) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
     }
 
+    /// How many client lookups are remembered (tests check it stays bounded).
+    var clientMemoCount: Int { clients.count }
+
+    /// The number of rows in `table` (tests check what a sweep leaves).
+    func rowCount(_ table: String) throws -> Int {
+        try readOnCallingThread { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
+    }
+
     /// The value of a PRAGMA on the writer connection (e.g. `synchronous`, `journal_mode`).
     public func writerPragma(_ name: String) throws -> String? {
         try pool.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
