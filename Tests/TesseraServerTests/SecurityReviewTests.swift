@@ -136,6 +136,23 @@ struct SecurityReviewTests {
         }
     }
 
+    @Test("F4: a first-party family from before the account scope refreshes into tokens that carry it")
+    func f4OlderFamilies() async throws {
+        let server = try await TestServer()
+        try await server.test { client in
+            _ = try await client.signUp("old@example.com")
+            let user = try #require(try await server.storage.user(email: "old@example.com"))
+            let token = RefreshToken.generate(using: OpenSSLPrimitives())
+            try await server.storage.createFamily(RefreshTokenFamily(
+                id: "older", userID: user.id, clientID: FirstPartyClient.id, scope: "openid email profile", authTime: server.clock.now,
+                createdAt: server.clock.now, expiresAt: server.clock.now.addingTimeInterval(3600)), firstToken: token.hash(using: OpenSSLPrimitives()), now: server.clock.now)
+            let refreshed = try await client.refresh(token.value)
+            #expect(refreshed.status == .ok)
+            #expect(refreshed.json["scope"] as? String == "openid email profile account")
+            #expect(try await client.me(try #require(refreshed.json["access_token"] as? String)).status == .ok)
+        }
+    }
+
     @Test("F5: the config file owns its clients: removed from it, a client is gone with its tokens at the next start")
     func f5() async throws {
         let declared = ClientDeclaration(

@@ -175,9 +175,8 @@ public struct AccountService: Sendable {
     public func passwordGrant(
         client: Client, email rawEmail: String, password rawPassword: String, scope requested: String?, clientIP: String, withRefreshToken: Bool
     ) async throws -> IssuedTokens {
-        var scope = try Self.grantedScope(requested, allowed: client.scope, default: client.defaultScope)
-        // First-party tokens always reach the user's own account API.
-        if client.id == FirstPartyClient.id { scope = scope.adding(Scope.account) }
+        let scope = Self.withAccountIfFirstParty(
+            try Self.grantedScope(requested, allowed: client.scope, default: client.defaultScope), clientID: client.id)
         let user = try await verifyPassword(email: rawEmail, password: rawPassword, clientIP: clientIP)
         let now = now()
         let audience = clients.audience(for: client)
@@ -203,6 +202,12 @@ public struct AccountService: Sendable {
         tokens.refreshExpiresAt = family.expiresAt
         logger.info("login", metadata: ["user.id": "\(user.id)", "client.id": "\(clientID)", "grant.family": "\(family.id)"])
         return tokens
+    }
+
+    /// First-party tokens always reach the user's own account API (`account`), also those
+    /// refreshed from a family that began before the scope existed.
+    static func withAccountIfFirstParty(_ scope: Scope, clientID: String) -> Scope {
+        clientID == FirstPartyClient.id ? scope.adding(Scope.account) : scope
     }
 
     /// The scope to grant: the requested one (or `defaultScope`), refused if it asks for more
@@ -256,7 +261,8 @@ public struct AccountService: Sendable {
             case .rotated(let family, let user):
                 let granted = Scope(parsing: family.scope) ?? Scope([])
                 // RFC 6749 §6: a refresh may narrow the scope, never widen it.
-                let scope = try Self.grantedScope(requested, allowed: granted, default: granted)
+                let scope = Self.withAccountIfFirstParty(
+                    try Self.grantedScope(requested, allowed: granted, default: granted), clientID: family.clientID)
                 var tokens = try issuer.issue(
                     user: user, clientID: family.clientID, audience: clients.audience(for: authenticated), scope: scope,
                     authTime: family.authTime, lifetime: authenticated.accessTokenTTL, now: now)

@@ -65,7 +65,8 @@ struct AuthorizeController {
             return try await grant(authorizationRequest, user: session.user, authTime: session.authTime, sessionID: session.id)
         }
         if authorizationRequest.prompt.contains("none") {
-            return fail(authorizationRequest, OAuthError(.loginRequired, "the user is not signed in (as the id_token_hint's user)"))
+            let reason = authorizationRequest.hintedSubject == nil ? "the user is not signed in" : "the id_token_hint's user is not signed in"
+            return fail(authorizationRequest, OAuthError(.loginRequired, reason))
         }
         return loginForm(authorizationRequest, email: parameters["login_hint"], error: nil)
     }
