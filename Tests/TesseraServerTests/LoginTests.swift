@@ -158,7 +158,7 @@ struct LoginTests {
         let first = try await upgraded.test { client in try await client.login("jack@example.com").status }
         #expect(first == .ok)
         var hash: String?
-        for _ in 0..<50 {
+        for _ in 0..<300 {  // a bounded poll (30 s): it fails only when the rehash never lands
             hash = try await upgraded.storage.user(email: "jack@example.com")?.passwordHash
             if hash?.hasPrefix("tessera-v2:$2b$11$") == true { break }
             try await Task.sleep(for: .milliseconds(100))

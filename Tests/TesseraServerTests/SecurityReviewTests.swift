@@ -395,7 +395,7 @@ struct SecurityReviewTests {
             }
         }
         var upgraded: String?
-        for _ in 0..<50 {
+        for _ in 0..<300 {  // a bounded poll (30 s): it fails only when the rehash never lands
             upgraded = try await server.storage.user(id: "legacy")?.passwordHash
             if upgraded?.hasPrefix("tessera-v2:") == true { break }
             try await Task.sleep(for: .milliseconds(100))
