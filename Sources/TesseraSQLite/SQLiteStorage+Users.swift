@@ -48,13 +48,10 @@ extension SQLiteStorage: UserStore {
     }
 
     public func passwordHashCosts() async throws -> [Int: Int] {
-        // A bcrypt string is 60 characters, its cost the two after `$2b$`: 56 from the end,
-        // whatever scheme prefix stands before it.
+        // Kept by triggers on users (migration 0007): a few rows, whatever the number of users.
         try readOnCallingThread { db in
             var histogram: [Int: Int] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT substr(password_hash, -56, 2), count(*) FROM users WHERE password_hash IS NOT NULL GROUP BY 1
-                """) {
+            for row in try Row.fetchAll(db, sql: "SELECT cost, hashes FROM password_hash_costs WHERE hashes > 0") {
                 if let cost = Int(row[0] as String) { histogram[cost, default: 0] += row[1] }
             }
             return histogram

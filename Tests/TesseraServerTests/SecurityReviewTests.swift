@@ -268,6 +268,12 @@ struct SecurityReviewTests {
         let costs = server.dependencies.accounts.costs
         await costs.reload(now: server.clock.now)
         #expect((0..<20).allSatisfy { _ in costs.draw(now: server.clock.now) == 11 }, "configured 10, every stored hash 11")
+        // The histogram follows every change to a hash, without reading the users table.
+        let rehashed = try await hashing.hash(try PasswordPolicy.validate("correct horse battery"), cost: 10, priority: .other)
+        try await server.storage.updatePasswordHash(userID: "u1", hash: rehashed, now: Date())
+        #expect(try await server.storage.passwordHashCosts() == [10: 1])
+        try await server.storage.deleteUser(id: "u1")
+        #expect(try await server.storage.passwordHashCosts() == [:])
     }
 
     @Test("F11: a code minted before a global sign-out is refused afterwards")
