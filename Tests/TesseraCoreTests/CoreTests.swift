@@ -58,3 +58,16 @@ struct CoreTests {
         #expect(!SigningKeyRecord(kid: "c", state: .retired, createdAt: now, publicJWK: "{}").isPublished(at: now))
     }
 }
+
+@Suite("Scope text scan")
+struct ScopeTextTests {
+    @Test("a scope string holds a token only as a whole space-delimited word", arguments: [
+        ("openid email account", "account", true), ("account", "account", true), ("openid  account ", "account", true),
+        ("openid accounts", "account", false), ("openid myaccount", "account", false), ("", "account", false),
+        ("email", "email", true), ("openid", "email", false), ("e mail", "email", false),
+    ])
+    func scan(text: String, token: String, expected: Bool) {
+        #expect(Scope.text(text, contains: token) == expected)
+        #expect((Scope(parsing: text)?.contains(token) ?? false) == expected, "agrees with the parsed scope")
+    }
+}

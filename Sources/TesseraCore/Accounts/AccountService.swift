@@ -305,7 +305,7 @@ public struct AccountService: Sendable {
     public func authenticate(bearer token: String) async throws -> (User, AccessTokenClaims) {
         let validated = try await accessTokens.validate(token, audience: settings.firstPartyAudience)
         guard let user = validated.user else { throw BearerError.invalidToken(reason: "not a user token") }
-        guard (Scope(parsing: validated.claims.scope) ?? Scope([])).contains(Scope.account) else {
+        guard Scope.text(validated.claims.scope, contains: Scope.account) else {
             throw BearerError.insufficientScope(required: Scope.account)
         }
         return (user, validated.claims)

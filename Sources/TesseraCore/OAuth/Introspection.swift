@@ -82,7 +82,7 @@ public struct TokenInspector: Sendable {
     /// The user's email, only for a token whose scope holds `email` (contract §4): a client
     /// granted less learns no more by introspecting.
     private static func username(_ user: User?, scope: String) -> String? {
-        guard (Scope(parsing: scope) ?? Scope([])).contains(Scope.email) else { return nil }
+        guard Scope.text(scope, contains: Scope.email) else { return nil }
         return user?.email
     }
 

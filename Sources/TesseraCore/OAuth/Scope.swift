@@ -19,6 +19,26 @@ public struct Scope: Sendable, Equatable, CustomStringConvertible {
 
     public func contains(_ token: String) -> Bool { tokens.contains(token) }
 
+    /// Whether the space-delimited scope `text` (of a token Tessera signed, so already well
+    /// formed) holds `token`: a scan of its bytes, without building a ``Scope``. Checked on every
+    /// use of an access token at `/v1/me` and introspection.
+    public static func text(_ text: String, contains token: String) -> Bool {
+        var text = text
+        var token = token
+        return text.withUTF8 { haystack in
+            token.withUTF8 { needle in
+                var start = 0
+                while start <= haystack.count {
+                    var end = start
+                    while end < haystack.count, haystack[end] != UInt8(ascii: " ") { end += 1 }
+                    if end - start == needle.count, haystack[start..<end].elementsEqual(needle) { return true }
+                    start = end + 1
+                }
+                return false
+            }
+        }
+    }
+
     public func isSubset(of other: Scope) -> Bool { tokens.allSatisfy(other.contains) }
 
     /// The space-delimited form.
