@@ -199,6 +199,31 @@ struct BcryptPoolTests {
         #expect(try await hasher.verify("correct horse battery", against: hash))
     }
 
+    @Test("a caller that finds no slot waits, first come first served, and gets the slot the next hash frees; one beyond the waiting room is refused at once")
+    func waitingRoom() async throws {
+        let hasher = BcryptPasswordHasher(capacity: 1, waitingRoom: 1, maxWait: .seconds(60))
+        let hash = try await hasher.hash("x", cost: 12, priority: .other)
+        let first = Task { try await hasher.verify("x", against: hash) }
+        while hasher.load.running == 0 { await Task.yield() }
+        let second = Task { try await hasher.verify("x", against: hash) }
+        while hasher.load.waiting == 0 { await Task.yield() }
+        await #expect(throws: AccountError.busy(retryAfter: 1)) { _ = try await hasher.verify("x", against: hash) }
+        let answers = (try await first.value, try await second.value)
+        #expect(answers == (true, true), "the waiter was admitted when the first hash finished")
+        #expect(hasher.load.running == 0 && hasher.load.waiting == 0)
+    }
+
+    @Test("a waiter that gets no slot within maxWait is refused with busy, and leaves the room")
+    func waiterGivesUp() async throws {
+        let hasher = BcryptPasswordHasher(capacity: 1, waitingRoom: 1, maxWait: .milliseconds(1))
+        let hash = try await hasher.hash("x", cost: 14, priority: .other)
+        let slow = Task { try await hasher.verify("x", against: hash) }
+        while hasher.load.running == 0 { await Task.yield() }
+        await #expect(throws: AccountError.busy(retryAfter: 1)) { _ = try await hasher.verify("x", against: hash) }
+        #expect(hasher.load.waiting == 0)
+        #expect(try await slow.value)
+    }
+
     @Test("an unmatchable hash has the requested cost and matches nothing")
     func unmatchable() async throws {
         let hasher = BcryptPasswordHasher()
