@@ -12,6 +12,8 @@ protocol ColumnValues {
     func double(at index: Int) -> Double
     /// An INTEGER 0/1 column.
     func bool(at index: Int) -> Bool
+    /// An INTEGER column (NULL reads as 0).
+    func int64(at index: Int) -> Int64
 }
 
 extension ColumnValues {
@@ -41,4 +43,5 @@ extension Row: ColumnValues {
     func text(at index: Int) -> String { self[index] as String? ?? "" }
     func double(at index: Int) -> Double { self[index] as Double? ?? 0 }
     func bool(at index: Int) -> Bool { self[index] as Bool? ?? false }
+    func int64(at index: Int) -> Int64 { self[index] as Int64? ?? 0 }
 }

@@ -117,4 +117,8 @@ extension DirectStatement: ColumnValues {
     func bool(at index: Int) -> Bool {
         sqlite3_column_int64(handle, Int32(index)) != 0
     }
+
+    func int64(at index: Int) -> Int64 {
+        sqlite3_column_int64(handle, Int32(index))
+    }
 }

@@ -7,7 +7,8 @@ extension SQLiteStorage: UserStore {
 
     /// The columns ``user(_:from:)`` reads, in its order, each with `prefix` (a table alias) in front.
     static func userColumns(prefixedWith prefix: String) -> String {
-        ["id", "email", "email_verified", "password_hash", "status", "attributes", "created_at", "updated_at", "tokens_not_before"]
+        ["id", "email", "email_verified", "password_hash", "status", "attributes", "created_at", "updated_at", "tokens_not_before",
+         "profile_version"]
             .map { prefix + $0 }.joined(separator: ", ")
     }
 
@@ -45,6 +46,23 @@ extension SQLiteStorage: UserStore {
 
     public func user(id: String) async throws -> User? {
         try readOnCallingThread { db in try Self.fetchUser(db, id: id) }
+    }
+
+    public func updateAttributes(
+        userID: String, now: Date, _ decide: @escaping @Sendable (User) throws -> AttributeChange
+    ) async throws -> AttributeUpdate {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return try await write { db in
+            guard let current = try Self.fetchUser(db, id: userID) else { return .notFound }
+            guard case .replace(let attributes) = try decide(current) else { return .refused(current) }
+            try db.execute(
+                sql: "UPDATE users SET attributes = ?, updated_at = ? WHERE id = ?",
+                arguments: [String(decoding: try encoder.encode(attributes), as: UTF8.self), now.stored, userID])
+            // The trigger of migration 0008 moved profile_version if anything changed.
+            guard let updated = try Self.fetchUser(db, id: userID) else { return .notFound }
+            return .updated(updated)
+        }
     }
 
     public func passwordHashCosts() async throws -> [Int: Int] {
@@ -141,6 +159,7 @@ extension SQLiteStorage: UserStore {
             attributes: attributesJSON == "{}" ? [:] : (try? JSONDecoder().decode([String: String].self, from: Data(attributesJSON.utf8))) ?? [:],
             createdAt: columns.date(at: first + 6),
             updatedAt: columns.date(at: first + 7),
-            tokensNotBefore: columns.optionalDate(at: first + 8))
+            tokensNotBefore: columns.optionalDate(at: first + 8),
+            profileVersion: columns.int64(at: first + 9))
     }
 }

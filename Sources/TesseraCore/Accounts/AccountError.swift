@@ -25,4 +25,8 @@ public enum AccountError: Error, Equatable, Sendable {
     case invalidScope(String)
     /// A refresh token that is unknown, expired, revoked or reused.
     case invalidGrant(reason: String)
+    /// A conditional update came without `If-Match` (428).
+    case preconditionRequired
+    /// `If-Match` does not hold for the current profile, whose tag is `currentETag` (412).
+    case preconditionFailed(currentETag: String)
 }

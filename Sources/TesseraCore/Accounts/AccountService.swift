@@ -297,6 +297,35 @@ public struct AccountService: Sendable {
         }
     }
 
+    // MARK: Profile
+
+    /// Applies a JSON merge of `changes` to the user's attributes (`nil` removes a name), only
+    /// while `ifMatch` holds for the profile as stored: the check and the write are one
+    /// transaction, so of two updates read from one version exactly one wins. The merged
+    /// attributes keep the sign-up bounds.
+    public func updateAttributes(of userID: String, ifMatch: String?, changes: [String: String?]) async throws -> User {
+        guard let ifMatch else { throw AccountError.preconditionRequired }
+        let outcome = try await store.updateAttributes(userID: userID, now: now()) { current in
+            guard let holds = ProfileETag.ifMatch(ifMatch, holdsFor: ProfileETag.of(current)) else {
+                throw AccountError.invalidRequest("If-Match is not a list of entity tags or *")
+            }
+            guard holds else { return .keep }
+            var merged = current.attributes
+            for (name, value) in changes { merged[name] = value }
+            try Self.checkAttributes(merged)
+            return .replace(merged)
+        }
+        switch outcome {
+        case .updated(let user):
+            logger.info("profile updated", metadata: ["user.id": "\(userID)"])
+            return user
+        case .refused(let current):
+            throw AccountError.preconditionFailed(currentETag: ProfileETag.of(current))
+        case .notFound:
+            throw BearerError.invalidToken(reason: "no such user")
+        }
+    }
+
     // MARK: Bearer tokens
 
     /// Verifies an access token for the user's own account API (audience: the issuer or

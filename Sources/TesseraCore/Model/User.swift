@@ -23,11 +23,14 @@ public struct User: Sendable, Equatable {
     public var updatedAt: Date
     /// Access tokens issued before this instant are revoked (global sign-out).
     public var tokensNotBefore: Date?
+    /// Moves with every change to what the profile shows (its strong ETag, ``ProfileETag``).
+    public var profileVersion: Int64
 
     public init(
         id: String, email: String, emailVerified: Bool, passwordHash: String?, status: UserStatus,
-        attributes: [String: String], createdAt: Date, updatedAt: Date, tokensNotBefore: Date? = nil
+        attributes: [String: String], createdAt: Date, updatedAt: Date, tokensNotBefore: Date? = nil, profileVersion: Int64 = 0
     ) {
+        self.profileVersion = profileVersion
         self.id = id
         self.email = email
         self.emailVerified = emailVerified

@@ -9,6 +9,10 @@ public protocol UserStore: Sendable {
     /// The user with this email, case-insensitively.
     func user(email: String) async throws -> User?
     func user(id: String) async throws -> User?
+    /// Replaces a user's attributes with what `decide` makes of the user as stored now, in one
+    /// write transaction, so that a condition `decide` checks (the profile's version) cannot be
+    /// overtaken by another change. An error `decide` throws is thrown, and nothing changes.
+    func updateAttributes(userID: String, now: Date, _ decide: @escaping @Sendable (User) throws -> AttributeChange) async throws -> AttributeUpdate
     /// How many stored password hashes there are of each bcrypt cost.
     func passwordHashCosts() async throws -> [Int: Int]
     /// Replaces the password hash (after a rehash at a new cost).
@@ -26,4 +30,20 @@ public protocol UserStore: Sendable {
     /// Deletes the user and, by cascade, everything they hold (tokens, sessions, codes, hook
     /// runs). Throws ``StorageError/notFound`` for an unknown user.
     func deleteUser(id: String) async throws
+}
+
+/// What ``UserStore/updateAttributes(userID:now:_:)`` is told to do with the user it read.
+public enum AttributeChange: Sendable, Equatable {
+    case replace([String: String])
+    /// Leave the user as it is (a precondition failed).
+    case keep
+}
+
+/// What ``UserStore/updateAttributes(userID:now:_:)`` did.
+public enum AttributeUpdate: Sendable, Equatable {
+    /// Written; the user as stored afterwards.
+    case updated(User)
+    /// `decide` said keep; the user as stored.
+    case refused(User)
+    case notFound
 }

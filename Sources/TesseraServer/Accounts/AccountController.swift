@@ -20,6 +20,7 @@ struct AccountController {
             .add(middleware: verifier)
             .group(context: AuthenticatedRequestContext.self)
             .get(use: me)
+            .patch(use: updateMe)
     }
 
     // MARK: Requests and responses
@@ -58,6 +59,11 @@ struct AccountController {
             case refreshToken = "refresh_token"
         }
         static let keys: Set<String> = ["refresh_token"]
+    }
+
+    struct ProfileUpdate: Decodable {
+        let attributes: [String: String?]
+        static let keys: Set<String> = ["attributes"]
     }
 
     struct Profile: JSONObjectWritable {
@@ -114,10 +120,24 @@ struct AccountController {
     }
 
     @Sendable func me(_ request: Request, context: AuthenticatedRequestContext) async throws -> Response {
-        let user = context.principal.user
-        return JSONResponse.make(Profile(
+        profileResponse(context.principal.user)
+    }
+
+    /// `PATCH /v1/me`: a JSON merge of the attributes, conditional on `If-Match`.
+    @Sendable func updateMe(_ request: Request, context: AuthenticatedRequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(ProfileUpdate.self, from: request, context: context, allowedKeys: ProfileUpdate.keys)
+        let user = try await accounts.updateAttributes(
+            of: context.principal.user.id, ifMatch: request.headers.fieldValue(.ifMatch), changes: body.attributes)
+        return profileResponse(user)
+    }
+
+    /// The profile with its strong `ETag`.
+    private func profileResponse(_ user: User) -> Response {
+        var response = JSONResponse.make(Profile(
             userID: user.id, email: user.email, emailVerified: user.emailVerified, status: user.status,
             attributes: user.attributes, createdAt: user.createdAt.epochSeconds))
+        response.headers[.eTag] = ProfileETag.of(user)
+        return response
     }
 
     // MARK: Helpers

@@ -36,6 +36,11 @@ extension APIError {
             self.init(.badRequest, "invalid_client", description)
         case .invalidScope(let description):
             self.init(.badRequest, "invalid_scope", description)
+        case .preconditionRequired:
+            self.init(.preconditionRequired, "precondition_required", "send If-Match with the profile's current ETag")
+        case .preconditionFailed(let current):
+            self.init(.preconditionFailed, "precondition_failed", "the profile changed since it was read; read it again",
+                      headers: [.eTag: current])
         case .invalidGrant:
             self.init(.unauthorized, "invalid_grant", "refresh token is invalid, expired or revoked")
         }

@@ -1,0 +1,30 @@
+import Foundation
+
+/// The strong entity tag of a user's profile (`GET /v1/me`), and `If-Match` (RFC 9110 §13.1.1)
+/// against it. The tag is the profile's version, which moves with every change to what the
+/// profile shows (migration 0008), so two answers with one tag are the same bytes.
+public enum ProfileETag {
+    /// `"v<version>"`.
+    public static func of(_ user: User) -> String {
+        "\"v\(user.profileVersion)\""
+    }
+
+    /// Whether an `If-Match` field value holds for `current` (a strong tag): `*`, or a list of
+    /// entity tags one of which is `current` by strong comparison (a weak `W/` tag never
+    /// matches). Nil when the value is not a valid `If-Match`.
+    public static func ifMatch(_ field: String, holdsFor current: String) -> Bool? {
+        let value = field.trimmingCharacters(in: .whitespaces)
+        if value == "*" { return true }
+        var matched = false
+        for member in value.split(separator: ",", omittingEmptySubsequences: false) {
+            let tag = member.trimmingCharacters(in: .whitespaces)
+            let weak = tag.hasPrefix("W/")
+            let opaque = weak ? tag.dropFirst(2) : Substring(tag)
+            guard opaque.count >= 2, opaque.first == "\"", opaque.last == "\"",
+                  !opaque.dropFirst().dropLast().contains(where: { $0 == "\"" || $0.asciiValue.map { $0 < 0x21 || $0 == 0x7F } ?? false })
+            else { return nil }
+            if !weak && opaque == current { matched = true }
+        }
+        return matched
+    }
+}
