@@ -65,6 +65,27 @@ extension SQLiteStorage: UserStore {
         }
     }
 
+    public func markEmailVerified(userID: String, now: Date) async throws -> User {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE users SET email_verified = 1, status = CASE status WHEN 'unconfirmed' THEN 'active' ELSE status END,
+                        updated_at = ? WHERE id = ?
+                    """,
+                arguments: [now.stored, userID])
+            guard db.changesCount == 1, let user = try Self.fetchUser(db, id: userID) else { throw StorageError.notFound }
+            return user
+        }
+    }
+
+    public func setPassword(userID: String, hash: String, now: Date) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", arguments: [hash, now.stored, userID])
+            guard db.changesCount == 1 else { throw StorageError.notFound }
+            try Self.revokeAllTokens(db, userID: userID, now: now)
+        }
+    }
+
     public func passwordHashCosts() async throws -> [Int: Int] {
         // Kept by triggers on users (migration 0007): a few rows, whatever the number of users.
         try readOnCallingThread { db in

@@ -229,7 +229,40 @@ def test_usage_errors_exit_2_with_one_line(tessera, args):
     ["revoke"], ["users", "list"], ["users", "show"], ["users", "create"], ["users", "disable"], ["users", "enable"],
     ["users", "delete"], ["clients", "create"], ["clients", "list"], ["clients", "show"], ["clients", "delete"],
     ["clients", "rotate-secret"], ["keys", "list"], ["keys", "rotate"], ["hooks", "failed"], ["hooks", "retry"], ["audit"],
+    ["users", "verify-email"], ["users", "set-password"],
 ])
 def test_every_command_has_help_with_an_example(tessera, command):
     result = run_admin(tessera, *command, "--help")
     assert result.returncode == 0 and "Example" in result.stdout
+
+
+def test_verify_email_activates_an_unconfirmed_user(tessera):
+    created = admin_json(tessera, "users", "create", "uma@example.com", "--password-stdin", stdin="correct horse battery\n")
+    assert created["status"] == "unconfirmed"
+    login = {"email": "uma@example.com", "password": "correct horse battery"}
+    refused = requests.post(tessera.url("/v1/login"), json=login, timeout=10)
+    assert refused.status_code == 403 and refused.json()["error"] == "user_unconfirmed"
+    verified = admin_json(tessera, "users", "verify-email", "uma@example.com")
+    assert verified == {"user_id": created["user_id"], "email": "uma@example.com", "email_verified": True, "status": "active"}
+    assert requests.post(tessera.url("/v1/login"), json=login, timeout=10).status_code == 200
+    assert admin_json(tessera, "users", "show", created["user_id"])["email_verified"] is True
+    assert run_admin(tessera, "users", "verify-email", "nobody@example.com").returncode == 1
+
+
+def test_set_password_replaces_it_and_revokes_everything(tessera):
+    tokens = signup_and_login(tessera, "sam@example.com")
+    without_yes = run_admin(tessera, "users", "set-password", "sam@example.com", "--password-stdin", stdin="a brand new passphrase\n")
+    assert without_yes.returncode == 2 and "--yes" in without_yes.stderr
+    assert run_admin(tessera, "users", "set-password", "sam@example.com", "--password-stdin", "--yes", stdin="short\n").returncode == 2
+    assert run_admin(tessera, "users", "set-password", "sam@example.com", "--yes").returncode == 2, "the password comes from stdin"
+    assert me(tessera, tokens["access_token"]) == 200, "nothing changed by the refused calls"
+    done = admin_json(tessera, "users", "set-password", "sam@example.com", "--password-stdin", stdin="a brand new passphrase\n")
+    assert done["password_set"] is True
+    assert me(tessera, tokens["access_token"]) == 401
+    assert refresh(tessera, tokens["refresh_token"]) == 401
+    old = requests.post(tessera.url("/v1/login"), json={"email": "sam@example.com", "password": "correct horse battery"}, timeout=10)
+    assert old.status_code == 401
+    new = requests.post(tessera.url("/v1/login"), json={"email": "sam@example.com", "password": "a brand new passphrase"}, timeout=10)
+    assert new.status_code == 200
+    assert run_admin(tessera, "users", "set-password", "nobody@example.com", "--password-stdin", "--yes", stdin="a brand new passphrase\n").returncode == 1
+    assert [e["action"] for e in admin_json(tessera, "audit", "--limit", "1")] == ["users.set-password"]

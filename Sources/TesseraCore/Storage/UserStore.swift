@@ -13,6 +13,12 @@ public protocol UserStore: Sendable {
     /// write transaction, so that a condition `decide` checks (the profile's version) cannot be
     /// overtaken by another change. An error `decide` throws is thrown, and nothing changes.
     func updateAttributes(userID: String, now: Date, _ decide: @escaping @Sendable (User) throws -> AttributeChange) async throws -> AttributeUpdate
+    /// Marks the user's email verified; an `unconfirmed` user becomes `active`. Returns the user
+    /// afterwards. Throws ``StorageError/notFound`` for an unknown user.
+    func markEmailVerified(userID: String, now: Date) async throws -> User
+    /// Sets the password hash and, in the same transaction, revokes everything the user holds
+    /// (as ``revokeAllTokens(userID:now:)``). Throws ``StorageError/notFound``.
+    func setPassword(userID: String, hash: String, now: Date) async throws
     /// How many stored password hashes there are of each bcrypt cost.
     func passwordHashCosts() async throws -> [Int: Int]
     /// Replaces the password hash (after a rehash at a new cost).

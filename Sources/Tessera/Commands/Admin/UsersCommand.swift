@@ -9,7 +9,18 @@ import TesseraServer
 struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "users", abstract: "List, show, create, disable, enable and delete users.",
-        subcommands: [List.self, Show.self, Create.self, Disable.self, Enable.self, Delete.self])
+        subcommands: [List.self, Show.self, Create.self, Disable.self, Enable.self, Delete.self, VerifyEmail.self, SetPassword.self])
+
+    /// Reads a password from standard input (one trailing newline stripped), checks it against
+    /// the password policy (exit 2 when weak) and hashes it at the configured cost.
+    static func hashPasswordFromStandardInput(_ context: AdminContext) async throws -> String {
+        var text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        if text.hasSuffix("\n") { text.removeLast() }
+        let password: Password
+        do { password = try PasswordPolicy.validate(text) } catch { throw AdminError.usage("weak password: \(error)") }
+        return try await PasswordHashing(hasher: BcryptPasswordHasher(), crypto: OpenSSLPrimitives())
+            .hash(password, cost: context.settings.bcryptCost, priority: .other)
+    }
 
     static func json(_ user: User) -> [String: Any] {
         ["user_id": user.id, "email": user.email, "status": user.status.rawValue, "created_at": user.createdAt.iso8601]
@@ -87,15 +98,7 @@ struct UsersCommand: AsyncParsableCommand {
         func run() async throws {
             let context = try AdminContext(options)
             guard let address = EmailAddress(email) else { throw AdminError.usage("\(email) is not a valid email address") }
-            var hash: String?
-            if passwordStdin {
-                var text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-                if text.hasSuffix("\n") { text.removeLast() }
-                let password: Password
-                do { password = try PasswordPolicy.validate(text) } catch { throw AdminError.usage("weak password: \(error)") }
-                hash = try await PasswordHashing(hasher: BcryptPasswordHasher(), crypto: OpenSSLPrimitives())
-                    .hash(password, cost: context.settings.bcryptCost, priority: .other)
-            }
+            let hash = passwordStdin ? try await UsersCommand.hashPasswordFromStandardInput(context) : nil
             let user = User(
                 id: RandomIdentifier.make(using: OpenSSLPrimitives()), email: address.display, emailVerified: false, passwordHash: hash,
                 status: confirmed ? .active : .unconfirmed, attributes: [:], createdAt: context.now, updatedAt: context.now)
@@ -137,6 +140,46 @@ struct UsersCommand: AsyncParsableCommand {
         try await context.storage.setStatus(userID: found.id, status, now: context.now)
         try await context.audit("users.\(action)", target: "user \(found.id)")
         try context.emit(json: ["user_id": found.id, "status": status.rawValue], text: "user \(found.id) is now \(status.rawValue)")
+    }
+
+    struct VerifyEmail: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verify-email", abstract: "Mark the user's email verified; an unconfirmed user becomes active.",
+            discussion: "Example:\n  tessera admin users verify-email alice@example.com")
+        @Argument(help: "Email or user id.") var user: String
+        @OptionGroup var options: AdminOptions
+
+        func run() async throws {
+            let context = try AdminContext(options)
+            let found = try await context.user(user)
+            let verified = try await context.storage.markEmailVerified(userID: found.id, now: context.now)
+            try await context.audit("users.verify-email", target: "user \(found.id)")
+            try context.emit(json: ["user_id": verified.id, "email": verified.email, "email_verified": true, "status": verified.status.rawValue],
+                             text: "the email of user \(verified.id) is verified; status \(verified.status.rawValue)")
+        }
+    }
+
+    struct SetPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-password", abstract: "Set a user's password (from standard input) and revoke every token they hold.",
+            discussion: "Example:\n  printf '%s\\n' 'a new passphrase' | tessera admin users set-password alice@example.com --password-stdin --yes")
+        @Argument(help: "Email or user id.") var user: String
+        @Flag(name: .customLong("password-stdin"), help: "Read the password from standard input (one trailing newline stripped).") var passwordStdin = false
+        @OptionGroup var options: AdminOptions
+
+        func validate() throws {
+            guard passwordStdin else { throw ValidationError("the password is read from standard input: pass --password-stdin") }
+        }
+
+        func run() async throws {
+            let context = try AdminContext(options)
+            let found = try await context.user(user)
+            try context.confirm("set the password of user \(found.id) and revoke everything they hold")
+            let hash = try await UsersCommand.hashPasswordFromStandardInput(context)
+            try await context.storage.setPassword(userID: found.id, hash: hash, now: context.now)
+            try await context.audit("users.set-password", target: "user \(found.id)")
+            try context.emit(json: ["user_id": found.id, "password_set": true], text: "set the password of user \(found.id); every token it held is revoked")
+        }
     }
 
     struct Delete: AsyncParsableCommand {
