@@ -120,6 +120,24 @@ struct ProfileUpdateTests {
         }
     }
 
+    @Test("GET /v1/me with If-None-Match naming the current tag (weak comparison) is 304 without a body; another tag gets the profile")
+    func conditionalGet() async throws {
+        let server = try await TestServer()
+        try await server.test { client in
+            let token = try await signedIn(client)
+            let etag = try #require(try await client.me(token).headers[.eTag])
+            for condition in [etag, "W/\(etag)", "\"x\", \(etag)", "*"] {
+                let response = try await client.execute(uri: "/v1/me", method: .get, headers: [.authorization: "Bearer \(token)", .ifNoneMatch: condition])
+                #expect(response.status == .notModified, "\(condition)")
+                #expect(response.headers[.eTag] == etag && response.body.readableBytes == 0)
+            }
+            let other = try await client.execute(uri: "/v1/me", method: .get, headers: [.authorization: "Bearer \(token)", .ifNoneMatch: "\"v999\""])
+            #expect(other.status == .ok && other.json["email"] as? String == "pat@example.com")
+            let malformed = try await client.execute(uri: "/v1/me", method: .get, headers: [.authorization: "Bearer \(token)", .ifNoneMatch: "v1"])
+            #expect(malformed.status == .badRequest)
+        }
+    }
+
     @Test("PATCH /v1/me needs the account scope, like GET")
     func needsAccountScope() async throws {
         let server = try await TestServer()

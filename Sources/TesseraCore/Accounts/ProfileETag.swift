@@ -9,13 +9,28 @@ public enum ProfileETag {
         "\"v\(user.profileVersion)\""
     }
 
+    /// Whether an `If-None-Match` field value names `current` (RFC 9110 §13.1.2: `*`, or a
+    /// list compared weakly, so `W/"v3"` names `"v3"`). Nil when the value is malformed.
+    public static func ifNoneMatch(_ field: String, names current: String) -> Bool? {
+        let value = field.trimmingCharacters(in: .whitespaces)
+        if value == "*" { return true }
+        guard let tags = entityTags(value) else { return nil }
+        return tags.contains { $0.opaque == current }
+    }
+
     /// Whether an `If-Match` field value holds for `current` (a strong tag): `*`, or a list of
     /// entity tags one of which is `current` by strong comparison (a weak `W/` tag never
     /// matches). Nil when the value is not a valid `If-Match`.
     public static func ifMatch(_ field: String, holdsFor current: String) -> Bool? {
         let value = field.trimmingCharacters(in: .whitespaces)
         if value == "*" { return true }
-        var matched = false
+        guard let tags = entityTags(value) else { return nil }
+        return tags.contains { !$0.weak && $0.opaque == current }
+    }
+
+    /// The entity tags of a comma-separated list (RFC 9110 §8.8.3), nil when one is malformed.
+    static func entityTags(_ value: String) -> [(weak: Bool, opaque: Substring)]? {
+        var tags: [(weak: Bool, opaque: Substring)] = []
         for member in value.split(separator: ",", omittingEmptySubsequences: false) {
             let tag = member.trimmingCharacters(in: .whitespaces)
             let weak = tag.hasPrefix("W/")
@@ -23,8 +38,8 @@ public enum ProfileETag {
             guard opaque.count >= 2, opaque.first == "\"", opaque.last == "\"",
                   !opaque.dropFirst().dropLast().contains(where: { $0 == "\"" || $0.asciiValue.map { $0 < 0x21 || $0 == 0x7F } ?? false })
             else { return nil }
-            if !weak && opaque == current { matched = true }
+            tags.append((weak, opaque))
         }
-        return matched
+        return tags
     }
 }

@@ -119,8 +119,17 @@ struct AccountController {
         return response
     }
 
+    /// `GET /v1/me`; with `If-None-Match` naming the current tag, 304 without a body.
     @Sendable func me(_ request: Request, context: AuthenticatedRequestContext) async throws -> Response {
-        profileResponse(context.principal.user)
+        let user = context.principal.user
+        if let condition = request.headers.fieldValue(.ifNoneMatch) {
+            let etag = ProfileETag.of(user)
+            guard let named = ProfileETag.ifNoneMatch(condition, names: etag) else {
+                throw AccountError.invalidRequest("If-None-Match is not a list of entity tags or *")
+            }
+            if named { return Response(status: .notModified, headers: [.eTag: etag, .cacheControl: "no-store"]) }
+        }
+        return profileResponse(user)
     }
 
     /// `PATCH /v1/me`: a JSON merge of the attributes, conditional on `If-Match`.
