@@ -71,3 +71,21 @@ struct ScopeTextTests {
         #expect((Scope(parsing: text)?.contains(token) ?? false) == expected, "agrees with the parsed scope")
     }
 }
+
+@Suite("Per-address rate limiter")
+struct RateLimiterTests {
+    @Test("a burst, then one request per 1/rate seconds; an address whose bucket refilled is forgotten")
+    func burstRefillAndSweep() {
+        let limiter = RateLimiter(rate: 2, burst: 10)
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect((0..<10).allSatisfy { _ in limiter.admit("192.0.2.1", now: start) == nil })
+        #expect(limiter.admit("192.0.2.1", now: start) == 1, "the 11th waits for a token: Retry-After 1")
+        #expect(limiter.admit("192.0.2.1", now: start.addingTimeInterval(0.5)) == nil, "half a second at 2/s brings one")
+        #expect(limiter.admit("192.0.2.2", now: start.addingTimeInterval(0.5)) == nil, "another address has its own bucket")
+        #expect(limiter.trackedAddresses == 2)
+        // After burst / rate = 5 s untouched, a bucket is full again and swept (at most once a second).
+        #expect(limiter.admit("192.0.2.3", now: start.addingTimeInterval(6)) == nil)
+        #expect(limiter.trackedAddresses == 1)
+        #expect(RateLimiter(rate: 0, burst: 10).admit("192.0.2.1", now: start) == nil, "0 switches the limit off")
+    }
+}

@@ -41,11 +41,6 @@ public struct PasswordHashing: Sendable {
         let (scheme, bcrypt) = PasswordHashScheme.parse(stored)
         return scheme != .current || hasher.cost(of: bcrypt) != cost
     }
-
-    /// The bcrypt cost of a stored hash, if it is one of ours.
-    public func cost(of stored: String) -> Int? {
-        hasher.cost(of: PasswordHashScheme.parse(stored).bcrypt)
-    }
 }
 
 /// The bcrypt costs the stored hashes have, as a histogram read from the database now and
