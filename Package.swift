@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // Domain and protocol rules: no I/O, no HTTP, no SQL.
@@ -78,11 +80,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Mail (contract §8.5, §8.6): templates, RFC 5322 messages, the file and SMTP
+        // transports and the courier that drains the durable queue.
+        .target(
+            name: "TesseraMail",
+            dependencies: [
+                "TesseraCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The library operators import: configuration, the composition root and the CLI.
         .target(
             name: "Tessera",
             dependencies: [
-                "TesseraCore", "TesseraCrypto", "TesseraSQLite", "TesseraServer",
+                "TesseraCore", "TesseraCrypto", "TesseraSQLite", "TesseraServer", "TesseraMail",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -146,6 +162,17 @@ let package = Package(
                 "Tessera", "TesseraServer", "TesseraCore", "TesseraCrypto", "TesseraSQLite", "TesseraTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TesseraMailTests",
+            dependencies: [
+                "TesseraMail", "TesseraCore", "TesseraCrypto", "TesseraSQLite", "TesseraTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),

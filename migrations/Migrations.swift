@@ -21,5 +21,6 @@ public enum Migrations {
         Migration("0006_retention_indexes", PackageResources._006_retention_indexes_sql),
         Migration("0007_password_hash_costs", PackageResources._007_password_hash_costs_sql),
         Migration("0008_profile_version", PackageResources._008_profile_version_sql),
+        Migration("0009_mail_and_codes", PackageResources._009_mail_and_codes_sql),
     ]
 }

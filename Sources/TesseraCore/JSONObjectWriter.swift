@@ -66,6 +66,19 @@ public struct JSONObjectWriter: Sendable {
         bytes.append(contentsOf: nested.finish())
     }
 
+    /// An array of objects, each written by `write`.
+    public mutating func add<Element>(_ name: String, objects: [Element], _ write: (Element, inout JSONObjectWriter) -> Void) {
+        member(name)
+        bytes.append(UInt8(ascii: "["))
+        for (index, element) in objects.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            var nested = JSONObjectWriter(capacity: 0)
+            write(element, &nested)
+            bytes.append(contentsOf: nested.finish())
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
     /// The object's bytes, closed.
     public consuming func finish() -> [UInt8] {
         bytes.append(UInt8(ascii: "}"))

@@ -102,6 +102,34 @@ public struct KeyDirectory: Sendable {
         return LoadedKey(file: file, key: key, modified: Date())
     }
 
+    /// The file of the key one-time codes are hashed under (contract §8.2).
+    public static let codeSecretFile = "code-secret.key"
+
+    /// The code secret: 32 random bytes, base64, in `code-secret.key` (mode 0600), created on
+    /// first use. A file others may read is refused, as is one of the wrong size.
+    public func loadOrCreateCodeSecret() throws(Failure) -> CodeSecret {
+        let file = url.appendingPathComponent(Self.codeSecretFile)
+        if !FileManager.default.fileExists(atPath: file.path) {
+            do {
+                try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw .unusableDirectory(url.path, "cannot create: \(error.localizedDescription)")
+            }
+            let bytes = OpenSSLPrimitives().randomBytes(32)
+            // Losing a race with another process is fine: its file is read below.
+            _ = Self.writeSecretFile(file.path, Array((Data(bytes).base64EncodedString() + "\n").utf8))
+        }
+        var status = stat()
+        guard stat(file.path, &status) == 0 else { throw .unreadableKeyFile(file.path, "cannot read") }
+        guard status.st_mode & 0o077 == 0 else {
+            throw .unreadableKeyFile(file.path, "readable by others (mode \(String(status.st_mode & 0o777, radix: 8))); chmod 600 it")
+        }
+        guard let text = try? String(contentsOf: file, encoding: .utf8),
+              let bytes = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count >= 32
+        else { throw .unreadableKeyFile(file.path, "not base64 of at least 32 bytes") }
+        return CodeSecret(bytes: [UInt8](bytes))
+    }
+
     /// Creates a new file with mode 0600 from the first instant (never readable by others,
     /// not even briefly), writes it and flushes it to disk.
     private static func writeSecretFile(_ path: String, _ bytes: [UInt8]) -> Bool {

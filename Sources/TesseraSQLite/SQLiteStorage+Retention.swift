@@ -22,7 +22,20 @@ extension SQLiteStorage: RetentionStore {
                 """, at),
             codes: try await deleteInBatches("""
                 DELETE FROM authorization_codes WHERE code_hash IN (SELECT code_hash FROM authorization_codes WHERE expires_at <= ? LIMIT ?)
-                """, at - 86400))
+                """, at - 86400),
+            oneTimeCodes: try await deleteInBatches("""
+                DELETE FROM one_time_codes WHERE id IN (
+                    SELECT id FROM one_time_codes WHERE expires_at <= ?1 AND created_at <= ?1 LIMIT ?2)
+                """, at - 3600),
+            mail: try await deleteInBatches("""
+                DELETE FROM mail_outbox WHERE id IN (
+                    SELECT id FROM mail_outbox WHERE status IN ('sent', 'expired', 'failed') AND updated_at <= ?1 LIMIT ?2)
+                """, at - SweepCounts.mailRetention),
+            mailScrubbed: try await deleteInBatches("""
+                UPDATE mail_outbox SET \(Self.scrubCode) WHERE id IN (
+                    SELECT id FROM mail_outbox WHERE status = 'failed' AND code_expires_at <= ?1
+                    AND json_extract(variables, '$.code') IS NOT NULL LIMIT ?2)
+                """, at))
     }
 
     /// Runs `sql` (bound to `cutoff` and the batch size) until a batch deletes less than a full

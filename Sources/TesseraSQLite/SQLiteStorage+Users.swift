@@ -12,7 +12,7 @@ extension SQLiteStorage: UserStore {
             .map { prefix + $0 }.joined(separator: ", ")
     }
 
-    public func createUser(_ user: User, postSignUpHooks: [String], now: Date) async throws {
+    public func createUser(_ user: User, postSignUpHooks: [String], verification: NewCode?, now: Date) async throws {
         let attributes = String(decoding: try JSONEncoder().encode(user.attributes), as: UTF8.self)
         do {
             try await write { db in
@@ -31,6 +31,7 @@ extension SQLiteStorage: UserStore {
                             """,
                         arguments: [user.id, hook, now.stored, now.stored, now.stored])
                 }
+                if let verification { try Self.insertCode(db, verification, now: now) }
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
             throw StorageError.alreadyExists

@@ -64,6 +64,7 @@ func buildRouter(dependencies: Dependencies) -> Router<TesseraRequestContext> {
     WellKnownController(dependencies: dependencies).addRoutes(to: router)
     AccountController(accounts: dependencies.accounts, now: dependencies.now)
         .addRoutes(to: router, verifier: BearerAuthenticator(accounts: dependencies.accounts))
+    LifecycleController(lifecycle: dependencies.lifecycle).addRoutes(to: router)
     TokenController(accounts: dependencies.accounts, authorization: dependencies.authorization, now: dependencies.now)
         .addRoutes(to: router)
     IntrospectionController(clients: dependencies.accounts.clients, inspector: dependencies.inspector)

@@ -93,7 +93,7 @@ struct ReadMemoTests {
     func standingSeesOtherProcess() async throws {
         let server = try storage()
         let cli = try SQLiteStorage(path: directory.path("tessera.sqlite"))
-        try await server.createUser(user("u1"), postSignUpHooks: [], now: now)
+        try await server.createUser(user("u1"), postSignUpHooks: [], verification: nil, now: now)
         try await server.createClient(Client(id: "c1", name: "c1", secretHash: nil, grants: [.authorizationCode], scope: Scope([]), createdAt: now), now: now)
         let fresh = try await server.accessTokenStanding(jti: "j1", userID: "u1", clientID: "c1")
         #expect(!fresh.jtiRevoked && fresh.clientRegistered && fresh.user?.status == .active)
@@ -125,7 +125,7 @@ struct ReadMemoTests {
     func standingSeesOwnWrites() async throws {
         let storage = try storage()
         #expect(try await storage.accessTokenStanding(jti: "j1", userID: "u1", clientID: "c1").user == nil)
-        try await storage.createUser(user("u1"), postSignUpHooks: [], now: now)
+        try await storage.createUser(user("u1"), postSignUpHooks: [], verification: nil, now: now)
         #expect(try await storage.accessTokenStanding(jti: "j1", userID: "u1", clientID: "c1").user?.id == "u1")
         try await storage.revokeAllTokens(userID: "u1", now: now)
         #expect(try await storage.accessTokenStanding(jti: "j1", userID: "u1", clientID: "c1").user?.tokensNotBefore == now)

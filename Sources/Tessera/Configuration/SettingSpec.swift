@@ -1,5 +1,6 @@
 import Foundation
 import TesseraCore
+import TesseraMail
 
 /// Why one raw value was refused (the resolver adds the setting and its origin).
 struct InvalidValue: Error {
@@ -42,7 +43,56 @@ struct SettingSpec: Sendable {
         },
         choice("log_level", \.logLevel, ["trace", "debug", "info", "notice", "warning", "error", "critical"]),
         choice("log_format", \.logFormat, ["text", "json"]),
+        // Account lifecycle and mail (contract §8.1).
+        SettingSpec(key: "public_url") { value, settings throws(InvalidValue) in
+            settings.publicURL = try issuer(value)
+        },
+        SettingSpec(key: "mail_url") { value, settings throws(InvalidValue) in
+            do throws(MailEndpoint.Invalid) {
+                _ = try MailEndpoint(parsing: value)
+            } catch {
+                throw InvalidValue(error.description)
+            }
+            settings.mailURL = value
+        },
+        SettingSpec(key: "mail_from") { value, settings throws(InvalidValue) in
+            guard let mailbox = Mailbox(parsing: value) else {
+                throw InvalidValue("must be a mailbox such as \"Example <no-reply@example.com>\", without CR or LF")
+            }
+            settings.mailFrom = mailbox
+        },
+        SettingSpec(key: "mail_templates_dir") { value, settings throws(InvalidValue) in
+            guard !value.isEmpty else { throw InvalidValue("must not be empty") }
+            settings.mailTemplatesDir = value
+        },
+        integer("mail_max_attempts", \.mailMaxAttempts, 1...100),
+        seconds("mail_retry_base_delay", \.mailRetryBaseDelay, 0.001...86400),
+        SettingSpec(key: "product_name") { value, settings throws(InvalidValue) in
+            guard (1...100).contains(value.count), !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw InvalidValue("must be 1 to 100 characters, without control characters")
+            }
+            settings.productName = value
+        },
+        boolean("require_email_verification", \.requireEmailVerification),
+        seconds("verification_code_ttl", \.verificationCodeTTL, 1...604800),
+        seconds("recovery_code_ttl", \.recoveryCodeTTL, 1...3600),
+        integer("code_length", \.codeLength, 6...10),
+        integer("code_max_attempts", \.codeMaxAttempts, 1...10),
+        seconds("code_resend_interval", \.codeResendInterval, 0...3600),
+        integer("code_max_sends_per_hour", \.codeMaxSendsPerHour, 1...100),
+        number("code_ip_rate", \.codeIPRate, 0...1_000_000),
+        boolean("hosted_signup", \.hostedSignup),
     ]
+
+    static func boolean(_ key: String, _ path: any WritableKeyPath<Settings, Bool> & Sendable) -> SettingSpec {
+        SettingSpec(key: key) { value, settings throws(InvalidValue) in
+            switch value.lowercased() {
+            case "true": settings[keyPath: path] = true
+            case "false": settings[keyPath: path] = false
+            default: throw InvalidValue("must be true or false")
+            }
+        }
+    }
 
     static func text(_ key: String, _ path: any WritableKeyPath<Settings, String> & Sendable) -> SettingSpec {
         SettingSpec(key: key) { value, settings throws(InvalidValue) in

@@ -59,7 +59,7 @@ public struct SettingsResolver {
             do {
                 try spec.apply(value, &settings)
             } catch {
-                throw ConfigurationError("invalid \(spec.key) \"\(value)\" (from \(origin)): \(error.description)")
+                throw ConfigurationError("invalid \(spec.key) \"\(Self.shown(value))\" (from \(origin)): \(error.description)")
             }
             if spec.key == "issuer" { issuerGiven = true }
         }
@@ -68,6 +68,20 @@ public struct SettingsResolver {
             settings.issuer = "http://\(host):\(settings.port)"
         }
         return settings
+    }
+
+    /// A refused value as an error line may show it: control characters escaped (the line
+    /// stays one line), and a password in a URL's user info replaced by `***`.
+    static func shown(_ value: String) -> String {
+        var text = value
+        if let url = URLComponents(string: value), url.password != nil, let at = value.firstIndex(of: "@"),
+           let scheme = value.range(of: "://"), scheme.upperBound < at,
+           let colon = value[scheme.upperBound..<at].firstIndex(of: ":") {
+            text = String(value[..<value.index(after: colon)]) + "***" + String(value[at...])
+        }
+        return text.unicodeScalars.map { scalar in
+            scalar.properties.generalCategory == .control ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
+        }.joined()
     }
 
     /// One line for a YAML error: Yams's own description goes on with the offending line of

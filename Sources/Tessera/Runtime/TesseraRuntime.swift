@@ -2,7 +2,9 @@ import Foundation
 import Hummingbird
 import Logging
 import TesseraCore
+import ServiceLifecycle
 import TesseraCrypto
+import TesseraMail
 import TesseraServer
 import TesseraSQLite
 
@@ -97,9 +99,13 @@ public enum TesseraRuntime {
         let storage = try openStorage(settings)
         let keys = try await loadKeys(settings, storage: storage, logger: logger)
         try await registerConfiguredClients(settings, storage: storage, logger: logger)
-        let dependencies = Dependencies(settings: settings, storage: storage, keys: keys, crypto: OpenSSLPrimitives(), hooks: hooks, logger: logger)
+        let courier = try MailRuntime.courier(settings, storage: storage, logger: logger)
+        let dependencies = Dependencies(
+            settings: settings, storage: storage, keys: keys, crypto: OpenSSLPrimitives(), hooks: hooks,
+            codeSecret: try MailRuntime.codeSecret(settings), logger: logger, mailQueued: { courier.nudge() })
         let refresher = KeyRingRefresher(ring: keys, storage: storage, directory: KeyDirectory(path: settings.keysDir), logger: logger)
-        let application = buildApplication(dependencies: dependencies, logger: logger, services: [refresher]) { host, port in
+        let services: [any Service] = [refresher, MailCourierService(courier: courier)]
+        let application = buildApplication(dependencies: dependencies, logger: logger, services: services) { host, port in
             logger.notice("tessera ready", metadata: ["issuer": "\(settings.issuer)", "address": "\(host):\(port)"])
         }
         do {

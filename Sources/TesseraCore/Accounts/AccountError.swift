@@ -25,6 +25,8 @@ public enum AccountError: Error, Equatable, Sendable {
     case invalidScope(String)
     /// A refresh token that is unknown, expired, revoked or reused.
     case invalidGrant(reason: String)
+    /// A one-time code that is wrong, expired, spent, dead or never issued: one answer for all.
+    case invalidCode
     /// A conditional update came without `If-Match` (428).
     case preconditionRequired
     /// `If-Match` does not hold for the current profile, whose tag is `currentETag` (412).

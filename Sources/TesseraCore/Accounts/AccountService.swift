@@ -26,12 +26,19 @@ public struct AccountService: Sendable {
     let logger: Logger
     /// Called after a sign-up commits, to start its post-sign-up hooks without waiting.
     let userCreated: @Sendable () -> Void
+    /// Builds the verification code every sign-up mails.
+    let lifecycleMail: LifecycleMail
+    /// Called after mail was queued, to wake the courier.
+    let mailQueued: @Sendable () -> Void
 
     public init(
         settings: Settings, store: any Store, hasher: any PasswordHasher, throttle: LoginThrottle,
         signer: any TokenSigner, verifier: any TokenVerifier, crypto: any CryptoPrimitives, hooks: Hooks,
-        clients: ClientRegistry, now: @escaping Now, logger: Logger, userCreated: @escaping @Sendable () -> Void = {}
+        clients: ClientRegistry, lifecycleMail: LifecycleMail, now: @escaping Now, logger: Logger,
+        userCreated: @escaping @Sendable () -> Void = {}, mailQueued: @escaping @Sendable () -> Void = {}
     ) {
+        self.lifecycleMail = lifecycleMail
+        self.mailQueued = mailQueued
         self.clients = clients
         self.accessTokens = AccessTokenValidator(settings: settings, verifier: verifier, store: store, now: now)
         self.settings = settings
@@ -55,7 +62,9 @@ public struct AccountService: Sendable {
     public static let signUpBurst: Double = 10
 
     /// Checks the client's sign-up rate and the input, runs the pre-sign-up hooks, hashes the
-    /// password and stores the user with its post-sign-up hook runs in one transaction.
+    /// password and stores the user with its post-sign-up hook runs and its verification code
+    /// and mail in one transaction. With `require_email_verification` the user starts
+    /// `unconfirmed` and cannot sign in until the code is used.
     public func signUp(email rawEmail: String, password rawPassword: String, attributes: [String: String], clientIP: String) async throws -> User {
         if let retryAfter = signUps.admit(clientIP, now: now()) { throw AccountError.tooManyRequests(retryAfter: retryAfter) }
         guard let email = EmailAddress(rawEmail) else { throw AccountError.invalidEmail }
@@ -84,12 +93,15 @@ public struct AccountService: Sendable {
         let now = now()
         let user = User(
             id: RandomIdentifier.make(using: crypto), email: email.display, emailVerified: false, passwordHash: hash,
-            status: attempt.confirmed ? .active : .unconfirmed, attributes: attempt.attributes, createdAt: now, updatedAt: now)
+            status: attempt.confirmed && !settings.requireEmailVerification ? .active : .unconfirmed,
+            attributes: attempt.attributes, createdAt: now, updatedAt: now)
+        let verification = lifecycleMail.code(for: user, purpose: .verifyEmail, address: user.email, now: now)
         do {
-            try await store.createUser(user, postSignUpHooks: hooks.postSignUp.map(\.name), now: now)
+            try await store.createUser(user, postSignUpHooks: hooks.postSignUp.map(\.name), verification: verification, now: now)
         } catch StorageError.alreadyExists {
             throw AccountError.emailTaken
         }
+        mailQueued()
         logger.info("user signed up", metadata: ["user.id": "\(user.id)"])
         if !hooks.postSignUp.isEmpty { userCreated() }
         return user

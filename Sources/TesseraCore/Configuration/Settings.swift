@@ -39,10 +39,62 @@ public struct Settings: Sendable, Equatable {
     /// Clients declared in the config file, registered at start.
     public var clients: [ClientDeclaration] = []
 
+    // MARK: Account lifecycle and mail (contract §8.1)
+
+    /// The base of every link put in mail; the issuer when nil. Never taken from a request.
+    public var publicURL: String?
+    /// `file:DIR`, `smtp://…` or `smtps://…` (checked at start by the mail module).
+    public var mailURL: String = "file:./data/mail"
+    /// The `From` mailbox; `Tessera <no-reply@HOST>` (HOST: the public URL's host) when nil.
+    public var mailFrom: Mailbox?
+    /// A directory overriding any of the built-in templates.
+    public var mailTemplatesDir: String?
+    public var mailMaxAttempts: Int = 8
+    /// The first retry's delay; each next one doubles.
+    public var mailRetryBaseDelay: TimeInterval = 1
+    /// `product_name` in templates.
+    public var productName: String = "Tessera"
+    /// Whether sign-in waits for the sign-up address to be verified.
+    public var requireEmailVerification = false
+    /// Lifetime of an email verification (and add-email) code, 1–604800 s.
+    public var verificationCodeTTL: TimeInterval = 86400
+    /// Lifetime of a recovery code, 1–3600 s.
+    public var recoveryCodeTTL: TimeInterval = 900
+    /// Digits per code, 6–10.
+    public var codeLength: Int = 8
+    /// Wrong tries a code survives, 1–10.
+    public var codeMaxAttempts: Int = 5
+    /// Least seconds between two codes of one purpose to one account.
+    public var codeResendInterval: TimeInterval = 60
+    /// Most codes of one purpose to one account per hour.
+    public var codeMaxSendsPerHour: Int = 5
+    /// Requests per second per client IP to the code endpoints (sending and checking codes),
+    /// in bursts of up to 10 (0 = off).
+    public var codeIPRate: Double = 2
+    /// Whether the hosted pages offer sign-up.
+    public var hostedSignup = true
+
     public init() {}
 
     /// The audience of first-party access tokens.
     public var firstPartyAudience: String { defaultAudience ?? issuer }
+
+    /// The base of links in mail: `public_url`, else the issuer.
+    public var publicBaseURL: String { publicURL ?? issuer }
+
+    /// The `From` of every message. The default's domain is the public URL's host, or
+    /// `localhost` when that is an IP address (not a domain an address can have).
+    public var mailSender: Mailbox {
+        if let mailFrom { return mailFrom }
+        let host = URLComponents(string: publicBaseURL)?.host ?? "localhost"
+        let isIP = host.contains(":") || host.split(separator: ".").allSatisfy { UInt8($0) != nil }
+        return Mailbox(displayName: "Tessera", address: "no-reply@" + (isIP ? "localhost" : host))
+    }
+
+    /// How often codes of one purpose may go to one account.
+    public var codeSendLimits: CodeSendLimits {
+        CodeSendLimits(resendInterval: codeResendInterval, maxPerHour: codeMaxSendsPerHour)
+    }
 
     /// `issuer` + `path`, for endpoint URLs in discovery.
     public func url(_ path: String) -> String { issuer + path }

@@ -3,7 +3,7 @@ import Synchronization
 
 /// Lets waiters sleep until signalled or until a timeout, whichever comes first. A signal
 /// wakes every current waiter; one sent while nobody waits is remembered for the next wait.
-final class WakeSignal: Sendable {
+public final class WakeSignal: Sendable {
     private struct State {
         var pending = false
         var waiters: [CheckedContinuation<Void, Never>] = []
@@ -11,7 +11,9 @@ final class WakeSignal: Sendable {
 
     private let state = Mutex(State())
 
-    func signal() {
+    public init() {}
+
+    public func signal() {
         let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in
             guard !state.waiters.isEmpty else {
                 state.pending = true
@@ -24,7 +26,7 @@ final class WakeSignal: Sendable {
     }
 
     /// Returns when signalled, after `seconds`, or when the task is cancelled.
-    func wait(seconds: TimeInterval) async {
+    public func wait(seconds: TimeInterval) async {
         let timer = Task { [self] in
             try? await Task.sleep(for: .seconds(seconds))
             signal()

@@ -11,14 +11,27 @@ public struct SweepCounts: Sendable, Equatable {
     /// Authorization codes a day past their expiry (kept that long so a late replay is still caught).
     public var codes = 0
 
-    public init(families: Int = 0, sessions: Int = 0, revokedJTIs: Int = 0, codes: Int = 0) {
+    /// One-time codes an hour past their expiry (kept that long for the resend limits).
+    public var oneTimeCodes = 0
+    /// Sent and expired messages older than ``mailRetention``, and failed ones older still.
+    public var mail = 0
+    /// Failed messages whose code has died, scrubbed of it (not deleted).
+    public var mailScrubbed = 0
+
+    public init(families: Int = 0, sessions: Int = 0, revokedJTIs: Int = 0, codes: Int = 0, oneTimeCodes: Int = 0, mail: Int = 0, mailScrubbed: Int = 0) {
         self.families = families
         self.sessions = sessions
         self.revokedJTIs = revokedJTIs
         self.codes = codes
+        self.oneTimeCodes = oneTimeCodes
+        self.mail = mail
+        self.mailScrubbed = mailScrubbed
     }
 
-    public var total: Int { families + sessions + revokedJTIs + codes }
+    /// How long sent and expired messages stay listed (`mail list`): 30 days.
+    public static let mailRetention: TimeInterval = 30 * 86400
+
+    public var total: Int { families + sessions + revokedJTIs + codes + oneTimeCodes + mail + mailScrubbed }
 }
 
 /// Removal of what can no longer be used, so that nothing grows without bound and no

@@ -2,10 +2,11 @@ import Foundation
 
 /// Storage of user accounts.
 public protocol UserStore: Sendable {
-    /// Stores `user` and one pending run per post-sign-up hook name, in one transaction, so a
-    /// committed user always has its hook runs recorded. Throws ``StorageError/alreadyExists``
-    /// when the email (case-insensitively) is taken.
-    func createUser(_ user: User, postSignUpHooks: [String], now: Date) async throws
+    /// Stores `user`, one pending run per post-sign-up hook name and the `verification` code
+    /// with its mail, in one transaction, so a committed user always has its hook runs and its
+    /// mail recorded. Throws ``StorageError/alreadyExists`` when the email (case-insensitively)
+    /// is taken.
+    func createUser(_ user: User, postSignUpHooks: [String], verification: NewCode?, now: Date) async throws
     /// The user with this email, case-insensitively.
     func user(email: String) async throws -> User?
     func user(id: String) async throws -> User?

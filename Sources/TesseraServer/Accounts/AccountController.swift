@@ -81,6 +81,12 @@ struct AccountController {
             writer.add("status", status.rawValue)
             writer.add("attributes", attributes)
             writer.add("created_at", createdAt)
+            // Contract §8.3: the account's addresses, primary first.
+            writer.add("emails", objects: [(email, emailVerified)]) { address, object in
+                object.add("email", address.0)
+                object.add("primary", true)
+                object.add("verified", address.1)
+            }
         }
     }
 

@@ -27,7 +27,7 @@ extension APIError {
             self.init(.tooManyRequests, "too_many_attempts", "too many login attempts; try again later",
                       headers: [.retryAfter: String(retryAfter)])
         case .tooManyRequests(let retryAfter):
-            self.init(.tooManyRequests, "too_many_requests", "too many sign-ups from this address; try again later",
+            self.init(.tooManyRequests, "too_many_requests", "too many requests from this address; try again later",
                       headers: [.retryAfter: String(retryAfter)])
         case .busy(let retryAfter):
             self.init(.serviceUnavailable, "temporarily_unavailable", "the server is busy; try again shortly",
@@ -41,6 +41,8 @@ extension APIError {
         case .preconditionFailed(let current):
             self.init(.preconditionFailed, "precondition_failed", "the profile changed since it was read; read it again",
                       headers: [.eTag: current])
+        case .invalidCode:
+            self.init(.badRequest, "invalid_code", "the code is not valid; ask for a new one if it has expired")
         case .invalidGrant:
             self.init(.unauthorized, "invalid_grant", "refresh token is invalid, expired or revoked")
         }

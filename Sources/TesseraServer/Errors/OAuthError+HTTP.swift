@@ -36,7 +36,8 @@ extension OAuthError {
         case .invalidClient(let description): self = OAuthError(.unauthorizedClient, description)
         case .invalidScope(let description): self = OAuthError(.invalidScope, description)
         case .invalidGrant(let reason): self = .invalidGrant(reason: reason)
-        case .invalidEmail, .weakPassword, .emailTaken, .signupRejected, .hookFailed, .tooManyRequests, .preconditionRequired, .preconditionFailed:
+        case .invalidEmail, .weakPassword, .emailTaken, .signupRejected, .hookFailed, .tooManyRequests, .preconditionRequired, .preconditionFailed,
+             .invalidCode:
             self = OAuthError(.invalidRequest, "the request cannot be completed")
         }
     }

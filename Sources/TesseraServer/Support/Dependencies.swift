@@ -19,6 +19,8 @@ public struct Dependencies: Sendable {
     public let authorization: AuthorizationService
     /// Removes expired families, sessions, revoked jtis and codes; run as a service.
     public let retention: RetentionSweeper
+    /// Email verification and password recovery.
+    public let lifecycle: LifecycleService
 
     public init(
         settings: Settings,
@@ -27,8 +29,10 @@ public struct Dependencies: Sendable {
         crypto: any CryptoPrimitives,
         hasher: any PasswordHasher = BcryptPasswordHasher(),
         hooks: Hooks = .none,
+        codeSecret: CodeSecret? = nil,
         now: @escaping Now = { Date() },
-        logger: Logger
+        logger: Logger,
+        mailQueued: @escaping @Sendable () -> Void = {}
     ) {
         self.settings = settings
         self.storage = storage
@@ -37,11 +41,14 @@ public struct Dependencies: Sendable {
         self.now = now
         let runner = PostSignUpHookRunner(hooks: hooks.postSignUp, store: storage, settings: settings, now: now, logger: logger)
         hookRunner = runner
+        let mail = LifecycleMail(settings: settings, secret: codeSecret ?? CodeSecret.generate(using: crypto), crypto: crypto)
         accounts = AccountService(
             settings: settings, store: storage, hasher: hasher, throttle: LoginThrottle(settings: settings),
             signer: keys, verifier: keys, crypto: crypto, hooks: hooks,
-            clients: ClientRegistry(store: storage, settings: settings, crypto: crypto), now: now, logger: logger,
-            userCreated: { runner.nudge() })
+            clients: ClientRegistry(store: storage, settings: settings, crypto: crypto), lifecycleMail: mail, now: now, logger: logger,
+            userCreated: { runner.nudge() }, mailQueued: mailQueued)
+        lifecycle = LifecycleService(
+            settings: settings, store: storage, mail: mail, hasher: hasher, crypto: crypto, now: now, logger: logger, mailQueued: mailQueued)
         authorization = AuthorizationService(settings: settings, store: storage, accounts: accounts, crypto: crypto, now: now, logger: logger)
         retention = RetentionSweeper(store: storage, now: now, logger: logger)
         inspector = TokenInspector(settings: settings, store: storage, accessTokens: accounts.accessTokens, crypto: crypto, now: now)

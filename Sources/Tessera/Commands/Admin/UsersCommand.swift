@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import TesseraCore
 import TesseraCrypto
 import TesseraSQLite
@@ -9,7 +10,9 @@ import TesseraServer
 struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "users", abstract: "List, show, create, disable, enable and delete users.",
-        subcommands: [List.self, Show.self, Create.self, Disable.self, Enable.self, Delete.self, VerifyEmail.self, SetPassword.self])
+        subcommands: [
+            List.self, Show.self, Create.self, Disable.self, Enable.self, Delete.self, VerifyEmail.self, SetPassword.self, SendRecovery.self,
+        ])
 
     /// Reads a password from standard input (one trailing newline stripped), checks it against
     /// the password policy (exit 2 when weak) and hashes it at the configured cost.
@@ -72,10 +75,12 @@ struct UsersCommand: AsyncParsableCommand {
             json["attributes"] = found.attributes
             json["updated_at"] = found.updatedAt.iso8601
             json["has_password"] = found.passwordHash != nil
+            json["emails"] = [["email": found.email, "primary": true, "verified": found.emailVerified]]
             try context.emit(json: json, text: TextTable.render(["FIELD", "VALUE"], [
                 ["user_id", found.id], ["email", found.email], ["status", found.status.rawValue],
                 ["email_verified", "\(found.emailVerified)"], ["has_password", "\(found.passwordHash != nil)"],
                 ["created_at", found.createdAt.iso8601], ["updated_at", found.updatedAt.iso8601],
+                ["emails", "\(found.email) (primary, \(found.emailVerified ? "verified" : "unverified"))"],
             ] + found.attributes.sorted { $0.key < $1.key }.map { ["attributes.\($0.key)", $0.value] }))
         }
     }
@@ -103,7 +108,7 @@ struct UsersCommand: AsyncParsableCommand {
                 id: RandomIdentifier.make(using: OpenSSLPrimitives()), email: address.display, emailVerified: false, passwordHash: hash,
                 status: confirmed ? .active : .unconfirmed, attributes: [:], createdAt: context.now, updatedAt: context.now)
             do {
-                try await context.storage.createUser(user, postSignUpHooks: [], now: context.now)
+                try await context.storage.createUser(user, postSignUpHooks: [], verification: nil, now: context.now)
             } catch StorageError.alreadyExists {
                 throw AdminError.alreadyExists("a user with email \(address.display) already exists")
             }
@@ -179,6 +184,33 @@ struct UsersCommand: AsyncParsableCommand {
             try await context.storage.setPassword(userID: found.id, hash: hash, now: context.now)
             try await context.audit("users.set-password", target: "user \(found.id)")
             try context.emit(json: ["user_id": found.id, "password_set": true], text: "set the password of user \(found.id); every token it held is revoked")
+        }
+    }
+
+    struct SendRecovery: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "send-recovery", abstract: "Mail the user a password recovery code now (no resend limits).",
+            discussion: """
+                The message is queued; the running server's courier sends it within seconds.
+                Example:
+                  tessera admin users send-recovery alice@example.com
+                """)
+        @Argument(help: "Email or user id.") var user: String
+        @OptionGroup var options: AdminOptions
+
+        func run() async throws {
+            let context = try AdminContext(options)
+            let found = try await context.user(user)
+            let crypto = OpenSSLPrimitives()
+            let lifecycle = LifecycleService(
+                settings: context.settings, store: context.storage,
+                mail: LifecycleMail(settings: context.settings, secret: try MailRuntime.codeSecret(context.settings), crypto: crypto),
+                hasher: BcryptPasswordHasher(), crypto: crypto, now: { Date() }, logger: Logger(label: "tessera.admin"), mailQueued: {})
+            guard try await lifecycle.sendRecovery(to: found) else {
+                throw AdminError.declined("user \(found.id) is disabled; enable it first")
+            }
+            try await context.audit("users.send-recovery", target: "user \(found.id)")
+            try context.emit(json: ["user_id": found.id, "queued": true], text: "queued a recovery code for user \(found.id) to \(found.email)")
         }
     }
 

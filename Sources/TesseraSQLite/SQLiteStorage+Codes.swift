@@ -1,0 +1,106 @@
+import Foundation
+import GRDB
+import TesseraCore
+
+extension SQLiteStorage: CodeStore {
+    public func issueCode(
+        emailKey: String, purpose: CodePurpose, limits: CodeSendLimits, now: Date, _ make: @escaping @Sendable (User) -> NewCode?
+    ) async throws -> Bool {
+        try await write { db in
+            var code: NewCode?
+            if let user = try Self.userOwning(db, emailKey: emailKey),
+               try Self.withinSendLimits(db, userID: user.id, purpose: purpose, limits: limits, now: now) {
+                code = make(user)
+            }
+            guard let code else {
+                // No account, declined or throttled: the same write as a real one, undone, so
+                // that the answer's time does not tell the cases apart.
+                let placeholder = MailRequest(
+                    id: "uniform-\(UUID().uuidString)", userID: nil, recipient: emailKey, template: MailTemplateName.verificationCode,
+                    locale: nil, variables: [:], codeExpiresAt: now)
+                try Self.enqueue(db, placeholder, codeID: nil, now: now)
+                try db.execute(sql: "DELETE FROM mail_outbox WHERE id = ?", arguments: [placeholder.id])
+                return false
+            }
+            try Self.insertCode(db, code, now: now)
+            return true
+        }
+    }
+
+    /// Stores `code` (voiding the older live codes of its purpose and address and their unsent
+    /// mail) and queues its mail, inside the caller's transaction.
+    static func insertCode(_ db: Database, _ code: NewCode, now: Date) throws {
+        try voidLiveCodes(
+            db, condition: "user_id = ? AND purpose = ? AND email_key = ?", [code.userID, code.purpose.rawValue, code.emailKey], now: now)
+        try db.execute(
+            sql: "INSERT INTO one_time_codes (user_id, purpose, email_key, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [code.userID, code.purpose.rawValue, code.emailKey, Data(code.hash), now.stored, code.expiresAt.stored])
+        try enqueue(db, code.mail, codeID: db.lastInsertedRowID, now: now)
+    }
+
+    /// Voids the live codes `condition` selects and expires their mail not yet sent.
+    static func voidLiveCodes(_ db: Database, condition: String, _ arguments: StatementArguments, now: Date) throws {
+        let live = "SELECT id FROM one_time_codes WHERE \(condition) AND spent_at IS NULL AND voided_at IS NULL"
+        try db.execute(
+            sql: """
+                UPDATE mail_outbox SET status = 'expired', \(scrubCode), updated_at = ?
+                WHERE code_id IN (\(live)) AND status IN ('queued', 'failed')
+                """,
+            arguments: [now.stored] + arguments)
+        try db.execute(sql: "UPDATE one_time_codes SET voided_at = ? WHERE id IN (\(live))", arguments: [now.stored] + arguments)
+    }
+
+    /// The account that signs in with `emailKey`.
+    static func userOwning(_ db: Database, emailKey: String) throws -> User? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(userColumns) FROM users WHERE email_key = ?"), arguments: [emailKey])
+            .map { user($0) }
+    }
+
+    static func withinSendLimits(_ db: Database, userID: String, purpose: CodePurpose, limits: CodeSendLimits, now: Date) throws -> Bool {
+        let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT COUNT(*), MAX(created_at) FROM one_time_codes WHERE user_id = ? AND purpose = ? AND created_at > ?"),
+            arguments: [userID, purpose.rawValue, now.stored - 3600])
+        let sent: Int = row?[0] ?? 0
+        let last: Double? = row?[1]
+        guard sent < limits.maxPerHour else { return false }
+        if let last, now.stored - last < limits.resendInterval { return false }
+        return true
+    }
+
+    public func spendCode(
+        emailKey: String, purpose: CodePurpose, maxAttempts: Int, now: Date,
+        matches: @escaping @Sendable (User, StoredCode) -> Bool, effect: CodeEffect
+    ) async throws -> CodeSpend {
+        try await write { db in
+            guard let user = try Self.userOwning(db, emailKey: emailKey),
+                  let row = try Row.fetchOne(
+                    db.cachedStatement(sql: """
+                        SELECT id, hash, attempts, expires_at FROM one_time_codes
+                        WHERE user_id = ? AND purpose = ? AND email_key = ? AND spent_at IS NULL AND voided_at IS NULL
+                        ORDER BY id DESC LIMIT 1
+                        """),
+                    arguments: [user.id, purpose.rawValue, emailKey])
+            else { return .invalid }
+            let stored = StoredCode(id: row[0], hash: [UInt8](row[1] as Data), attempts: row[2], expiresAt: Date(timeIntervalSince1970: row[3]))
+            guard stored.expiresAt > now, stored.attempts < maxAttempts else { return .invalid }
+            guard matches(user, stored) else {
+                try db.execute(sql: "UPDATE one_time_codes SET attempts = attempts + 1 WHERE id = ?", arguments: [stored.id])
+                return .invalid
+            }
+            try db.execute(sql: "UPDATE one_time_codes SET spent_at = ? WHERE id = ?", arguments: [now.stored, stored.id])
+            let verify = "email_verified = 1, status = CASE status WHEN 'unconfirmed' THEN 'active' ELSE status END"
+            switch effect {
+            case .verifyEmail:
+                try db.execute(sql: "UPDATE users SET \(verify), updated_at = ? WHERE id = ?", arguments: [now.stored, user.id])
+            case .resetPassword(let hash, let notice):
+                try db.execute(
+                    sql: "UPDATE users SET password_hash = ?, \(verify), updated_at = ? WHERE id = ?", arguments: [hash, now.stored, user.id])
+                try Self.revokeAllTokens(db, userID: user.id, now: now)
+                try Self.voidLiveCodes(db, condition: "user_id = ?", [user.id], now: now)
+                try Self.enqueue(db, notice, codeID: nil, now: now)
+            }
+            guard let updated = try Self.fetchUser(db, id: user.id) else { return .invalid }
+            return .spent(updated)
+        }
+    }
+}
