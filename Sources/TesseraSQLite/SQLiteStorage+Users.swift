@@ -87,6 +87,16 @@ extension SQLiteStorage: UserStore {
         }
     }
 
+    public func changePassword(userID: String, hash: String, notice: MailRequest, now: Date) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", arguments: [hash, now.stored, userID])
+            guard db.changesCount == 1 else { throw StorageError.notFound }
+            try Self.revokeAllTokens(db, userID: userID, now: now)
+            try Self.voidLiveCodes(db, condition: "user_id = ?", [userID], now: now)
+            try Self.enqueue(db, notice, codeID: nil, now: now)
+        }
+    }
+
     public func passwordHashCosts() async throws -> [Int: Int] {
         // Kept by triggers on users (migration 0007): a few rows, whatever the number of users.
         try readOnCallingThread { db in

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import NIOCore
 import Testing
 @testable import TesseraCore
 import TesseraCrypto
@@ -230,5 +231,60 @@ struct LifecycleTests {
         let digits = (0..<2000).map { _ in OneTimeCode.generate(length: 10, using: crypto).digits }.joined()
         let counts = Dictionary(grouping: digits, by: { $0 }).mapValues(\.count)
         #expect(counts.count == 10 && counts.values.allSatisfy { $0 > 1700 && $0 < 2300 }, "\(counts)")
+    }
+}
+
+@Suite("Password change")
+struct PasswordChangeTests {
+    func change(_ client: some TestClientProtocol, _ access: String, current: String, new: String) async throws -> TestResponse {
+        let body = try JSONSerialization.data(withJSONObject: ["current_password": current, "password": new])
+        return try await client.execute(
+            uri: "/v1/me/password", method: .post,
+            headers: [.authorization: "Bearer \(access)", .contentType: "application/json"], body: ByteBuffer(bytes: body))
+    }
+
+    @Test("the current password is required; success gives a new token set and ends every other session; a notice is queued")
+    func changes() async throws {
+        let server = try await TestServer()
+        try await server.test { client in
+            _ = try await client.signUp("kim@example.com")
+            let other = try await client.login("kim@example.com")
+            let mine = try await client.login("kim@example.com")
+            let access = try #require(mine.json["access_token"] as? String)
+            let wrong = try await change(client, access, current: "not my password", new: "a fine new passphrase")
+            #expect(wrong.status == .unauthorized && wrong.errorCode == "invalid_credentials")
+            let weak = try await change(client, access, current: "correct horse battery", new: "short")
+            #expect(weak.errorCode == "weak_password")
+            let done = try await change(client, access, current: "correct horse battery", new: "a fine new passphrase")
+            #expect(done.status == .ok)
+            let fresh = try #require(done.json["access_token"] as? String)
+            let freshRefresh = try #require(done.json["refresh_token"] as? String)
+            #expect(done.headers[.setCookie]?.hasPrefix("tessera_refresh=\(freshRefresh)") == true)
+            #expect(try await client.me(fresh).status == .ok, "the new set works")
+            #expect(try await client.refresh(freshRefresh).status == .ok)
+            #expect(try await client.me(access).status == .unauthorized, "the token that asked is earlier, so refused")
+            #expect(try await client.me(try #require(other.json["access_token"] as? String)).status == .unauthorized)
+            #expect(try await client.refresh(try #require(other.json["refresh_token"] as? String)).status == .unauthorized)
+            #expect(try await client.refresh(try #require(mine.json["refresh_token"] as? String)).status == .unauthorized)
+            #expect(try await client.login("kim@example.com", "a fine new passphrase").status == .ok)
+            let notices = try await server.storage.listMail(status: .queued, recipient: "kim@example.com", limit: 10)
+                .filter { $0.request.template == .passwordChanged }
+            #expect(notices.count == 1)
+        }
+    }
+
+    @Test("wrong current passwords count toward the lock-out like failed logins: 429 too_many_attempts")
+    func lockOut() async throws {
+        let server = try await TestServer { $0.loginMaxFailures = 3 }
+        try await server.test { client in
+            _ = try await client.signUp("lee@example.com")
+            let access = try #require(try await client.login("lee@example.com").json["access_token"] as? String)
+            for _ in 0..<3 {
+                #expect(try await change(client, access, current: "wrong guess here", new: "a fine new passphrase").status == .unauthorized)
+            }
+            let locked = try await change(client, access, current: "correct horse battery", new: "a fine new passphrase")
+            #expect(locked.status == .tooManyRequests && locked.errorCode == "too_many_attempts")
+            #expect(try await client.login("lee@example.com").status == .tooManyRequests, "the same account lock-out")
+        }
     }
 }

@@ -309,6 +309,39 @@ public struct AccountService: Sendable {
         }
     }
 
+    // MARK: Password change
+
+    /// `POST /v1/me/password`: checks the current password as a login does (a wrong one counts
+    /// toward the account's lock-out), then, in one transaction, stores the new one, revokes
+    /// every refresh family and every access token issued so far, and queues a
+    /// `password_changed` notice. Returns a new first-party token set, as a login does.
+    public func changePassword(of user: User, current: String, new rawPassword: String, clientIP: String) async throws -> IssuedTokens {
+        let password = try PasswordPolicy.validate(rawPassword)
+        let checked = try await verifyPassword(email: user.email, password: current, clientIP: clientIP)
+        guard checked.id == user.id else { throw AccountError.invalidCredentials }
+        let hash = try await passwords.hash(password, cost: settings.bcryptCost, priority: .other)
+        let changedAt = now()
+        let notice = lifecycleMail.notice(.passwordChanged, to: user.email, about: user.email, user: user, now: changedAt)
+        do {
+            try await store.changePassword(userID: user.id, hash: hash, notice: notice, now: changedAt)
+        } catch StorageError.notFound {
+            throw BearerError.invalidToken(reason: "no such user")
+        }
+        mailQueued()
+        logger.notice("password changed; every other session revoked", metadata: ["user.id": "\(user.id)"])
+        // `iat` has whole seconds, and a token of the change's second counts as before it:
+        // the new set is issued from the next second on.
+        let boundary = Date(timeIntervalSince1970: changedAt.timeIntervalSince1970.rounded(.down) + 1)
+        let wait = boundary.timeIntervalSince(now())
+        if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
+        let issuedAt = max(now(), boundary)
+        let client = ClientRegistry.firstParty
+        return try await startFamily(
+            user: checked, clientID: client.id, audience: clients.audience(for: client),
+            scope: Self.withAccountIfFirstParty(client.defaultScope, clientID: client.id), authTime: issuedAt,
+            lifetime: client.accessTokenTTL, now: issuedAt)
+    }
+
     // MARK: Profile
 
     /// Applies a JSON merge of `changes` to the user's attributes (`nil` removes a name), only

@@ -20,6 +20,10 @@ public protocol UserStore: Sendable {
     /// Sets the password hash and, in the same transaction, revokes everything the user holds
     /// (as ``revokeAllTokens(userID:now:)``). Throws ``StorageError/notFound``.
     func setPassword(userID: String, hash: String, now: Date) async throws
+    /// A password change by the user: the new hash, every refresh family revoked and every
+    /// access token issued up to `now` refused, the user's live codes voided and `notice`
+    /// queued, in one transaction. Throws ``StorageError/notFound``.
+    func changePassword(userID: String, hash: String, notice: MailRequest, now: Date) async throws
     /// How many stored password hashes there are of each bcrypt cost.
     func passwordHashCosts() async throws -> [Int: Int]
     /// Replaces the password hash (after a rehash at a new cost).

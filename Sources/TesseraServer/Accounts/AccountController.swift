@@ -21,6 +21,7 @@ struct AccountController {
             .group(context: AuthenticatedRequestContext.self)
             .get(use: me)
             .patch(use: updateMe)
+            .post("password", use: changePassword)
     }
 
     // MARK: Requests and responses
@@ -59,6 +60,15 @@ struct AccountController {
             case refreshToken = "refresh_token"
         }
         static let keys: Set<String> = ["refresh_token"]
+    }
+
+    struct PasswordChange: Decodable {
+        let currentPassword: String
+        let password: String
+        enum CodingKeys: String, CodingKey {
+            case currentPassword = "current_password", password
+        }
+        static let keys: Set<String> = ["current_password", "password"]
     }
 
     struct ProfileUpdate: Decodable {
@@ -144,6 +154,13 @@ struct AccountController {
         let user = try await accounts.updateAttributes(
             of: context.principal.user.id, ifMatch: request.headers.fieldValue(.ifMatch), changes: body.attributes)
         return profileResponse(user)
+    }
+
+    /// `POST /v1/me/password`: a new token set (and refresh cookie); every other session ends.
+    @Sendable func changePassword(_ request: Request, context: AuthenticatedRequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(PasswordChange.self, from: request, context: context, allowedKeys: PasswordChange.keys)
+        return tokenResponse(try await accounts.changePassword(
+            of: context.principal.user, current: body.currentPassword, new: body.password, clientIP: context.clientIP))
     }
 
     /// The profile with its strong `ETag`.

@@ -7,7 +7,7 @@ import TesseraCore
 public struct TesseraRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The socket's peer, kept as it is: only the sign-in routes need it as text.
-    private let peer: SocketAddress?
+    let peer: SocketAddress?
     /// The peer's IP address, for per-IP limits; "unknown" when there is no socket peer.
     public var clientIP: String { peer?.ipAddress ?? "unknown" }
     /// Set by ``BearerAuthenticator`` when a valid access token was presented.
@@ -34,11 +34,15 @@ public struct Principal: Sendable {
 public struct AuthenticatedRequestContext: ChildRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let principal: Principal
+    private let peer: SocketAddress?
+    /// The peer's IP address, for per-IP limits.
+    public var clientIP: String { peer?.ipAddress ?? "unknown" }
 
     public init(context: TesseraRequestContext) throws {
         guard let principal = context.principal else { throw BearerError.missing }
         coreContext = context.coreContext
         self.principal = principal
+        peer = context.peer
     }
 
     public var maxUploadSize: Int { 64 * 1024 }
