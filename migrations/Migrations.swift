@@ -22,5 +22,6 @@ public enum Migrations {
         Migration("0007_password_hash_costs", PackageResources._007_password_hash_costs_sql),
         Migration("0008_profile_version", PackageResources._008_profile_version_sql),
         Migration("0009_mail_and_codes", PackageResources._009_mail_and_codes_sql),
+        Migration("0010_deleted_users", PackageResources._010_deleted_users_sql),
     ]
 }

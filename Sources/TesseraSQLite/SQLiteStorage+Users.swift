@@ -33,7 +33,8 @@ extension SQLiteStorage: UserStore {
                 }
                 if let verification { try Self.insertCode(db, verification, now: now) }
             }
-        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+                    || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY || error.extendedResultCode == .SQLITE_CONSTRAINT_TRIGGER {
             throw StorageError.alreadyExists
         }
     }
@@ -159,10 +160,17 @@ extension SQLiteStorage: UserStore {
         }
     }
 
-    public func deleteUser(id: String) async throws {
+    public func deleteUser(id: String, farewell: MailRequest?, now: Date) async throws {
         try await write { db in
+            // The mail first: deleting the user would set its user_id to NULL.
+            try db.execute(sql: "DELETE FROM mail_outbox WHERE user_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [id])
             guard db.changesCount == 1 else { throw StorageError.notFound }
+            try db.execute(sql: "INSERT OR IGNORE INTO deleted_users (id, deleted_at) VALUES (?, ?)", arguments: [id, now.stored])
+            if var farewell {
+                farewell.userID = nil
+                try Self.enqueue(db, farewell, codeID: nil, now: now)
+            }
         }
     }
 

@@ -288,3 +288,43 @@ struct PasswordChangeTests {
         }
     }
 }
+
+@Suite("Self-service deletion")
+struct DeletionTests {
+    func delete(_ client: some TestClientProtocol, _ access: String, password: String) async throws -> TestResponse {
+        let body = try JSONSerialization.data(withJSONObject: ["current_password": password])
+        return try await client.execute(
+            uri: "/v1/me/deletion", method: .post,
+            headers: [.authorization: "Bearer \(access)", .contentType: "application/json"], body: ByteBuffer(bytes: body))
+    }
+
+    @Test("deletion needs the password; it erases the account, refuses every token, frees the address and keeps the id from reuse")
+    func erases() async throws {
+        let server = try await TestServer { $0.codeIPRate = 0 }
+        try await server.test { client in
+            let signUp = try await client.signUp("max@example.com", attributes: ["name": "Max Mustermann"])
+            let id = try #require(signUp.json["user_id"] as? String)
+            _ = try await client.post("/v1/password/forgot", json: ["email": "max@example.com"])
+            let tokens = try await client.login("max@example.com")
+            let access = try #require(tokens.json["access_token"] as? String)
+            #expect(try await delete(client, access, password: "wrong password here").status == .unauthorized)
+            let done = try await delete(client, access, password: "correct horse battery")
+            #expect(done.status == .noContent)
+            #expect(try await client.me(access).status == .unauthorized)
+            #expect(try await client.refresh(try #require(tokens.json["refresh_token"] as? String)).status == .unauthorized)
+            #expect(try await client.login("max@example.com").status == .unauthorized)
+            // Nothing personal is left but the farewell, which is not tied to the id.
+            for table in ["users", "one_time_codes", "refresh_token_families"] { #expect(try server.storage.rowCount(table) == 0, "\(table)") }
+            let mail = try await server.storage.listMail(status: nil, recipient: nil, limit: 10)
+            #expect(mail.map(\.request.template) == [.accountDeleted] && mail[0].request.userID == nil)
+            // The address is free; the id is not.
+            let again = try await client.signUp("max@example.com")
+            #expect(again.status == .created && again.json["user_id"] as? String != id)
+            let reuse = User(id: id, email: "other@example.com", emailVerified: false, passwordHash: nil, status: .active, attributes: [:],
+                             createdAt: Date(), updatedAt: Date())
+            await #expect(throws: StorageError.alreadyExists) {
+                try await server.storage.createUser(reuse, postSignUpHooks: [], verification: nil, now: Date())
+            }
+        }
+    }
+}

@@ -272,7 +272,7 @@ struct SecurityReviewTests {
         let rehashed = try await hashing.hash(try PasswordPolicy.validate("correct horse battery"), cost: 10, priority: .other)
         try await server.storage.updatePasswordHash(userID: "u1", hash: rehashed, now: Date())
         #expect(try await server.storage.passwordHashCosts() == [10: 1])
-        try await server.storage.deleteUser(id: "u1")
+        try await server.storage.deleteUser(id: "u1", farewell: nil, now: Date())
         #expect(try await server.storage.passwordHashCosts() == [:])
     }
 

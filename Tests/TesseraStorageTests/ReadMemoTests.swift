@@ -129,7 +129,7 @@ struct ReadMemoTests {
         #expect(try await storage.accessTokenStanding(jti: "j1", userID: "u1", clientID: "c1").user?.id == "u1")
         try await storage.revokeAllTokens(userID: "u1", now: now)
         #expect(try await storage.accessTokenStanding(jti: "j1", userID: "u1", clientID: "c1").user?.tokensNotBefore == now)
-        try await storage.deleteUser(id: "u1")
+        try await storage.deleteUser(id: "u1", farewell: nil, now: now)
         #expect(try await storage.accessTokenStanding(jti: "j1", userID: "u1", clientID: "c1").user == nil)
     }
 }

@@ -267,3 +267,24 @@ def test_bad_mail_settings_stop_start_up(tmp_path, setting, value):
     assert result.returncode == 2, result.stderr
     assert setting in result.stderr and result.stderr.count("\n") == 1
     assert "hunter2" not in result.stderr, "a password in mail_url is never echoed"
+
+
+def test_password_change_and_deletion_send_their_notices(start_tessera, sink):
+    server = start_tessera(env=mail_env(sink.url(ca_file=sink.ca_file)))
+    post(server, "/v1/signup", {"email": "lu@example.com", "password": PASSWORD})
+    tokens = post(server, "/v1/login", {"email": "lu@example.com", "password": PASSWORD}).json()
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+    changed = requests.post(server.url("/v1/me/password"), headers=auth, timeout=10,
+                            json={"current_password": PASSWORD, "password": "a brand new passphrase"})
+    assert changed.status_code == 200 and changed.cookies.get("tessera_refresh") == changed.json()["refresh_token"]
+    assert requests.get(server.url("/v1/me"), headers=auth, timeout=5).status_code == 401
+    fresh = {"Authorization": f"Bearer {changed.json()['access_token']}"}
+    me = requests.get(server.url("/v1/me"), headers=fresh, timeout=5).json()
+    assert me["emails"] == [{"email": "lu@example.com", "primary": True, "verified": False}]
+    assert [m for m in sink.wait_for(2, to="lu@example.com") if "was changed" in m.message["Subject"]]
+    deleted = requests.post(server.url("/v1/me/deletion"), headers=fresh, json={"current_password": "a brand new passphrase"}, timeout=10)
+    assert deleted.status_code == 204
+    farewell = [m for m in sink.wait_for(3, to="lu@example.com") if "deleted" in m.message["Subject"]]
+    assert len(farewell) == 1 and "lu@example.com" in farewell[0].text
+    assert requests.get(server.url("/v1/me"), headers=fresh, timeout=5).status_code == 401
+    assert post(server, "/v1/signup", {"email": "lu@example.com", "password": PASSWORD}).status_code == 201

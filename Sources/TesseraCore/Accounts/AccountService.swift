@@ -342,6 +342,26 @@ public struct AccountService: Sendable {
             lifetime: client.accessTokenTTL, now: issuedAt)
     }
 
+    // MARK: Deletion
+
+    /// `POST /v1/me/deletion`: with the current password (checked as a login, counting toward
+    /// the lock-out), erases the account — personal data, tokens, sessions, codes — keeping a
+    /// tombstone of the id, and frees its address; an `account_deleted` notice to the address
+    /// is queued in the same transaction.
+    public func deleteAccount(of user: User, currentPassword: String, clientIP: String) async throws {
+        let checked = try await verifyPassword(email: user.email, password: currentPassword, clientIP: clientIP)
+        guard checked.id == user.id else { throw AccountError.invalidCredentials }
+        let now = now()
+        let farewell = lifecycleMail.notice(.accountDeleted, to: user.email, about: user.email, user: user, now: now)
+        do {
+            try await store.deleteUser(id: user.id, farewell: farewell, now: now)
+        } catch StorageError.notFound {
+            throw BearerError.invalidToken(reason: "no such user")
+        }
+        mailQueued()
+        logger.notice("account deleted by its user", metadata: ["user.id": "\(user.id)"])
+    }
+
     // MARK: Profile
 
     /// Applies a JSON merge of `changes` to the user's attributes (`nil` removes a name), only

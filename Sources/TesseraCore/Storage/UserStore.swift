@@ -38,9 +38,11 @@ public protocol UserStore: Sendable {
     func revokeAllTokens(userID: String, now: Date) async throws
     /// Users in creation order, after `after` (a user id), filtered by email prefix and status.
     func listUsers(limit: Int, after: String?, emailPrefix: String?, status: UserStatus?) async throws -> [User]
-    /// Deletes the user and, by cascade, everything they hold (tokens, sessions, codes, hook
-    /// runs). Throws ``StorageError/notFound`` for an unknown user.
-    func deleteUser(id: String) async throws
+    /// Erases the user: the row and, by cascade, everything they hold (tokens, sessions,
+    /// codes, hook runs), their other queued and sent mail, leaving a tombstone of the id so no
+    /// later account takes it; `farewell` (sent to the address before erasure) is queued in
+    /// the same transaction. Throws ``StorageError/notFound`` for an unknown user.
+    func deleteUser(id: String, farewell: MailRequest?, now: Date) async throws
 }
 
 /// What ``UserStore/updateAttributes(userID:now:_:)`` is told to do with the user it read.

@@ -22,6 +22,7 @@ struct AccountController {
             .get(use: me)
             .patch(use: updateMe)
             .post("password", use: changePassword)
+            .post("deletion", use: deleteAccount)
     }
 
     // MARK: Requests and responses
@@ -69,6 +70,14 @@ struct AccountController {
             case currentPassword = "current_password", password
         }
         static let keys: Set<String> = ["current_password", "password"]
+    }
+
+    struct Deletion: Decodable {
+        let currentPassword: String
+        enum CodingKeys: String, CodingKey {
+            case currentPassword = "current_password"
+        }
+        static let keys: Set<String> = ["current_password"]
     }
 
     struct ProfileUpdate: Decodable {
@@ -161,6 +170,15 @@ struct AccountController {
         let body = try await JSONBody.decode(PasswordChange.self, from: request, context: context, allowedKeys: PasswordChange.keys)
         return tokenResponse(try await accounts.changePassword(
             of: context.principal.user, current: body.currentPassword, new: body.password, clientIP: context.clientIP))
+    }
+
+    /// `POST /v1/me/deletion`: 204 once the account is erased; the refresh cookie is cleared.
+    @Sendable func deleteAccount(_ request: Request, context: AuthenticatedRequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(Deletion.self, from: request, context: context, allowedKeys: Deletion.keys)
+        try await accounts.deleteAccount(of: context.principal.user, currentPassword: body.currentPassword, clientIP: context.clientIP)
+        var response = Response(status: .noContent, headers: [.cacheControl: "no-store"])
+        response.headers[.setCookie] = Self.cookie(value: "", maxAge: 0)
+        return response
     }
 
     /// The profile with its strong `ETag`.

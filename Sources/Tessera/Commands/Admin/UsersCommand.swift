@@ -225,7 +225,7 @@ struct UsersCommand: AsyncParsableCommand {
             let context = try AdminContext(options)
             let found = try await context.user(user)
             try context.confirm("delete user \(found.id) and all their data")
-            try await context.storage.deleteUser(id: found.id)
+            try await context.storage.deleteUser(id: found.id, farewell: nil, now: context.now)
             try await context.audit("users.delete", target: "user \(found.id)")
             try context.emit(json: ["user_id": found.id, "deleted": true], text: "deleted user \(found.id)")
         }
