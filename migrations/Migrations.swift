@@ -23,5 +23,6 @@ public enum Migrations {
         Migration("0008_profile_version", PackageResources._008_profile_version_sql),
         Migration("0009_mail_and_codes", PackageResources._009_mail_and_codes_sql),
         Migration("0010_deleted_users", PackageResources._010_deleted_users_sql),
+        Migration("0011_user_emails", PackageResources._011_user_emails_sql),
     ]
 }

@@ -69,7 +69,12 @@ public struct JSONObjectWriter: Sendable {
     /// An array of objects, each written by `write`.
     public mutating func add<Element>(_ name: String, objects: [Element], _ write: (Element, inout JSONObjectWriter) -> Void) {
         member(name)
-        bytes.append(UInt8(ascii: "["))
+        bytes.append(contentsOf: Self.array(objects, write))
+    }
+
+    /// A top-level JSON array of objects, each written by `write`.
+    public static func array<Element>(_ objects: [Element], _ write: (Element, inout JSONObjectWriter) -> Void) -> [UInt8] {
+        var bytes: [UInt8] = [UInt8(ascii: "[")]
         for (index, element) in objects.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
             var nested = JSONObjectWriter(capacity: 0)
@@ -77,6 +82,7 @@ public struct JSONObjectWriter: Sendable {
             bytes.append(contentsOf: nested.finish())
         }
         bytes.append(UInt8(ascii: "]"))
+        return bytes
     }
 
     /// The object's bytes, closed.

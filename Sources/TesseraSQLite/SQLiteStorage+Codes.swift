@@ -4,13 +4,13 @@ import TesseraCore
 
 extension SQLiteStorage: CodeStore {
     public func issueCode(
-        emailKey: String, purpose: CodePurpose, limits: CodeSendLimits, now: Date, _ make: @escaping @Sendable (User) -> NewCode?
+        emailKey: String, purpose: CodePurpose, limits: CodeSendLimits, now: Date, _ make: @escaping @Sendable (User, String) -> NewCode?
     ) async throws -> Bool {
         try await write { db in
             var code: NewCode?
-            if let user = try Self.userOwning(db, emailKey: emailKey),
+            if let (user, address) = try Self.userOwning(db, emailKey: emailKey, primaryOnly: purpose == .verifyEmail),
                try Self.withinSendLimits(db, userID: user.id, purpose: purpose, limits: limits, now: now) {
-                code = make(user)
+                code = make(user, address)
             }
             guard let code else {
                 // No account, declined or throttled: the same write as a real one, undone, so
@@ -50,10 +50,21 @@ extension SQLiteStorage: CodeStore {
         try db.execute(sql: "UPDATE one_time_codes SET voided_at = ? WHERE id IN (\(live))", arguments: [now.stored] + arguments)
     }
 
-    /// The account that signs in with `emailKey`.
-    static func userOwning(_ db: Database, emailKey: String) throws -> User? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(userColumns) FROM users WHERE email_key = ?"), arguments: [emailKey])
-            .map { user($0) }
+    /// The account that signs in with `emailKey` — its primary, or (unless `primaryOnly`) a
+    /// verified further address — and that address as stored.
+    static func userOwning(_ db: Database, emailKey: String, primaryOnly: Bool = false) throws -> (User, String)? {
+        if let primary = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(userColumns) FROM users WHERE email_key = ?"), arguments: [emailKey])
+            .map({ user($0) }) {
+            return (primary, primary.email)
+        }
+        guard !primaryOnly, let row = try Row.fetchOne(
+            db.cachedStatement(sql: """
+                SELECT \(userColumns(prefixedWith: "u.")), e.email FROM user_emails e JOIN users u ON u.id = e.user_id
+                WHERE e.email_key = ? AND e.verified = 1
+                """),
+            arguments: [emailKey])
+        else { return nil }
+        return (user(row), row[10])
     }
 
     static func withinSendLimits(_ db: Database, userID: String, purpose: CodePurpose, limits: CodeSendLimits, now: Date) throws -> Bool {
@@ -68,11 +79,13 @@ extension SQLiteStorage: CodeStore {
     }
 
     public func spendCode(
-        emailKey: String, purpose: CodePurpose, maxAttempts: Int, now: Date,
+        emailKey: String, userID: String?, purpose: CodePurpose, maxAttempts: Int, now: Date,
         matches: @escaping @Sendable (User, StoredCode) -> Bool, effect: CodeEffect
     ) async throws -> CodeSpend {
         try await write { db in
-            guard let user = try Self.userOwning(db, emailKey: emailKey),
+            let owner = try userID.map { try Self.fetchUser(db, id: $0) }
+                ?? Self.userOwning(db, emailKey: emailKey, primaryOnly: purpose == .verifyEmail)?.0
+            guard let user = owner,
                   let row = try Row.fetchOne(
                     db.cachedStatement(sql: """
                         SELECT id, hash, attempts, expires_at FROM one_time_codes
@@ -88,15 +101,31 @@ extension SQLiteStorage: CodeStore {
                 return .invalid
             }
             try db.execute(sql: "UPDATE one_time_codes SET spent_at = ? WHERE id = ?", arguments: [now.stored, stored.id])
-            let verify = "email_verified = 1, status = CASE status WHEN 'unconfirmed' THEN 'active' ELSE status END"
+            // The code proved control of the address it went to: when that is the primary, it
+            // is verified (and an unconfirmed account active).
+            let verify = """
+                email_verified = CASE WHEN email_key = ? THEN 1 ELSE email_verified END,
+                status = CASE WHEN status = 'unconfirmed' AND email_key = ? THEN 'active' ELSE status END
+                """
             switch effect {
             case .verifyEmail:
-                try db.execute(sql: "UPDATE users SET \(verify), updated_at = ? WHERE id = ?", arguments: [now.stored, user.id])
+                try db.execute(sql: "UPDATE users SET \(verify), updated_at = ? WHERE id = ?", arguments: [emailKey, emailKey, now.stored, user.id])
             case .resetPassword(let hash, let notice):
                 try db.execute(
-                    sql: "UPDATE users SET password_hash = ?, \(verify), updated_at = ? WHERE id = ?", arguments: [hash, now.stored, user.id])
+                    sql: "UPDATE users SET password_hash = ?, \(verify), updated_at = ? WHERE id = ?",
+                    arguments: [hash, emailKey, emailKey, now.stored, user.id])
                 try Self.revokeAllTokens(db, userID: user.id, now: now)
                 try Self.voidLiveCodes(db, condition: "user_id = ?", [user.id], now: now)
+                try db.execute(sql: "DELETE FROM user_emails WHERE user_id = ? AND verified = 0", arguments: [user.id])
+                try Self.enqueue(db, notice, codeID: nil, now: now)
+            case .verifyAddedEmail(let notice):
+                do {
+                    try db.execute(
+                        sql: "UPDATE user_emails SET verified = 1 WHERE user_id = ? AND email_key = ?", arguments: [user.id, emailKey])
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                    throw StorageError.alreadyExists
+                }
+                guard db.changesCount == 1 else { return .invalid }
                 try Self.enqueue(db, notice, codeID: nil, now: now)
             }
             guard let updated = try Self.fetchUser(db, id: user.id) else { return .invalid }

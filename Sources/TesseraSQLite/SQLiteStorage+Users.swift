@@ -40,10 +40,7 @@ extension SQLiteStorage: UserStore {
     }
 
     public func user(email: String) async throws -> User? {
-        try readOnCallingThread { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.userColumns) FROM users WHERE email_key = ?"), arguments: [email.lowercased()])
-                .map { Self.user($0) }
-        }
+        try readOnCallingThread { db in try Self.userOwning(db, emailKey: email.lowercased())?.0 }
     }
 
     public func user(id: String) async throws -> User? {

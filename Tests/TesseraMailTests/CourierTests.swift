@@ -46,8 +46,8 @@ struct CourierTests {
         settings.recoveryCodeTTL = ttl
         let mail = LifecycleMail(settings: settings, secret: CodeSecret(bytes: Array(repeating: 7, count: 32)), crypto: OpenSSLPrimitives())
         let now = clock.now
-        #expect(try await storage.issueCode(emailKey: "ann@example.com", purpose: .recover, limits: .none, now: now) { user in
-            mail.code(for: user, purpose: .recover, address: user.email, now: now)
+        #expect(try await storage.issueCode(emailKey: "ann@example.com", purpose: .recover, limits: .none, now: now) { user, address in
+            mail.code(for: user, purpose: .recover, address: address, now: now)
         })
         let queued = try #require(try await storage.listMail(status: .queued, recipient: nil, limit: 10).first)
         return (queued.id, try #require(queued.request.variables["code"]))

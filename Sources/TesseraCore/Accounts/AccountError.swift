@@ -25,6 +25,12 @@ public enum AccountError: Error, Equatable, Sendable {
     case invalidScope(String)
     /// A refresh token that is unknown, expired, revoked or reused.
     case invalidGrant(reason: String)
+    /// Not one of the account's addresses (404).
+    case notFound
+    /// Only a verified address can be primary (409).
+    case emailUnverified
+    /// The primary address cannot be removed (409).
+    case primaryEmail
     /// A one-time code that is wrong, expired, spent, dead or never issued: one answer for all.
     case invalidCode
     /// A conditional update came without `If-Match` (428).

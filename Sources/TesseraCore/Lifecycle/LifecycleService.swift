@@ -47,9 +47,9 @@ public struct LifecycleService: Sendable {
         try admit(clientIP)
         guard let address = EmailAddress(rawEmail) else { throw AccountError.invalidEmail }
         let (mail, now) = (mail, now())
-        let issued = try await store.issueCode(emailKey: address.key, purpose: .verifyEmail, limits: settings.codeSendLimits, now: now) { user in
+        let issued = try await store.issueCode(emailKey: address.key, purpose: .verifyEmail, limits: settings.codeSendLimits, now: now) { user, address in
             guard !user.emailVerified, user.status != .disabled else { return nil }
-            return mail.code(for: user, purpose: .verifyEmail, address: user.email, now: now)
+            return mail.code(for: user, purpose: .verifyEmail, address: address, now: now)
         }
         if issued { mailQueued() }
     }
@@ -61,7 +61,7 @@ public struct LifecycleService: Sendable {
         guard let address = EmailAddress(rawEmail), let code = OneTimeCode(presented: rawCode) else { throw AccountError.invalidCode }
         let mail = mail
         let outcome = try await store.spendCode(
-            emailKey: address.key, purpose: .verifyEmail, maxAttempts: settings.codeMaxAttempts, now: now(),
+            emailKey: address.key, userID: nil, purpose: .verifyEmail, maxAttempts: settings.codeMaxAttempts, now: now(),
             matches: { user, stored in
                 user.status != .disabled && mail.matches(code, user: user, purpose: .verifyEmail, emailKey: address.key, stored: stored)
             },
@@ -76,8 +76,9 @@ public struct LifecycleService: Sendable {
 
     // MARK: Recovery
 
-    /// `POST /v1/password/forgot`: mails a recovery code to the address stored for the
-    /// account (never to the address as typed), unless disabled or over the resend limits.
+    /// `POST /v1/password/forgot`: mails a recovery code to the address as stored for the
+    /// account (its primary or a verified further one; never the address as typed), unless
+    /// disabled or over the resend limits.
     /// Answers the same in every case.
     public func forgotPassword(email rawEmail: String, clientIP: String) async throws {
         try admit(clientIP)
@@ -95,9 +96,9 @@ public struct LifecycleService: Sendable {
 
     private func issueRecovery(emailKey: String, limits: CodeSendLimits) async throws -> Bool {
         let (mail, now) = (mail, now())
-        return try await store.issueCode(emailKey: emailKey, purpose: .recover, limits: limits, now: now) { user in
+        return try await store.issueCode(emailKey: emailKey, purpose: .recover, limits: limits, now: now) { user, address in
             guard user.status != .disabled else { return nil }
-            return mail.code(for: user, purpose: .recover, address: user.email, now: now)
+            return mail.code(for: user, purpose: .recover, address: address, now: now)
         }
     }
 
@@ -116,7 +117,7 @@ public struct LifecycleService: Sendable {
         let (mail, now) = (mail, now())
         let notice = mail.notice(.passwordChanged, to: user.email, about: user.email, user: user, now: now)
         let outcome = try await store.spendCode(
-            emailKey: address.key, purpose: .recover, maxAttempts: settings.codeMaxAttempts, now: now,
+            emailKey: address.key, userID: nil, purpose: .recover, maxAttempts: settings.codeMaxAttempts, now: now,
             matches: { current, stored in
                 current.id == user.id && current.status != .disabled
                     && mail.matches(code, user: current, purpose: .recover, emailKey: address.key, stored: stored)

@@ -60,6 +60,9 @@ public enum CodeEffect: Sendable {
     /// every access token issued until now refused; the user's other live codes voided; and
     /// `notice` queued.
     case resetPassword(hash: String, notice: MailRequest)
+    /// An added address becomes verified (refused with ``StorageError/alreadyExists`` when
+    /// another account verified it first); `notice` goes to the primary.
+    case verifyAddedEmail(notice: MailRequest)
 }
 
 /// What a spend came to.
@@ -72,7 +75,9 @@ public enum CodeSpend: Sendable, Equatable {
 
 /// One-time codes (contract §8.2) and the mail that carries them.
 public protocol CodeStore: Sendable {
-    /// For the account whose address `emailKey` is, stores the code `make` builds (voiding
+    /// For the account whose address `emailKey` is (its primary for `verify_email`; its primary
+    /// or a verified address otherwise), stores the code `make` builds (given the user and the
+    /// address as stored) (voiding
     /// older codes of the same purpose and address, and their unsent mail) and queues its mail,
     /// in one transaction — unless there is no such account, `make` declines (nil), or `limits`
     /// are exceeded. Those cases do the same work (one write of the same shape, undone), so
@@ -80,14 +85,15 @@ public protocol CodeStore: Sendable {
     /// Returns whether a code was issued.
     @discardableResult
     func issueCode(
-        emailKey: String, purpose: CodePurpose, limits: CodeSendLimits, now: Date, _ make: @escaping @Sendable (User) -> NewCode?
+        emailKey: String, purpose: CodePurpose, limits: CodeSendLimits, now: Date, _ make: @escaping @Sendable (User, String) -> NewCode?
     ) async throws -> Bool
-    /// Spends the newest live code of `purpose` for address `emailKey`: when `matches` holds
+    /// Spends the newest live code of `purpose` for address `emailKey` — of the account the
+    /// address signs in (or `userID`'s, for `add_email`): when `matches` holds
     /// for it, it is spent and `effect` applied, in one transaction; when not, the wrong try
     /// counts against the code, which dies after `maxAttempts`. Two concurrent spends of one
     /// code: exactly one succeeds.
     func spendCode(
-        emailKey: String, purpose: CodePurpose, maxAttempts: Int, now: Date,
+        emailKey: String, userID: String?, purpose: CodePurpose, maxAttempts: Int, now: Date,
         matches: @escaping @Sendable (User, StoredCode) -> Bool, effect: CodeEffect
     ) async throws -> CodeSpend
 }

@@ -7,7 +7,8 @@ public protocol UserStore: Sendable {
     /// mail recorded. Throws ``StorageError/alreadyExists`` when the email (case-insensitively)
     /// is taken.
     func createUser(_ user: User, postSignUpHooks: [String], verification: NewCode?, now: Date) async throws
-    /// The user with this email, case-insensitively.
+    /// The user who signs in with this email, case-insensitively: its primary address or a
+    /// verified further one.
     func user(email: String) async throws -> User?
     func user(id: String) async throws -> User?
     /// Replaces a user's attributes with what `decide` makes of the user as stored now, in one

@@ -9,6 +9,7 @@ struct AccountController {
     static let refreshCookie = "tessera_refresh"
 
     let accounts: AccountService
+    let addresses: EmailAddressService
     let now: Now
 
     func addRoutes(to router: Router<TesseraRequestContext>, verifier: BearerAuthenticator) {
@@ -92,6 +93,7 @@ struct AccountController {
         let status: UserStatus
         let attributes: [String: String]
         let createdAt: Int
+        let emails: [AccountEmail]
 
         func write(to writer: inout JSONObjectWriter) {
             writer.add("user_id", userID)
@@ -101,11 +103,13 @@ struct AccountController {
             writer.add("attributes", attributes)
             writer.add("created_at", createdAt)
             // Contract §8.3: the account's addresses, primary first.
-            writer.add("emails", objects: [(email, emailVerified)]) { address, object in
-                object.add("email", address.0)
-                object.add("primary", true)
-                object.add("verified", address.1)
-            }
+            writer.add("emails", objects: emails, Self.write)
+        }
+
+        static func write(_ address: AccountEmail, to object: inout JSONObjectWriter) {
+            object.add("email", address.email)
+            object.add("primary", address.primary)
+            object.add("verified", address.verified)
         }
     }
 
@@ -154,7 +158,7 @@ struct AccountController {
             }
             if named { return Response(status: .notModified, headers: [.eTag: etag, .cacheControl: "no-store"]) }
         }
-        return profileResponse(user)
+        return try await profileResponse(user)
     }
 
     /// `PATCH /v1/me`: a JSON merge of the attributes, conditional on `If-Match`.
@@ -162,7 +166,7 @@ struct AccountController {
         let body = try await JSONBody.decode(ProfileUpdate.self, from: request, context: context, allowedKeys: ProfileUpdate.keys)
         let user = try await accounts.updateAttributes(
             of: context.principal.user.id, ifMatch: request.headers.fieldValue(.ifMatch), changes: body.attributes)
-        return profileResponse(user)
+        return try await profileResponse(user)
     }
 
     /// `POST /v1/me/password`: a new token set (and refresh cookie); every other session ends.
@@ -182,10 +186,10 @@ struct AccountController {
     }
 
     /// The profile with its strong `ETag`.
-    private func profileResponse(_ user: User) -> Response {
+    func profileResponse(_ user: User) async throws -> Response {
         var response = JSONResponse.make(Profile(
             userID: user.id, email: user.email, emailVerified: user.emailVerified, status: user.status,
-            attributes: user.attributes, createdAt: user.createdAt.epochSeconds))
+            attributes: user.attributes, createdAt: user.createdAt.epochSeconds, emails: try await addresses.emails(of: user)))
         response.headers[.eTag] = ProfileETag.of(user)
         return response
     }

@@ -41,6 +41,12 @@ extension APIError {
         case .preconditionFailed(let current):
             self.init(.preconditionFailed, "precondition_failed", "the profile changed since it was read; read it again",
                       headers: [.eTag: current])
+        case .notFound:
+            self.init(.notFound, "not_found", "not one of this account's addresses")
+        case .emailUnverified:
+            self.init(.conflict, "email_unverified", "verify the address before making it primary")
+        case .primaryEmail:
+            self.init(.conflict, "primary_email", "make another address primary before removing this one")
         case .invalidCode:
             self.init(.badRequest, "invalid_code", "the code is not valid; ask for a new one if it has expired")
         case .invalidGrant:

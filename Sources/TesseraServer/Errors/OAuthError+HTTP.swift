@@ -37,7 +37,7 @@ extension OAuthError {
         case .invalidScope(let description): self = OAuthError(.invalidScope, description)
         case .invalidGrant(let reason): self = .invalidGrant(reason: reason)
         case .invalidEmail, .weakPassword, .emailTaken, .signupRejected, .hookFailed, .tooManyRequests, .preconditionRequired, .preconditionFailed,
-             .invalidCode:
+             .invalidCode, .notFound, .emailUnverified, .primaryEmail:
             self = OAuthError(.invalidRequest, "the request cannot be completed")
         }
     }

@@ -21,6 +21,8 @@ public struct Dependencies: Sendable {
     public let retention: RetentionSweeper
     /// Email verification and password recovery.
     public let lifecycle: LifecycleService
+    /// A signed-in user's addresses.
+    public let addresses: EmailAddressService
 
     public init(
         settings: Settings,
@@ -47,6 +49,8 @@ public struct Dependencies: Sendable {
             signer: keys, verifier: keys, crypto: crypto, hooks: hooks,
             clients: ClientRegistry(store: storage, settings: settings, crypto: crypto), lifecycleMail: mail, now: now, logger: logger,
             userCreated: { runner.nudge() }, mailQueued: mailQueued)
+        addresses = EmailAddressService(
+            settings: settings, store: storage, accounts: accounts, mail: mail, now: now, logger: logger, mailQueued: mailQueued)
         lifecycle = LifecycleService(
             settings: settings, store: storage, mail: mail, hasher: hasher, crypto: crypto, now: now, logger: logger, mailQueued: mailQueued)
         authorization = AuthorizationService(settings: settings, store: storage, accounts: accounts, crypto: crypto, now: now, logger: logger)

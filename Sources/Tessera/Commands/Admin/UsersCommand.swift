@@ -75,13 +75,15 @@ struct UsersCommand: AsyncParsableCommand {
             json["attributes"] = found.attributes
             json["updated_at"] = found.updatedAt.iso8601
             json["has_password"] = found.passwordHash != nil
-            json["emails"] = [["email": found.email, "primary": true, "verified": found.emailVerified]]
+            let emails = try await context.storage.emails(userID: found.id)
+            json["emails"] = emails.map { ["email": $0.email, "primary": $0.primary, "verified": $0.verified] }
             try context.emit(json: json, text: TextTable.render(["FIELD", "VALUE"], [
                 ["user_id", found.id], ["email", found.email], ["status", found.status.rawValue],
                 ["email_verified", "\(found.emailVerified)"], ["has_password", "\(found.passwordHash != nil)"],
                 ["created_at", found.createdAt.iso8601], ["updated_at", found.updatedAt.iso8601],
-                ["emails", "\(found.email) (primary, \(found.emailVerified ? "verified" : "unverified"))"],
-            ] + found.attributes.sorted { $0.key < $1.key }.map { ["attributes.\($0.key)", $0.value] }))
+            ] + emails.map { address in
+                ["email", "\(address.email) (\(address.primary ? "primary, " : "")\(address.verified ? "verified" : "unverified"))"]
+            } + found.attributes.sorted { $0.key < $1.key }.map { ["attributes.\($0.key)", $0.value] }))
         }
     }
 
