@@ -73,7 +73,7 @@ func buildRouter(dependencies: Dependencies) -> Router<TesseraRequestContext> {
         .addRoutes(to: router)
     UserInfoController(accessTokens: dependencies.accounts.accessTokens).addRoutes(to: router)
     AuthorizeController(
-        authorization: dependencies.authorization, accounts: dependencies.accounts, keys: dependencies.keys,
+        authorization: dependencies.authorization, accounts: dependencies.accounts, lifecycle: dependencies.lifecycle, keys: dependencies.keys,
         settings: dependencies.settings, crypto: dependencies.crypto
     ).addRoutes(to: router)
     routes.record(router.routes)

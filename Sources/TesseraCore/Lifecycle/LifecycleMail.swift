@@ -52,6 +52,28 @@ public struct LifecycleMail: Sendable {
             variables: ["email": email, "changed_at": Self.timestamp(now)], codeExpiresAt: nil)
     }
 
+    /// How long the hosted code page may sign the user in after a sign-up or a right password.
+    public static let pendingSignInLifetime: TimeInterval = 1800
+
+    /// For the hosted pages: proof that the browser holding `binding` (its CSRF token) has just
+    /// signed up, or given the right password, for the account of `emailKey`, so that the code
+    /// page may sign the user in once the code is right. An expiry and an HMAC under the code
+    /// secret; it proves nothing about any other account or browser.
+    public func pendingSignIn(emailKey: String, binding: String, now: Date) -> String {
+        let expiry = Int(now.timeIntervalSince1970 + Self.pendingSignInLifetime)
+        return "\(expiry).\(pendingMAC(emailKey: emailKey, binding: binding, expiry: expiry))"
+    }
+
+    public func verifyPendingSignIn(_ proof: String, emailKey: String, binding: String, now: Date) -> Bool {
+        let parts = proof.split(separator: ".", maxSplits: 1)
+        guard parts.count == 2, let expiry = Int(parts[0]), Double(expiry) > now.timeIntervalSince1970 else { return false }
+        return constantTimeEquals(Array(parts[1].utf8), Array(pendingMAC(emailKey: emailKey, binding: binding, expiry: expiry).utf8))
+    }
+
+    private func pendingMAC(emailKey: String, binding: String, expiry: Int) -> String {
+        Base64URL.encode(crypto.hmacSHA256(key: secret.bytes, Array("pending sign-in\n\(emailKey)\n\(expiry)\n\(binding)".utf8)))
+    }
+
     /// A unique message id (also the `.eml` file name): the time, then 96 random bits.
     func messageID() -> String {
         let millis = String(Int64(Date().timeIntervalSince1970 * 1000), radix: 36)

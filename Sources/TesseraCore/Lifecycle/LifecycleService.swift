@@ -7,7 +7,7 @@ import Logging
 public struct LifecycleService: Sendable {
     public typealias Store = UserStore & CodeStore
 
-    let settings: Settings
+    public let settings: Settings
     let store: any Store
     public let mail: LifecycleMail
     let passwords: PasswordHashing

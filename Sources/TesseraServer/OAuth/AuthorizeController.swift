@@ -17,6 +17,8 @@ struct AuthorizeController {
 
     let authorization: AuthorizationService
     let accounts: AccountService
+    /// Verification and recovery, for the hosted sign-up, code and recovery pages.
+    let lifecycle: LifecycleService
     let keys: any TokenVerifier
     let settings: Settings
     let crypto: any CryptoPrimitives
@@ -26,6 +28,7 @@ struct AuthorizeController {
         router.post(RouterPath(Self.path), use: authorizeByPost)
         router.get(RouterPath(Self.logoutPath), use: logout)
         router.post(RouterPath(Self.logoutPath), use: logout)
+        addAccountPageRoutes(to: router)
     }
 
     // MARK: Authorization
@@ -73,7 +76,7 @@ struct AuthorizeController {
 
     /// The signed-in user goes on: to the consent page when `prompt=consent` asks for it,
     /// else straight back to the client with a code.
-    private func grant(_ request: AuthorizationRequest, user: User, authTime: Date, sessionID: String) async throws -> Response {
+    func grant(_ request: AuthorizationRequest, user: User, authTime: Date, sessionID: String) async throws -> Response {
         if request.prompt.contains("consent") { return consentPage(request) }
         return redirect(to: try await authorization.issueCode(for: request, user: user, authTime: authTime, sessionID: sessionID))
     }
@@ -97,18 +100,26 @@ struct AuthorizeController {
             // read: the page comes back with the user's request and email kept.
             try accounts.shedLoginIfBusy()
             user = try await accounts.verifyPassword(email: email, password: password, clientIP: context.clientIP)
+        } catch AccountError.userUnconfirmed {
+            // The password was right: the verification step, with a new code mailed.
+            return try await verificationStep(email: email, authorizationRequest, clientIP: context.clientIP)
         } catch let error as AccountError {
             let (message, status): (String, HTTPResponse.Status) = switch error {
             case .tooManyAttempts: ("Too many sign-in attempts. Please wait and try again.", .tooManyRequests)
             case .busy: ("The service is busy. Please try again in a moment.", .serviceUnavailable)
             case .userDisabled: ("This account is disabled.", .forbidden)
-            case .userUnconfirmed: ("This account is not confirmed yet.", .forbidden)
             default: ("Email or password is incorrect.", .unauthorized)
             }
             var response = loginForm(authorizationRequest, email: email, error: message, status: status)
             if case .busy(let retryAfter) = error { response.headers[.retryAfter] = String(retryAfter) }
             return response
         }
+        return try await signedIn(user, authorizationRequest)
+    }
+
+    /// Starts an SSO session for `user` and goes on with the request: consent, or a code for
+    /// the client, or `login_required` when the request's `id_token_hint` named someone else.
+    func signedIn(_ user: User, _ authorizationRequest: AuthorizationRequest) async throws -> Response {
         let authTime = accounts.now()
         let session = try await authorization.startSession(user: user, authTime: authTime)
         var response: Response
@@ -152,7 +163,7 @@ struct AuthorizeController {
 
     /// Validates the request, and its `id_token_hint` (an ID token Tessera signed, for any
     /// client, expired or not) into ``AuthorizationRequest/hintedSubject``.
-    private func validate(_ parameters: [String: String]) async throws -> AuthorizationRequest {
+    func validate(_ parameters: [String: String]) async throws -> AuthorizationRequest {
         var validated = try await AuthorizationRequest.validate(parameters, clients: accounts.clients)
         if let hint = parameters["id_token_hint"] {
             guard let claims = verifiedHint(hint) else {
@@ -221,7 +232,7 @@ struct AuthorizeController {
 
     // MARK: Helpers
 
-    private func respond(to failure: AuthorizationRequest.Failure) -> Response {
+    func respond(to failure: AuthorizationRequest.Failure) -> Response {
         switch failure {
         case .errorPage(let message):
             return HTMLPage.error(message)
@@ -230,8 +241,8 @@ struct AuthorizeController {
         }
     }
 
-    private func loginForm(_ request: AuthorizationRequest, email: String?, error: String?, status: HTTPResponse.Status = .ok) -> Response {
-        withCSRF { HTMLPage.login(request: request, csrf: $0, email: email, error: error, status: status) }
+    func loginForm(_ request: AuthorizationRequest, email: String?, error: String?, status: HTTPResponse.Status = .ok) -> Response {
+        withCSRF { HTMLPage.login(request: request, csrf: $0, email: email, error: error, hostedSignup: settings.hostedSignup, status: status) }
     }
 
     private func consentPage(_ request: AuthorizationRequest) -> Response {
@@ -243,7 +254,7 @@ struct AuthorizeController {
     }
 
     /// A page with a form carrying a fresh CSRF token, and the double-submit cookie holding it.
-    private func withCSRF(_ page: (String) -> Response) -> Response {
+    func withCSRF(_ page: (String) -> Response) -> Response {
         let csrf = Base64URL.encode(crypto.randomBytes(32))
         var response = page(csrf)
         response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.csrfCookie, csrf, maxAge: 3600, sameSite: "Strict")))
@@ -251,23 +262,23 @@ struct AuthorizeController {
     }
 
     /// Whether the form's token is the one in the CSRF cookie (compared in constant time).
-    private func csrfMatches(_ presented: String, _ request: Request) -> Bool {
+    func csrfMatches(_ presented: String, _ request: Request) -> Bool {
         guard let expected = request.cookies[Self.csrfCookie]?.value, !presented.isEmpty else { return false }
         return constantTimeEquals(Array(expected.utf8), Array(presented.utf8))
     }
 
     /// An error sent back to the client's (validated) redirect URI.
-    private func fail(_ request: AuthorizationRequest, _ error: OAuthError) -> Response {
+    func fail(_ request: AuthorizationRequest, _ error: OAuthError) -> Response {
         redirect(to: AuthorizationRequest.errorRedirect(error, redirectURI: request.redirectURI, state: request.state, issuer: settings.issuer))
     }
 
     /// 303 See Other, so a POSTed form becomes a GET at the client.
-    private func redirect(to location: String) -> Response {
+    func redirect(to location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
     }
 
     /// Query parameters; nil when one is repeated or malformed (RFC 6749 §3.1).
-    private func queryParameters(_ request: Request) -> [String: String]? {
+    func queryParameters(_ request: Request) -> [String: String]? {
         try? FormBody.parse(request.uri.query ?? "")
     }
 

@@ -31,6 +31,7 @@ enum HTMLPage {
         button{margin-top:1.5rem;width:100%;padding:.7rem;font-size:1rem;background:#0b57d0;color:#fff;border:0;border-radius:4px;cursor:pointer}
         button:focus,input:focus{outline:3px solid #f0b400;outline-offset:1px}
         .error{background:#fdecea;color:#611a15;padding:.7rem;border-radius:4px;margin-top:1rem}
+        .notice{background:#e6f4ea;color:#0d3b1e;padding:.7rem;border-radius:4px;margin-top:1rem}
         """
 
     /// A complete page with the security headers. `formAction` lists the extra origins a form
@@ -65,8 +66,13 @@ enum HTMLPage {
 
     /// The hosted login form. It posts back to the authorization endpoint with the original
     /// parameters and a CSRF token.
-    static func login(request: AuthorizationRequest, csrf: String, email: String?, error: String?, status: HTTPResponse.Status = .ok) -> Response {
+    static func login(
+        request: AuthorizationRequest, csrf: String, email: String?, error: String?, notice: String? = nil, hostedSignup: Bool,
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
         let alert = error.map { #"<p role="alert" class="error" id="login-error">\#(escape($0))</p>"# } ?? ""
+            + (notice.map { #"<p role="status" class="notice">\#(escape($0))</p>"# } ?? "")
+        let signUp = hostedSignup ? #" · <a href="\#(escape(link("/oauth2/signup", request)))">Create account</a>"# : ""
         let described = error == nil ? "" : #" aria-describedby="login-error""#
         return response(status: status, title: "Sign in", body: """
             <h1>Sign in to \(escape(request.client.name))</h1>\(alert)
@@ -78,7 +84,16 @@ enum HTMLPage {
             <input id="password" name="password" type="password" autocomplete="current-password" required\(described)>
             <button type="submit">Sign in</button>
             </form>
+            <p><a href="\(escape(link("/oauth2/recover", request)))">Forgot password?</a>\(signUp)</p>
             """, formAction: [origin(of: request.redirectURI)].compactMap { $0 })
+    }
+
+    /// A hosted page's address carrying the pending authorization request.
+    static func link(_ path: String, _ request: AuthorizationRequest) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return path + "?" + request.parameters.sorted { $0.key < $1.key }
+            .map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
     }
 
     /// The consent page (`prompt=consent`): what the application asks for, allow or decline.
