@@ -76,13 +76,51 @@ public final class MailCourier: Sendable {
         }
     }
 
-    /// Works through every message due now, once each. Returns how many were attempted.
+    /// Works through every message due now, once each, on as few connections as it can: a
+    /// session stays open while batches keep coming. Returns how many were attempted.
     @discardableResult
     public func deliverDue() async throws -> Int {
         var attempted = 0
+        var pending = try await nextBatch()[...]
+        while !pending.isEmpty {
+            do {
+                try await transport.withSession { session in
+                    // A message's "sent" is written while the next one goes out; it is
+                    // awaited before the queue is read again, so nothing is sent twice.
+                    var marking: Task<Void, any Error>?
+                    do {
+                        while !pending.isEmpty {
+                            while let mail = pending.popFirst() {
+                                attempted += 1
+                                guard try await deliver(mail, through: session) else { continue }
+                                try await marking?.value
+                                marking = markSent(mail)
+                            }
+                            try await marking?.value
+                            marking = nil
+                            pending = try await nextBatch()[...]
+                        }
+                    } catch {
+                        _ = try? await marking?.value
+                        throw error
+                    }
+                }
+            } catch {
+                // The connection could not open, or broke: what it did not carry is retried.
+                let failure = error as? MailDeliveryError ?? .temporary(String(describing: error))
+                attempted += pending.count
+                for mail in pending { try await recordFailure(mail, failure) }
+                pending = try await nextBatch()[...]
+            }
+        }
+        return attempted
+    }
+
+    /// The next messages due, those whose code has died marked `expired` instead.
+    private func nextBatch() async throws -> [QueuedMail] {
         while true {
             let due = try await store.dueMail(now: now(), limit: Self.batchSize)
-            if due.isEmpty { return attempted }
+            if due.isEmpty { return [] }
             var sendable: [QueuedMail] = []
             for mail in due {
                 if let expiry = mail.request.codeExpiresAt, expiry <= now() {
@@ -92,39 +130,35 @@ public final class MailCourier: Sendable {
                     sendable.append(mail)
                 }
             }
-            attempted += sendable.count
-            var pending = sendable[...]
-            do {
-                try await transport.withSession { session in
-                    while let mail = pending.popFirst() {
-                        try await deliver(mail, through: session)
-                    }
-                }
-            } catch {
-                // The connection could not open, or broke: what it did not carry is retried.
-                let failure = error as? MailDeliveryError ?? .temporary(String(describing: error))
-                for mail in pending { try await recordFailure(mail, failure) }
-            }
+            if !sendable.isEmpty { return sendable }
         }
     }
 
-    /// Sends one message; a failure of this message is recorded and the session goes on, a
-    /// broken session is recorded against this message and thrown.
-    private func deliver(_ mail: QueuedMail, through session: any MailSession) async throws {
+    /// Sends one message: true when the relay took it. A failure of this message is recorded
+    /// (false) and the session goes on; a broken session is recorded against it and thrown.
+    private func deliver(_ mail: QueuedMail, through session: any MailSession) async throws -> Bool {
         let message = renderer.message(for: mail.request, date: now())
         do {
             try await session.deliver(message)
+            return true
         } catch let error as MailDeliveryError {
             try await recordFailure(mail, error)
-            return
+            return false
         } catch {
             try await recordFailure(mail, .temporary(String(describing: error)))
             throw error
         }
-        try await store.markMailSent(id: mail.id, now: now())
-        logger.info("mail sent", metadata: [
-            "mail.id": "\(mail.id)", "mail.template": "\(mail.request.template.rawValue)", "attempt": "\(mail.attempts + 1)",
-        ])
+    }
+
+    /// Records a sent message (its code leaves the store), in the background.
+    private func markSent(_ mail: QueuedMail) -> Task<Void, any Error> {
+        let (store, logger, now) = (store, logger, now)
+        return Task {
+            try await store.markMailSent(id: mail.id, now: now())
+            logger.info("mail sent", metadata: [
+                "mail.id": "\(mail.id)", "mail.template": "\(mail.request.template.rawValue)", "attempt": "\(mail.attempts + 1)",
+            ])
+        }
     }
 
     private func recordFailure(_ mail: QueuedMail, _ error: MailDeliveryError) async throws {

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
 import TesseraCore
 
 /// Hands messages to an SMTP relay (contract §8.5): EHLO, STARTTLS (required for `smtp://`),
@@ -126,12 +127,23 @@ struct SMTPConnection: MailSession {
         return try await awaitReply(promise)
     }
 
+    /// The reply, or ``SMTPTimeout`` when none came in time: a timer on the event loop closes
+    /// the connection, which fails every reply still awaited (no task per reply).
     private func awaitReply(_ promise: EventLoopPromise<SMTPReply>) async throws -> SMTPReply {
-        do {
-            return try await withTimeout(seconds: timeout) { try await promise.futureResult.get() }
-        } catch is TimeoutError {
+        let expired = TimerFlag()
+        let channel = channel
+        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout * 1e9))) {
+            expired.fire()
             channel.close(promise: nil)
-            throw SMTPTimeout(seconds: timeout)
+        }
+        do {
+            let reply = try await promise.futureResult.get()
+            timer.cancel()
+            return reply
+        } catch {
+            timer.cancel()
+            if expired.fired { throw SMTPTimeout(seconds: timeout) }
+            throw error
         }
     }
 
@@ -199,6 +211,13 @@ struct SMTPConnection: MailSession {
     func close() async {
         try? await channel.close()
     }
+}
+
+/// Whether a reply's timer went off.
+final class TimerFlag: Sendable {
+    private let state = Mutex(false)
+    func fire() { state.withLock { $0 = true } }
+    var fired: Bool { state.withLock { $0 } }
 }
 
 /// A reply did not come in time.

@@ -43,6 +43,21 @@ struct MessageTests {
         #expect(envelope(message) == ("no-reply@example.com", "ann@example.com"))
     }
 
+    @Test("the Date header agrees with Foundation's calendar for dates from 1901 to 2200")
+    func dates() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let date = Date(timeIntervalSince1970: Double(Int64.random(in: -2_174_000_000...7_258_000_000, using: &generator)))
+            #expect(MessageComposer.rfc5322Date(date) == formatter.string(from: date), "\(date)")
+        }
+    }
+
     func envelope(_ message: OutgoingMessage) -> (String, String) { (message.envelopeFrom, message.envelopeTo) }
 
     @Test("RFC 2047: a long non-ASCII subject folds into encoded-words of at most 75 characters that decode back")
