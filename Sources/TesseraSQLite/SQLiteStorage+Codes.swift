@@ -59,12 +59,12 @@ extension SQLiteStorage: CodeStore {
         }
         guard !primaryOnly, let row = try Row.fetchOne(
             db.cachedStatement(sql: """
-                SELECT \(userColumns(prefixedWith: "u.")), e.email FROM user_emails e JOIN users u ON u.id = e.user_id
+                SELECT \(userColumns(prefixedWith: "u.")), e.email AS matched_email FROM user_emails e JOIN users u ON u.id = e.user_id
                 WHERE e.email_key = ? AND e.verified = 1
                 """),
             arguments: [emailKey])
         else { return nil }
-        return (user(row), row[10])
+        return (user(row), row["matched_email"])
     }
 
     static func withinSendLimits(_ db: Database, userID: String, purpose: CodePurpose, limits: CodeSendLimits, now: Date) throws -> Bool {

@@ -8,7 +8,7 @@ extension SQLiteStorage: UserStore {
     /// The columns ``user(_:from:)`` reads, in its order, each with `prefix` (a table alias) in front.
     static func userColumns(prefixedWith prefix: String) -> String {
         ["id", "email", "email_verified", "password_hash", "status", "attributes", "created_at", "updated_at", "tokens_not_before",
-         "profile_version"]
+         "profile_version", "other_emails"]
             .map { prefix + $0 }.joined(separator: ", ")
     }
 
@@ -197,6 +197,7 @@ extension SQLiteStorage: UserStore {
             createdAt: columns.date(at: first + 6),
             updatedAt: columns.date(at: first + 7),
             tokensNotBefore: columns.optionalDate(at: first + 8),
-            profileVersion: columns.int64(at: first + 9))
+            profileVersion: columns.int64(at: first + 9),
+            otherEmailCount: Int(columns.int64(at: first + 10)))
     }
 }

@@ -53,13 +53,17 @@ struct EmailAddressTests {
         let server = try await TestServer(configure: Self.settings)
         try await server.test { client in
             let token = try await Self.account(client, "ann@example.com")
+            let before = try await client.me(token).headers[.eTag]
             let added = try await Self.call(client, .post, "/v1/me/emails", token, ["email": "Ann.Work@Example.com"])
             #expect(added.status == .accepted)
+            let afterAdding = try await client.me(token).headers[.eTag]
+            #expect(afterAdding != before, "the addresses are part of the profile and its ETag")
             #expect(added.json["email"] as? String == "Ann.Work@Example.com" && added.json["verified"] as? Bool == false)
             #expect(try await client.login("ann.work@example.com").status == .unauthorized, "an unverified address does not sign in")
             let code = try await LifecycleTests.code(server, to: "ann.work@example.com", .addEmailCode)
             let verified = try await Self.call(client, .post, "/v1/me/emails/verify", token, ["email": "ann.work@example.com", "code": code])
             #expect(verified.status == .ok && verified.json["verified"] as? Bool == true)
+            #expect(try await client.me(token).headers[.eTag] != afterAdding)
             let listed = try await Self.emails(client, token)
             #expect(listed.map { $0["email"] as? String } == ["ann@example.com", "Ann.Work@Example.com"])
             #expect(listed.map { $0["primary"] as? Bool } == [true, false] && listed[1]["verified"] as? Bool == true)

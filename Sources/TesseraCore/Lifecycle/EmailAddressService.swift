@@ -37,8 +37,10 @@ public struct EmailAddressService: Sendable {
         if let retryAfter = limiter.admit(clientIP, now: now()) { throw .tooManyRequests(retryAfter: retryAfter) }
     }
 
+    /// The account's addresses, primary first; no read for an account with only its primary.
     public func emails(of user: User) async throws -> [AccountEmail] {
-        try await store.emails(userID: user.id)
+        guard user.otherEmailCount > 0 else { return [AccountEmail(email: user.email, primary: true, verified: user.emailVerified)] }
+        return try await store.emails(userID: user.id)
     }
 
     /// `POST /v1/me/emails`: the address joins the account unverified, and an `add_email`

@@ -25,12 +25,16 @@ public struct User: Sendable, Equatable {
     public var tokensNotBefore: Date?
     /// Moves with every change to what the profile shows (its strong ETag, ``ProfileETag``).
     public var profileVersion: Int64
+    /// How many addresses the account has besides the primary.
+    public var otherEmailCount: Int
 
     public init(
         id: String, email: String, emailVerified: Bool, passwordHash: String?, status: UserStatus,
-        attributes: [String: String], createdAt: Date, updatedAt: Date, tokensNotBefore: Date? = nil, profileVersion: Int64 = 0
+        attributes: [String: String], createdAt: Date, updatedAt: Date, tokensNotBefore: Date? = nil, profileVersion: Int64 = 0,
+        otherEmailCount: Int = 0
     ) {
         self.profileVersion = profileVersion
+        self.otherEmailCount = otherEmailCount
         self.id = id
         self.email = email
         self.emailVerified = emailVerified
