@@ -106,6 +106,8 @@ public final class MailCourier: Sendable {
                     }
                 }
             } catch {
+                // Shutting down: what was not sent stays queued as it was.
+                if Task.isCancelled { throw CancellationError() }
                 // The connection could not open, or broke: what it did not carry is retried.
                 let failure = error as? MailDeliveryError ?? .temporary(String(describing: error))
                 attempted += pending.count

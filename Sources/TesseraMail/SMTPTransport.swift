@@ -87,7 +87,7 @@ public struct SMTPTransport: MailTransport {
         let (tls, host, security) = (tls, relay.host, relay.security)
         let serverName = Self.isIPAddress(host) ? nil : host
         return try await ClientBootstrap(group: group)
-            .connectTimeout(.seconds(Int64(max(1, timeout))))
+            .connectTimeout(.seconds(Int64(min(max(1, timeout), 10))))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let makeTLS: (() throws -> NIOSSLClientHandler)? = tls.map { context in
@@ -128,7 +128,8 @@ struct SMTPConnection: MailSession {
     }
 
     /// The reply, or ``SMTPTimeout`` when none came in time: a timer on the event loop closes
-    /// the connection, which fails every reply still awaited (no task per reply).
+    /// the connection, which fails every reply still awaited (no task per reply). Cancelling
+    /// the task (the server shutting down) closes it too.
     private func awaitReply(_ promise: EventLoopPromise<SMTPReply>) async throws -> SMTPReply {
         let expired = TimerFlag()
         let channel = channel
@@ -137,7 +138,11 @@ struct SMTPConnection: MailSession {
             channel.close(promise: nil)
         }
         do {
-            let reply = try await promise.futureResult.get()
+            let reply = try await withTaskCancellationHandler {
+                try await promise.futureResult.get()
+            } onCancel: {
+                channel.close(promise: nil)
+            }
             timer.cancel()
             return reply
         } catch {

@@ -288,3 +288,23 @@ def test_password_change_and_deletion_send_their_notices(start_tessera, sink):
     assert len(farewell) == 1 and "lu@example.com" in farewell[0].text
     assert requests.get(server.url("/v1/me"), headers=fresh, timeout=5).status_code == 401
     assert post(server, "/v1/signup", {"email": "lu@example.com", "password": PASSWORD}).status_code == 201
+
+
+def test_shutdown_does_not_wait_for_a_silent_relay(tmp_path):
+    """SIGTERM while the courier waits on a relay that never answers: a prompt, clean exit,
+    the message left queued for the next start."""
+    import time
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    server = Tessera(tmp_path, env=mail_env(f"smtp://localhost:{silent.getsockname()[1]}?disable_starttls=true"))
+    try:
+        assert requests.post(server.url("/v1/signup"), json={"email": "ned@example.com", "password": PASSWORD}, timeout=10).status_code == 201
+        time.sleep(0.5)
+        started = time.time()
+        assert server.stop() == 0
+        assert time.time() - started < 5
+    finally:
+        silent.close()
+    queued = mail_list(server)
+    assert len(queued) == 1 and queued[0]["status"] == "queued" and queued[0]["attempts"] == 0
