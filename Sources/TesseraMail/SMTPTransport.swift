@@ -115,16 +115,23 @@ struct SMTPConnection: MailSession {
 
     /// Sends `command` and waits for its reply.
     func send(_ command: SMTPCommand) async throws -> SMTPReply {
-        let promise = channel.eventLoop.makePromise(of: SMTPReply.self)
-        channel.writeAndFlush(SMTPRequest(command: command, reply: promise), promise: nil)
-        return try await awaitReply(promise)
+        try await awaitReply(request(command))
     }
 
     /// The next reply nobody asked for (the greeting).
     func read() async throws -> SMTPReply {
-        let promise = channel.eventLoop.makePromise(of: SMTPReply.self)
-        channel.writeAndFlush(SMTPRequest(command: .greeting, reply: promise), promise: nil)
-        return try await awaitReply(promise)
+        try await awaitReply(request(.greeting))
+    }
+
+    /// Writes `command` with the promise of its reply. A write that never reaches the handler
+    /// (the channel already closed) fails the reply instead of leaving it awaited forever;
+    /// completing a promise twice is a no-op in NIO.
+    private func request(_ command: SMTPCommand) -> EventLoopPromise<SMTPReply> {
+        let reply = channel.eventLoop.makePromise(of: SMTPReply.self)
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { reply.fail($0) }
+        channel.writeAndFlush(SMTPRequest(command: command, reply: reply), promise: written)
+        return reply
     }
 
     /// The reply, or ``SMTPTimeout`` when none came in time: a timer on the event loop closes
