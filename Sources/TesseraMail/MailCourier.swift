@@ -57,8 +57,18 @@ public final class MailCourier: Sendable {
         self.logger = logger
     }
 
-    /// Asks the courier to look at the queue now (after a change queued mail).
-    public func nudge() { wake.signal() }
+    /// Asks the courier to look at the queue (after a change queued mail), a moment later:
+    /// sending must not compete with the answer to the request that queued it, whose time
+    /// would otherwise tell that an account exists (contract §8.3).
+    public func nudge() {
+        let wake = wake
+        Task {
+            try? await Task.sleep(for: .milliseconds(Self.nudgeDelayMilliseconds))
+            wake.signal()
+        }
+    }
+
+    static let nudgeDelayMilliseconds = 25
 
     /// Runs until the task is cancelled.
     public func run() async {

@@ -13,13 +13,17 @@ extension SQLiteStorage: CodeStore {
                 code = make(user, address)
             }
             guard let code else {
-                // No account, declined or throttled: the same write as a real one, undone, so
-                // that the answer's time does not tell the cases apart.
-                let placeholder = MailRequest(
-                    id: "uniform-\(UUID().uuidString)", userID: nil, recipient: emailKey, template: MailTemplateName.verificationCode,
-                    locale: nil, variables: [:], codeExpiresAt: now)
-                try Self.enqueue(db, placeholder, codeID: nil, now: now)
-                try db.execute(sql: "DELETE FROM mail_outbox WHERE id = ?", arguments: [placeholder.id])
+                // No account, declined or throttled: the same rows a real code writes (a code
+                // and its message, the same tables and indexes, so the same pages in the
+                // commit), removed again before the commit.
+                let placeholder = NewCode(
+                    userID: "", purpose: purpose, emailKey: emailKey, hash: Array(repeating: 0, count: 32), expiresAt: now,
+                    mail: MailRequest(
+                        id: "uniform-\(UUID().uuidString)", userID: nil, recipient: emailKey, template: .verificationCode,
+                        locale: nil, variables: ["code": "00000000", "expires_in_minutes": "0", "email": emailKey], codeExpiresAt: now))
+                let codeID = try Self.insertCode(db, placeholder, now: now)
+                try db.execute(sql: "DELETE FROM mail_outbox WHERE id = ?", arguments: [placeholder.mail.id])
+                try db.execute(sql: "DELETE FROM one_time_codes WHERE id = ?", arguments: [codeID])
                 return false
             }
             try Self.insertCode(db, code, now: now)
@@ -29,13 +33,16 @@ extension SQLiteStorage: CodeStore {
 
     /// Stores `code` (voiding the older live codes of its purpose and address and their unsent
     /// mail) and queues its mail, inside the caller's transaction.
-    static func insertCode(_ db: Database, _ code: NewCode, now: Date) throws {
+    @discardableResult
+    static func insertCode(_ db: Database, _ code: NewCode, now: Date) throws -> Int64 {
         try voidLiveCodes(
             db, condition: "user_id = ? AND purpose = ? AND email_key = ?", [code.userID, code.purpose.rawValue, code.emailKey], now: now)
         try db.execute(
             sql: "INSERT INTO one_time_codes (user_id, purpose, email_key, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [code.userID, code.purpose.rawValue, code.emailKey, Data(code.hash), now.stored, code.expiresAt.stored])
-        try enqueue(db, code.mail, codeID: db.lastInsertedRowID, now: now)
+        let codeID = db.lastInsertedRowID
+        try enqueue(db, code.mail, codeID: codeID, now: now)
+        return codeID
     }
 
     /// Voids the live codes `condition` selects and expires their mail not yet sent.

@@ -161,6 +161,7 @@ extension SQLiteStorage: UserStore {
         try await write { db in
             // The mail first: deleting the user would set its user_id to NULL.
             try db.execute(sql: "DELETE FROM mail_outbox WHERE user_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM one_time_codes WHERE user_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [id])
             guard db.changesCount == 1 else { throw StorageError.notFound }
             try db.execute(sql: "INSERT OR IGNORE INTO deleted_users (id, deleted_at) VALUES (?, ?)", arguments: [id, now.stored])

@@ -2,9 +2,13 @@
 -- spent, not voided (by a newer code of its purpose and address, or a password reset), not
 -- expired and under the attempt limit (a setting, so checked at spend time). Rows stay after
 -- they die, for the resend limits, until the retention sweep removes them.
+-- user_id has no foreign key on purpose: a request for an address with no account writes and
+-- removes a placeholder row of the same shape, so that its commit costs what a real code's
+-- does (contract §8.3: the same work whether or not the account exists). Deleting a user
+-- deletes its codes explicitly.
 CREATE TABLE one_time_codes (
     id         INTEGER PRIMARY KEY,
-    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    user_id    TEXT NOT NULL,
     purpose    TEXT NOT NULL CHECK (purpose IN ('verify_email', 'recover', 'add_email')),
     email_key  TEXT NOT NULL,
     hash       BLOB NOT NULL,
