@@ -22,8 +22,8 @@ extension SQLiteStorage: CodeStore {
                         id: "uniform-\(UUID().uuidString)", userID: nil, recipient: emailKey, template: .verificationCode,
                         locale: nil, variables: ["code": "00000000", "expires_in_minutes": "0", "email": emailKey], codeExpiresAt: now))
                 let codeID = try Self.insertCode(db, placeholder, now: now)
-                try db.execute(sql: "DELETE FROM mail_outbox WHERE id = ?", arguments: [placeholder.mail.id])
-                try db.execute(sql: "DELETE FROM one_time_codes WHERE id = ?", arguments: [codeID])
+                try Self.cached(db, sql: "DELETE FROM mail_outbox WHERE id = ?", arguments: [placeholder.mail.id])
+                try Self.cached(db, sql: "DELETE FROM one_time_codes WHERE id = ?", arguments: [codeID])
                 return false
             }
             try Self.insertCode(db, code, now: now)
@@ -37,8 +37,8 @@ extension SQLiteStorage: CodeStore {
     static func insertCode(_ db: Database, _ code: NewCode, now: Date) throws -> Int64 {
         try voidLiveCodes(
             db, condition: "user_id = ? AND purpose = ? AND email_key = ?", [code.userID, code.purpose.rawValue, code.emailKey], now: now)
-        try db.execute(
-            sql: "INSERT INTO one_time_codes (user_id, purpose, email_key, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+        try Self.cached(
+            db, sql: "INSERT INTO one_time_codes (user_id, purpose, email_key, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [code.userID, code.purpose.rawValue, code.emailKey, Data(code.hash), now.stored, code.expiresAt.stored])
         let codeID = db.lastInsertedRowID
         try enqueue(db, code.mail, codeID: codeID, now: now)
@@ -48,13 +48,13 @@ extension SQLiteStorage: CodeStore {
     /// Voids the live codes `condition` selects and expires their mail not yet sent.
     static func voidLiveCodes(_ db: Database, condition: String, _ arguments: StatementArguments, now: Date) throws {
         let live = "SELECT id FROM one_time_codes WHERE \(condition) AND spent_at IS NULL AND voided_at IS NULL"
-        try db.execute(
-            sql: """
+        try Self.cached(
+            db, sql: """
                 UPDATE mail_outbox SET status = 'expired', \(scrubCode), updated_at = ?
                 WHERE code_id IN (\(live)) AND status IN ('queued', 'failed')
                 """,
             arguments: [now.stored] + arguments)
-        try db.execute(sql: "UPDATE one_time_codes SET voided_at = ? WHERE id IN (\(live))", arguments: [now.stored] + arguments)
+        try Self.cached(db, sql: "UPDATE one_time_codes SET voided_at = ? WHERE id IN (\(live))", arguments: [now.stored] + arguments)
     }
 
     /// The account that signs in with `emailKey` — its primary, or (unless `primaryOnly`) a
@@ -104,10 +104,10 @@ extension SQLiteStorage: CodeStore {
             let stored = StoredCode(id: row[0], hash: [UInt8](row[1] as Data), attempts: row[2], expiresAt: Date(timeIntervalSince1970: row[3]))
             guard stored.expiresAt > now, stored.attempts < maxAttempts else { return .invalid }
             guard matches(user, stored) else {
-                try db.execute(sql: "UPDATE one_time_codes SET attempts = attempts + 1 WHERE id = ?", arguments: [stored.id])
+                try Self.cached(db, sql: "UPDATE one_time_codes SET attempts = attempts + 1 WHERE id = ?", arguments: [stored.id])
                 return .invalid
             }
-            try db.execute(sql: "UPDATE one_time_codes SET spent_at = ? WHERE id = ?", arguments: [now.stored, stored.id])
+            try Self.cached(db, sql: "UPDATE one_time_codes SET spent_at = ? WHERE id = ?", arguments: [now.stored, stored.id])
             // The code proved control of the address it went to: when that is the primary, it
             // is verified (and an unconfirmed account active).
             let verify = """
@@ -116,19 +116,19 @@ extension SQLiteStorage: CodeStore {
                 """
             switch effect {
             case .verifyEmail:
-                try db.execute(sql: "UPDATE users SET \(verify), updated_at = ? WHERE id = ?", arguments: [emailKey, emailKey, now.stored, user.id])
+                try Self.cached(db, sql: "UPDATE users SET \(verify), updated_at = ? WHERE id = ?", arguments: [emailKey, emailKey, now.stored, user.id])
             case .resetPassword(let hash, let notice):
-                try db.execute(
-                    sql: "UPDATE users SET password_hash = ?, \(verify), updated_at = ? WHERE id = ?",
+                try Self.cached(
+                    db, sql: "UPDATE users SET password_hash = ?, \(verify), updated_at = ? WHERE id = ?",
                     arguments: [hash, emailKey, emailKey, now.stored, user.id])
                 try Self.revokeAllTokens(db, userID: user.id, now: now)
                 try Self.voidLiveCodes(db, condition: "user_id = ?", [user.id], now: now)
-                try db.execute(sql: "DELETE FROM user_emails WHERE user_id = ? AND verified = 0", arguments: [user.id])
+                try Self.cached(db, sql: "DELETE FROM user_emails WHERE user_id = ? AND verified = 0", arguments: [user.id])
                 try Self.enqueue(db, notice, codeID: nil, now: now)
             case .verifyAddedEmail(let notice):
                 do {
-                    try db.execute(
-                        sql: "UPDATE user_emails SET verified = 1 WHERE user_id = ? AND email_key = ?", arguments: [user.id, emailKey])
+                    try Self.cached(
+                        db, sql: "UPDATE user_emails SET verified = 1 WHERE user_id = ? AND email_key = ?", arguments: [user.id, emailKey])
                 } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
                     throw StorageError.alreadyExists
                 }

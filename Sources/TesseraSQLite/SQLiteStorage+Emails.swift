@@ -40,8 +40,8 @@ extension SQLiteStorage: EmailStore {
             if existing == nil {
                 let count = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM user_emails WHERE user_id = ?"), arguments: [userID]) ?? 0
                 guard count + 1 < maxAddresses else { return .tooMany }
-                try db.execute(
-                    sql: "INSERT INTO user_emails (user_id, email, email_key, verified, created_at) VALUES (?, ?, ?, 0, ?)",
+                try Self.cached(
+                    db, sql: "INSERT INTO user_emails (user_id, email, email_key, verified, created_at) VALUES (?, ?, ?, 0, ?)",
                     arguments: [userID, email, key, now.stored])
             }
             guard try Self.withinSendLimits(db, userID: userID, purpose: .addEmail, limits: limits, now: now) else {
@@ -64,12 +64,12 @@ extension SQLiteStorage: EmailStore {
             guard row[1] as Bool else { return .unverified }
             let newPrimary: String = row[0]
             // The old primary stays, as another address (verified or not, as it was).
-            try db.execute(sql: "DELETE FROM user_emails WHERE user_id = ? AND email_key = ?", arguments: [userID, emailKey])
-            try db.execute(
-                sql: "UPDATE users SET email = ?, email_key = ?, email_verified = 1, updated_at = ? WHERE id = ?",
+            try Self.cached(db, sql: "DELETE FROM user_emails WHERE user_id = ? AND email_key = ?", arguments: [userID, emailKey])
+            try Self.cached(
+                db, sql: "UPDATE users SET email = ?, email_key = ?, email_verified = 1, updated_at = ? WHERE id = ?",
                 arguments: [newPrimary, emailKey, now.stored, userID])
-            try db.execute(
-                sql: "INSERT INTO user_emails (user_id, email, email_key, verified, created_at) VALUES (?, ?, ?, ?, ?)",
+            try Self.cached(
+                db, sql: "INSERT INTO user_emails (user_id, email, email_key, verified, created_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [userID, user.email, user.email.lowercased(), user.emailVerified, now.stored])
             try Self.enqueue(db, notice(user), codeID: nil, now: now)
             guard let updated = try Self.fetchUser(db, id: userID) else { return .noSuchUser }
@@ -86,7 +86,7 @@ extension SQLiteStorage: EmailStore {
             guard let stored = try String.fetchOne(
                 db.cachedStatement(sql: "SELECT email FROM user_emails WHERE user_id = ? AND email_key = ?"), arguments: [userID, emailKey])
             else { return .notFound }
-            try db.execute(sql: "DELETE FROM user_emails WHERE user_id = ? AND email_key = ?", arguments: [userID, emailKey])
+            try Self.cached(db, sql: "DELETE FROM user_emails WHERE user_id = ? AND email_key = ?", arguments: [userID, emailKey])
             try Self.voidLiveCodes(db, condition: "user_id = ? AND email_key = ?", [userID, emailKey], now: now)
             try Self.enqueue(db, notice(user, stored), codeID: nil, now: now)
             return .changed(user)

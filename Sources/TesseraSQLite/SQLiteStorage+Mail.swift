@@ -7,10 +7,17 @@ extension SQLiteStorage: MailOutbox {
         id, user_id, recipient, template, locale, variables, code_expires_at, status, attempts, next_attempt_at, last_error, created_at
         """
 
+    /// Runs `sql` through the connection's statement cache: the statements of the mail and
+    /// code paths run on every request that takes an address, and parsing them each time
+    /// showed in profiles.
+    static func cached(_ db: Database, sql: String, arguments: StatementArguments = []) throws {
+        try db.cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+
     /// Queues `mail` inside the caller's transaction (the change that causes it).
     static func enqueue(_ db: Database, _ mail: MailRequest, codeID: Int64?, now: Date) throws {
-        try db.execute(
-            sql: """
+        try Self.cached(
+            db, sql: """
                 INSERT INTO mail_outbox (id, user_id, recipient, recipient_key, template, locale, variables, code_id, code_expires_at,
                     status, attempts, next_attempt_at, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)
@@ -46,24 +53,24 @@ extension SQLiteStorage: MailOutbox {
 
     public func markMailSent(id: String, now: Date) async throws {
         try await write { db in
-            try db.execute(
-                sql: "UPDATE mail_outbox SET status = 'sent', attempts = attempts + 1, last_error = NULL, \(Self.scrubCode), updated_at = ? WHERE id = ?",
+            try Self.cached(
+                db, sql: "UPDATE mail_outbox SET status = 'sent', attempts = attempts + 1, last_error = NULL, \(Self.scrubCode), updated_at = ? WHERE id = ?",
                 arguments: [now.stored, id])
         }
     }
 
     public func markMailExpired(id: String, now: Date) async throws {
         try await write { db in
-            try db.execute(
-                sql: "UPDATE mail_outbox SET status = 'expired', \(Self.scrubCode), updated_at = ? WHERE id = ? AND status = 'queued'",
+            try Self.cached(
+                db, sql: "UPDATE mail_outbox SET status = 'expired', \(Self.scrubCode), updated_at = ? WHERE id = ? AND status = 'queued'",
                 arguments: [now.stored, id])
         }
     }
 
     public func markMailFailed(id: String, error: String, retryAt: Date?, now: Date) async throws {
         try await write { db in
-            try db.execute(
-                sql: """
+            try Self.cached(
+                db, sql: """
                     UPDATE mail_outbox SET status = ?, attempts = attempts + 1, last_error = ?,
                         next_attempt_at = COALESCE(?, next_attempt_at), updated_at = ?
                     WHERE id = ? AND status = 'queued'
@@ -112,8 +119,8 @@ extension SQLiteStorage: MailOutbox {
             }
             let chosen = try String.fetchAll(db, sql: sql, arguments: arguments)
             for id in chosen {
-                try db.execute(
-                    sql: "UPDATE mail_outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+                try Self.cached(
+                    db, sql: "UPDATE mail_outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE id = ?",
                     arguments: [now.stored, now.stored, id])
             }
             return chosen
