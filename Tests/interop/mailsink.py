@@ -59,7 +59,7 @@ class MailSink:
 
     USER, PASSWORD = "tessera", "s3cret pass"
 
-    def __init__(self, tmp_path, mode="starttls", auth=True):
+    def __init__(self, tmp_path, mode="starttls", auth=True, mechanisms=None):
         self.port = free_port()
         self.messages: list[Received] = []
         self.lock = threading.Lock()
@@ -74,6 +74,8 @@ class MailSink:
         if auth:
             # aiosmtpd counts only STARTTLS as TLS for auth_require_tls; implicit TLS is TLS throughout.
             options.update(authenticator=self._authenticate, auth_require_tls=mode == "starttls")
+            if mechanisms is not None:
+                options.update(auth_exclude_mechanism=[m for m in ("PLAIN", "LOGIN") if m not in mechanisms])
         if mode == "starttls":
             options.update(tls_context=context, require_starttls=True)
         elif mode == "implicit":

@@ -308,3 +308,17 @@ def test_shutdown_does_not_wait_for_a_silent_relay(tmp_path):
         silent.close()
     queued = mail_list(server)
     assert len(queued) == 1 and queued[0]["status"] == "queued" and queued[0]["attempts"] == 0
+
+
+def test_auth_login_when_plain_is_not_offered_and_wrong_credentials_are_refused(start_tessera, tmp_path):
+    sink = MailSink(tmp_path, mechanisms=["LOGIN"])
+    try:
+        server = start_tessera(env=mail_env(sink.url(ca_file=sink.ca_file)))
+        assert run_admin(server, "mail", "test", "--to", "ops@example.com").returncode == 0
+        [received] = sink.wait_for(to="ops@example.com")
+        assert received.tls and received.authenticated
+        wrong = sink.url(ca_file=sink.ca_file).replace("s3cret%20pass", "wrong")
+        refused = run_admin(server, "mail", "test", "--to", "ops@example.com", "--mail-url", wrong)
+        assert refused.returncode == 1 and "535" in refused.stderr and "wrong" not in refused.stderr
+    finally:
+        sink.stop()
