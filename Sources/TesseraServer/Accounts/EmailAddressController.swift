@@ -20,17 +20,6 @@ struct EmailAddressController {
             .delete(":email", use: remove)
     }
 
-    struct AddressRequest: Decodable {
-        let email: String
-        static let keys: Set<String> = ["email"]
-    }
-
-    struct CodeRequest: Decodable {
-        let email: String
-        let code: String
-        static let keys: Set<String> = ["email", "code"]
-    }
-
     struct PrimaryRequest: Decodable {
         let email: String
         let currentPassword: String
@@ -51,13 +40,13 @@ struct EmailAddressController {
     }
 
     @Sendable func add(_ request: Request, context: AuthenticatedRequestContext) async throws -> Response {
-        let body = try await JSONBody.decode(AddressRequest.self, from: request, context: context, allowedKeys: AddressRequest.keys)
+        let body = try await JSONBody.decode(AddressBody.self, from: request, context: context, allowedKeys: AddressBody.keys)
         let email = try await addresses.add(body.email, to: context.principal.user, clientIP: context.clientIP)
         return JSONResponse.make(status: .accepted, AddressState(email: email, verified: false))
     }
 
     @Sendable func verify(_ request: Request, context: AuthenticatedRequestContext) async throws -> Response {
-        let body = try await JSONBody.decode(CodeRequest.self, from: request, context: context, allowedKeys: CodeRequest.keys)
+        let body = try await JSONBody.decode(AddressCodeBody.self, from: request, context: context, allowedKeys: AddressCodeBody.keys)
         let email = try await addresses.verify(body.email, code: body.code, of: context.principal.user, clientIP: context.clientIP)
         return JSONResponse.make(AddressState(email: email, verified: true))
     }

@@ -14,17 +14,6 @@ struct LifecycleController {
         router.post("/v1/password/reset", use: reset)
     }
 
-    struct AddressRequest: Decodable {
-        let email: String
-        static let keys: Set<String> = ["email"]
-    }
-
-    struct CodeRequest: Decodable {
-        let email: String
-        let code: String
-        static let keys: Set<String> = ["email", "code"]
-    }
-
     struct ResetRequest: Decodable {
         let email: String
         let code: String
@@ -54,19 +43,19 @@ struct LifecycleController {
     }
 
     @Sendable func requestVerification(_ request: Request, context: TesseraRequestContext) async throws -> Response {
-        let body = try await JSONBody.decode(AddressRequest.self, from: request, context: context, allowedKeys: AddressRequest.keys)
+        let body = try await JSONBody.decode(AddressBody.self, from: request, context: context, allowedKeys: AddressBody.keys)
         try await lifecycle.requestVerification(email: body.email, clientIP: context.clientIP)
         return Self.accepted()
     }
 
     @Sendable func verify(_ request: Request, context: TesseraRequestContext) async throws -> Response {
-        let body = try await JSONBody.decode(CodeRequest.self, from: request, context: context, allowedKeys: CodeRequest.keys)
+        let body = try await JSONBody.decode(AddressCodeBody.self, from: request, context: context, allowedKeys: AddressCodeBody.keys)
         let user = try await lifecycle.verifyEmail(email: body.email, code: body.code, clientIP: context.clientIP)
         return JSONResponse.make(Verified(userID: user.id, email: user.email))
     }
 
     @Sendable func forgot(_ request: Request, context: TesseraRequestContext) async throws -> Response {
-        let body = try await JSONBody.decode(AddressRequest.self, from: request, context: context, allowedKeys: AddressRequest.keys)
+        let body = try await JSONBody.decode(AddressBody.self, from: request, context: context, allowedKeys: AddressBody.keys)
         try await lifecycle.forgotPassword(email: body.email, clientIP: context.clientIP)
         return Self.accepted()
     }

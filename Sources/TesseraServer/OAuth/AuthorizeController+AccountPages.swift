@@ -36,14 +36,33 @@ extension AuthorizeController {
         case failure(Response)
     }
 
-    /// A posted form: its fields (the page's own ones removed) and the checked CSRF token.
-    private func form(_ request: Request, context: TesseraRequestContext, fields: [String]) async throws -> (parameters: [String: String], values: [String: String], csrf: String)? {
+    /// A page's posted form: the pending authorization request from its hidden fields, the
+    /// page's own fields, and whether its CSRF token matches the cookie.
+    private struct PostedForm {
+        let pending: AuthorizationRequest
+        let values: [String: String]
+        let csrf: String
+        let csrfValid: Bool
+        var email: String { values["email"] ?? "" }
+    }
+
+    /// A posted form, or the page that answers it when it cannot be read or its request is
+    /// not a valid one.
+    private enum Posted {
+        case form(PostedForm)
+        case page(Response)
+    }
+
+    private func posted(_ request: Request, context: TesseraRequestContext, fields: [String]) async throws -> Posted {
         guard var parameters = try? await FormBody.parameters(of: request, context: context),
               let csrf = parameters.removeValue(forKey: "csrf_token")
-        else { return nil }
+        else { return .page(HTMLPage.error("The form could not be read.")) }
         var values: [String: String] = [:]
         for field in fields { values[field] = parameters.removeValue(forKey: field) }
-        return (parameters, values, csrf)
+        switch try await pendingRequest(parameters) {
+        case .failure(let page): return .page(page)
+        case .success(let pending): return .form(PostedForm(pending: pending, values: values, csrf: csrf, csrfValid: csrfMatches(csrf, request)))
+        }
     }
 
     // MARK: Sign-up
@@ -59,19 +78,16 @@ extension AuthorizeController {
 
     @Sendable func submitSignUp(_ request: Request, context: TesseraRequestContext) async throws -> Response {
         guard settings.hostedSignup else { return HTMLPage.error("Sign-up is not offered here.", status: .notFound) }
-        guard let posted = try await form(request, context: context, fields: ["email", "password"]) else {
-            return HTMLPage.error("The sign-up form could not be read.")
+        let posted: PostedForm
+        switch try await self.posted(request, context: context, fields: ["email", "password"]) {
+        case .page(let page): return page
+        case .form(let form): posted = form
         }
-        let pending: AuthorizationRequest
-        switch try await pendingRequest(posted.parameters) {
-        case .failure(let page): return page
-        case .success(let request): pending = request
-        }
-        let email = posted.values["email"] ?? ""
+        let (pending, email) = (posted.pending, posted.email)
         func again(_ message: String, _ status: HTTPResponse.Status) -> Response {
             withCSRF { HTMLPage.signUp(request: pending, csrf: $0, email: email, error: message, status: status) }
         }
-        guard csrfMatches(posted.csrf, request) else { return again("Your sign-up form expired. Please try again.", .forbidden) }
+        guard posted.csrfValid else { return again("Your sign-up form expired. Please try again.", .forbidden) }
         let user: User
         do {
             user = try await accounts.signUp(email: email, password: posted.values["password"] ?? "", attributes: [:], clientIP: context.clientIP)
@@ -114,17 +130,13 @@ extension AuthorizeController {
     }
 
     @Sendable func submitCode(_ request: Request, context: TesseraRequestContext) async throws -> Response {
-        guard let posted = try await form(request, context: context, fields: ["email", "code", "proof"]) else {
-            return HTMLPage.error("The form could not be read.")
+        let posted: PostedForm
+        switch try await self.posted(request, context: context, fields: ["email", "code", "proof"]) {
+        case .page(let page): return page
+        case .form(let form): posted = form
         }
-        let pending: AuthorizationRequest
-        switch try await pendingRequest(posted.parameters) {
-        case .failure(let page): return page
-        case .success(let request): pending = request
-        }
-        let email = posted.values["email"] ?? ""
-        let proof = posted.values["proof"] ?? ""
-        guard csrfMatches(posted.csrf, request),
+        let (pending, email, proof) = (posted.pending, posted.email, posted.values["proof"] ?? "")
+        guard posted.csrfValid,
               lifecycle.mail.verifyPendingSignIn(proof, emailKey: email.lowercased(), binding: posted.csrf, now: accounts.now())
         else {
             return loginForm(pending, email: email, error: "The page expired. Please sign in again.", status: .forbidden)
@@ -153,16 +165,13 @@ extension AuthorizeController {
     /// The email step (mails a code, answering alike for every address) or, with `code`, the
     /// reset step (back to the sign-in page with a notice; no automatic sign-in).
     @Sendable func submitRecovery(_ request: Request, context: TesseraRequestContext) async throws -> Response {
-        guard let posted = try await form(request, context: context, fields: ["email", "code", "password"]) else {
-            return HTMLPage.error("The form could not be read.")
+        let posted: PostedForm
+        switch try await self.posted(request, context: context, fields: ["email", "code", "password"]) {
+        case .page(let page): return page
+        case .form(let form): posted = form
         }
-        let pending: AuthorizationRequest
-        switch try await pendingRequest(posted.parameters) {
-        case .failure(let page): return page
-        case .success(let request): pending = request
-        }
-        let email = posted.values["email"] ?? ""
-        guard csrfMatches(posted.csrf, request) else {
+        let (pending, email) = (posted.pending, posted.email)
+        guard posted.csrfValid else {
             return withCSRF { HTMLPage.recoverRequest(request: pending, csrf: $0, email: email, error: "The page expired. Please try again.", status: .forbidden) }
         }
         guard let code = posted.values["code"] else {
