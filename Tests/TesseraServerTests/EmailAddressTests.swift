@@ -196,6 +196,24 @@ struct EmailAddressTests {
         }
     }
 
+    @Test("the lock-out counts an account's failures over all its addresses")
+    func lockOutPerAccount() async throws {
+        let server = try await TestServer { settings in
+            Self.settings(&settings)
+            settings.loginMaxFailures = 3
+        }
+        try await server.test { client in
+            let token = try await Self.account(client, "hal@example.com")
+            try await Self.addVerified(server, client, token, "hal.other@example.com")
+            for email in ["hal@example.com", "hal@example.com", "HAL.OTHER@example.com"] {
+                #expect(try await client.login(email, "a wrong password").status == .unauthorized)
+            }
+            let locked = try await client.login("hal.other@example.com")
+            #expect(locked.status == .tooManyRequests && locked.errorCode == "too_many_attempts")
+            #expect(try await client.login("hal@example.com").status == .tooManyRequests)
+        }
+    }
+
     @Test("a password reset drops addresses still waiting for their code")
     func resetDropsPending() async throws {
         let server = try await TestServer(configure: Self.settings)

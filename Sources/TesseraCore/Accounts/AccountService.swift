@@ -155,11 +155,13 @@ public struct AccountService: Sendable {
             logger.info("login failed", metadata: ["reason": "malformed email"])
             throw AccountError.invalidCredentials
         }
-        let key = AccountKey(address, using: crypto)
+        // The lock-out counts per account (all its addresses together), or per address for an
+        // address that names none; the lookup is the same read either way.
+        let user = try await store.user(email: address.key)
+        let key = user.map { AccountKey(userID: $0.id, using: crypto) } ?? AccountKey(address, using: crypto)
         try throttle.begin(key, now: now)
         let checked: (user: User?, password: Password?, matches: Bool)
         do {
-            let user = try await store.user(email: address.key)
             let password = PasswordPolicy.presented(rawPassword)
             let matches = try await passwords.verify(password, against: user?.passwordHash, dummyCost: costs.draw(now: now))
             checked = (user, password, matches)

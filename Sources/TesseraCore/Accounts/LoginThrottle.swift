@@ -6,9 +6,20 @@ import Synchronization
 public struct AccountKey: Hashable, Sendable {
     let words: (UInt64, UInt64, UInt64, UInt64)
 
-    /// The key of a syntactically valid address (only such are ever remembered).
+    /// The key of a syntactically valid address that names no account (only such are ever
+    /// remembered).
     public init(_ address: EmailAddress, using crypto: some CryptoPrimitives) {
-        let digest = crypto.sha256(Array(address.key.utf8))
+        self.init(digest: crypto.sha256(Array(address.key.utf8)))
+    }
+
+    /// The key of an existing account: one for all its addresses, so that signing in with a
+    /// further verified address draws on the same failure budget as the primary.
+    public init(userID: String, using crypto: some CryptoPrimitives) {
+        // An address has no newline: no account key equals an address key.
+        self.init(digest: crypto.sha256(Array("account\n\(userID)".utf8)))
+    }
+
+    private init(digest: [UInt8]) {
         func word(_ index: Int) -> UInt64 {
             digest[(index * 8)..<(index * 8 + 8)].reduce(0) { $0 << 8 | UInt64($1) }
         }
