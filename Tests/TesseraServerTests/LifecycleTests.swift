@@ -187,10 +187,12 @@ struct LifecycleTests {
         }
     }
 
-    @Test("code_ip_rate: past the burst, 429 too_many_requests with Retry-After")
+    @Test("code_ip_rate: past the burst, 429 too_many_requests with Retry-After, on every code endpoint alike")
     func ipRate() async throws {
         let server = try await TestServer { $0.codeIPRate = 0.1 }
         try await server.test { client in
+            _ = try await client.signUp("ivy@example.com")
+            let token = try #require(try await client.login("ivy@example.com").json["access_token"] as? String)
             var last: TestResponse?
             for _ in 0..<Int(LifecycleService.ipBurst) + 1 {
                 last = try await client.post("/v1/password/forgot", json: ["email": "someone@example.com"])
@@ -198,6 +200,9 @@ struct LifecycleTests {
             #expect(last?.status == .tooManyRequests)
             #expect(last?.errorCode == "too_many_requests")
             #expect(last?.headers[.retryAfter] != nil)
+            // The same bucket: adding an address from that IP is refused too.
+            let add = try await EmailAddressTests.call(client, .post, "/v1/me/emails", token, ["email": "ivy.work@example.com"])
+            #expect(add.status == .tooManyRequests)
         }
     }
 

@@ -7,35 +7,32 @@ import Logging
 public struct EmailAddressService: Sendable {
     public typealias Store = EmailStore & CodeStore
 
-    let settings: Settings
     let store: any Store
+    /// Checks the current password where a change needs it.
     let accounts: AccountService
-    let mail: LifecycleMail
-    let limiter: RateLimiter
-    let now: Now
+    /// The codes' settings, messages and per-IP limit, shared with verification and recovery.
+    let lifecycle: LifecycleService
     let logger: Logger
-    let mailQueued: @Sendable () -> Void
+
+    var settings: Settings { lifecycle.settings }
+    var mail: LifecycleMail { lifecycle.mail }
+    var now: Now { lifecycle.now }
 
     /// The most addresses one account may have, the primary included.
     public static let maximumAddresses = 10
 
-    public init(
-        settings: Settings, store: any Store, accounts: AccountService, mail: LifecycleMail, now: @escaping Now, logger: Logger,
-        mailQueued: @escaping @Sendable () -> Void
-    ) {
-        self.settings = settings
+    public init(store: any Store, accounts: AccountService, lifecycle: LifecycleService, logger: Logger) {
         self.store = store
         self.accounts = accounts
-        self.mail = mail
-        self.limiter = RateLimiter(rate: settings.codeIPRate, burst: LifecycleService.ipBurst)
-        self.now = now
+        self.lifecycle = lifecycle
         self.logger = logger
-        self.mailQueued = mailQueued
     }
 
     private func admit(_ clientIP: String) throws(AccountError) {
-        if let retryAfter = limiter.admit(clientIP, now: now()) { throw .tooManyRequests(retryAfter: retryAfter) }
+        try lifecycle.admit(clientIP)
     }
+
+    private func mailQueued() { lifecycle.mailQueued() }
 
     /// The account's addresses, primary first; no read for an account with only its primary.
     public func emails(of user: User) async throws -> [AccountEmail] {

@@ -34,7 +34,9 @@ public struct LifecycleService: Sendable {
         self.mailQueued = mailQueued
     }
 
-    private func admit(_ clientIP: String) throws(AccountError) {
+    /// One token from `clientIP`'s bucket of `code_ip_rate`, shared by every endpoint and page
+    /// that sends or checks a code.
+    func admit(_ clientIP: String) throws(AccountError) {
         if let retryAfter = limiter.admit(clientIP, now: now()) { throw .tooManyRequests(retryAfter: retryAfter) }
     }
 

@@ -49,10 +49,9 @@ public struct Dependencies: Sendable {
             signer: keys, verifier: keys, crypto: crypto, hooks: hooks,
             clients: ClientRegistry(store: storage, settings: settings, crypto: crypto), lifecycleMail: mail, now: now, logger: logger,
             userCreated: { runner.nudge() }, mailQueued: mailQueued)
-        addresses = EmailAddressService(
-            settings: settings, store: storage, accounts: accounts, mail: mail, now: now, logger: logger, mailQueued: mailQueued)
         lifecycle = LifecycleService(
             settings: settings, store: storage, mail: mail, hasher: hasher, crypto: crypto, now: now, logger: logger, mailQueued: mailQueued)
+        addresses = EmailAddressService(store: storage, accounts: accounts, lifecycle: lifecycle, logger: logger)
         authorization = AuthorizationService(settings: settings, store: storage, accounts: accounts, crypto: crypto, now: now, logger: logger)
         retention = RetentionSweeper(store: storage, now: now, logger: logger)
         inspector = TokenInspector(settings: settings, store: storage, accessTokens: accounts.accessTokens, crypto: crypto, now: now)
