@@ -171,6 +171,7 @@ let package = Package(
                 "TesseraMail", "TesseraCore", "TesseraCrypto", "TesseraSQLite", "TesseraTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],

@@ -146,9 +146,9 @@ final class SMTPClientHandler: ChannelDuplexHandler {
                 }
                 greeted = true
                 guard let head = waiting.first else { throw SMTPProtocolError.unexpectedData }
-                if case .startTLS = head.request, reply.code == 220, let makeTLSHandler {
+                if case .startTLS = head.request, reply.code == 220 {
                     guard (buffer?.readableBytes ?? 0) == 0 else { throw SMTPProtocolError.plaintextAfterStartTLS }
-                    try context.pipeline.syncOperations.addHandler(makeTLSHandler(), position: .first)
+                    if let makeTLSHandler { try context.pipeline.syncOperations.addHandler(makeTLSHandler(), position: .first) }
                 }
                 waiting.removeFirst()
                 head.promise.succeed(reply)
