@@ -75,7 +75,8 @@ public struct SMTPTransport: MailTransport {
             if let username = relay.username {
                 try await connection.authenticate(username: username, password: relay.password ?? "", extensions: extensions)
             }
-            return connection
+            // RFC 2920: a relay that offers PIPELINING gets a message's envelope in one write.
+            return SMTPConnection(channel: channel, timeout: timeout, pipelining: extensions.contains("PIPELINING"))
         } catch {
             await connection.close()
             if let error = error as? MailDeliveryError { throw error }
@@ -112,6 +113,8 @@ public struct SMTPTransport: MailTransport {
 struct SMTPConnection: MailSession {
     let channel: any Channel
     let timeout: TimeInterval
+    /// Whether MAIL FROM, RCPT TO and DATA go out together (the relay offered PIPELINING).
+    var pipelining = false
 
     /// Sends `command` and waits for its reply.
     func send(_ command: SMTPCommand) async throws -> SMTPReply {
@@ -126,18 +129,22 @@ struct SMTPConnection: MailSession {
     /// Writes `command` with the promise of its reply. A write that never reaches the handler
     /// (the channel already closed) fails the reply instead of leaving it awaited forever;
     /// completing a promise twice is a no-op in NIO.
-    private func request(_ command: SMTPCommand) -> EventLoopPromise<SMTPReply> {
+    func request(_ command: SMTPCommand, flush: Bool = true) -> EventLoopPromise<SMTPReply> {
         let reply = channel.eventLoop.makePromise(of: SMTPReply.self)
         let written = channel.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenFailure { reply.fail($0) }
-        channel.writeAndFlush(SMTPRequest(command: command, reply: reply), promise: written)
+        if flush {
+            channel.writeAndFlush(SMTPRequest(command: command, reply: reply), promise: written)
+        } else {
+            channel.write(SMTPRequest(command: command, reply: reply), promise: written)
+        }
         return reply
     }
 
     /// The reply, or ``SMTPTimeout`` when none came in time: a timer on the event loop closes
     /// the connection, which fails every reply still awaited (no task per reply). Cancelling
     /// the task (the server shutting down) closes it too.
-    private func awaitReply(_ promise: EventLoopPromise<SMTPReply>) async throws -> SMTPReply {
+    func awaitReply(_ promise: EventLoopPromise<SMTPReply>) async throws -> SMTPReply {
         let expired = TimerFlag()
         let channel = channel
         let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout * 1e9))) {
@@ -197,22 +204,41 @@ struct SMTPConnection: MailSession {
     }
 
     func deliver(_ message: OutgoingMessage) async throws {
-        let steps: [(SMTPCommand, String, Set<Int>)] = [
+        let envelope: [(SMTPCommand, String, Set<Int>)] = [
             (.mailFrom(message.envelopeFrom), "MAIL FROM", [250]),
             (.recipient(message.envelopeTo), "RCPT TO", [250, 251]),
             (.data, "DATA", [354]),
-            (.message(message.data), "the message", [250]),
         ]
-        for (command, step, accepted) in steps {
-            let reply = try await send(command)
-            guard accepted.contains(reply.code) else {
-                // Leave the connection ready for the next message.
-                if case .message = command {} else { _ = try? await send(.reset) }
-                let reason = "\(step) refused: \(reply)"
-                throw reply.isTransientFailure || !(500..<600).contains(reply.code)
-                    ? MailDeliveryError.temporary(reason) : MailDeliveryError.permanent(reason)
+        // Pipelined: the three commands in one go, then their replies in order (RFC 2920 §3.1).
+        let replies: [SMTPReply]
+        if pipelining {
+            let pending = envelope.enumerated().map { index, step in request(step.0, flush: index == envelope.count - 1) }
+            var answered: [SMTPReply] = []
+            for promise in pending { answered.append(try await awaitReply(promise)) }
+            replies = answered
+        } else {
+            var answered: [SMTPReply] = []
+            for (command, _, accepted) in envelope {
+                let reply = try await send(command)
+                answered.append(reply)
+                if !accepted.contains(reply.code) { break }
             }
+            replies = answered
         }
+        for (reply, (_, step, accepted)) in zip(replies, envelope) where !accepted.contains(reply.code) {
+            // A relay that took DATA although the envelope failed gets an empty message; then
+            // RSET leaves the connection ready for the next one.
+            if replies.count == envelope.count, replies[2].code == 354 { _ = try? await send(.message([])) }
+            _ = try? await send(.reset)
+            throw Self.failure("\(step) refused: \(reply)", reply)
+        }
+        let reply = try await send(.message(message.data))
+        guard reply.code == 250 else { throw Self.failure("the message refused: \(reply)", reply) }
+    }
+
+    /// 5xx is permanent; anything else (4xx, or a code that makes no sense here) is worth a retry.
+    static func failure(_ reason: String, _ reply: SMTPReply) -> MailDeliveryError {
+        (500..<600).contains(reply.code) ? .permanent(reason) : .temporary(reason)
     }
 
     func quit() async {

@@ -323,3 +323,82 @@ def test_auth_login_when_plain_is_not_offered_and_wrong_credentials_are_refused(
         assert refused.returncode == 1 and "535" in refused.stderr and "wrong" not in refused.stderr
     finally:
         sink.stop()
+
+
+def scripted_relay(pipelining, refuse_recipient=False):
+    """A relay that offers PIPELINING (or not) and records what each read brought."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    reads = []
+
+    def serve():
+        connection, _ = listener.accept()
+        with connection:
+            connection.sendall(b"220 scripted ESMTP\r\n")
+            buffer = b""
+            in_data = False
+            while True:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                reads.append(chunk)
+                buffer += chunk
+                while True:
+                    if in_data:
+                        end = buffer.find(b"\r\n.\r\n")
+                        if end < 0:
+                            break
+                        buffer = buffer[end + 5:]
+                        in_data = False
+                        connection.sendall(b"250 queued\r\n")
+                        continue
+                    line, sep, rest = buffer.partition(b"\r\n")
+                    if not sep:
+                        break
+                    buffer = rest
+                    verb = line.split(b" ")[0].split(b":")[0].upper()
+                    if verb == b"EHLO":
+                        connection.sendall(b"250-scripted\r\n" + (b"250-PIPELINING\r\n" if pipelining else b"") + b"250 8BITMIME\r\n")
+                    elif verb == b"MAIL":
+                        connection.sendall(b"250 ok\r\n")
+                    elif verb == b"RCPT":
+                        connection.sendall(b"550 no such user\r\n" if refuse_recipient else b"250 ok\r\n")
+                    elif verb == b"DATA":
+                        if refuse_recipient:
+                            connection.sendall(b"554 no valid recipients\r\n")
+                        else:
+                            in_data = True
+                            connection.sendall(b"354 go ahead\r\n")
+                    elif verb == b"RSET":
+                        connection.sendall(b"250 reset\r\n")
+                    elif verb == b"QUIT":
+                        connection.sendall(b"221 bye\r\n")
+                        return
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, reads
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_pipelining_sends_the_envelope_in_one_write_when_offered(start_tessera, pipelining):
+    listener, reads = scripted_relay(pipelining)
+    server = start_tessera(env=mail_env(f"smtp://localhost:{listener.getsockname()[1]}?disable_starttls=true"))
+    result = run_admin(server, "mail", "test", "--to", "ops@example.com")
+    listener.close()
+    assert result.returncode == 0, result.stderr
+    envelope = [read for read in reads if read.startswith(b"MAIL FROM:")]
+    assert len(envelope) == 1
+    if pipelining:
+        assert b"RCPT TO:<ops@example.com>" in envelope[0] and envelope[0].endswith(b"DATA\r\n")
+    else:
+        assert b"RCPT" not in envelope[0]
+
+
+def test_pipelined_refusal_of_the_recipient_is_a_permanent_failure(start_tessera):
+    listener, reads = scripted_relay(True, refuse_recipient=True)
+    server = start_tessera(env=mail_env(f"smtp://localhost:{listener.getsockname()[1]}?disable_starttls=true"))
+    result = run_admin(server, "mail", "test", "--to", "ops@example.com")
+    listener.close()
+    assert result.returncode == 1 and "RCPT TO refused: 550 no such user" in result.stderr, result.stderr
+    assert any(b"RSET" in read for read in reads)
