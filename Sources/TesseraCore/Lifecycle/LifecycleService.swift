@@ -113,7 +113,8 @@ public struct LifecycleService: Sendable {
         try admit(clientIP)
         let password = try PasswordPolicy.validate(rawPassword)
         let address = EmailAddress(rawEmail)
-        let user = try await address.asyncMap { try await store.user(email: $0.key) } ?? nil
+        var user: User?
+        if let address { user = try await store.user(email: address.key) }
         let hash = try await passwords.hash(password, cost: settings.bcryptCost, priority: .other)
         guard let address, let user, let code = OneTimeCode(presented: rawCode) else { throw AccountError.invalidCode }
         let (mail, now) = (mail, now())
@@ -132,13 +133,5 @@ public struct LifecycleService: Sendable {
         mailQueued()
         logger.notice("password reset by recovery code; every token revoked", metadata: ["user.id": "\(user.id)"])
         return updated
-    }
-}
-
-extension Optional {
-    /// `map` with an async transform.
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }
