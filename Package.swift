@@ -94,11 +94,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Events and webhooks (contract §9): Standard Webhooks signatures, the SSRF guard, the
+        // HTTP client on NIO and the dispatcher that drains the per-user delivery lanes.
+        .target(
+            name: "TesseraEvents",
+            dependencies: [
+                "TesseraCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The library operators import: configuration, the composition root and the CLI.
         .target(
             name: "Tessera",
             dependencies: [
-                "TesseraCore", "TesseraCrypto", "TesseraSQLite", "TesseraServer", "TesseraMail",
+                "TesseraCore", "TesseraCrypto", "TesseraSQLite", "TesseraServer", "TesseraMail", "TesseraEvents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),

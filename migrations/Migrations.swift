@@ -24,5 +24,6 @@ public enum Migrations {
         Migration("0009_mail_and_codes", PackageResources._009_mail_and_codes_sql),
         Migration("0010_deleted_users", PackageResources._010_deleted_users_sql),
         Migration("0011_user_emails", PackageResources._011_user_emails_sql),
+        Migration("0012_events_and_webhooks", PackageResources._012_events_and_webhooks_sql),
     ]
 }

@@ -66,6 +66,13 @@ public struct JSONObjectWriter: Sendable {
         bytes.append(contentsOf: nested.finish())
     }
 
+    /// A value that already is JSON (an object or array written elsewhere), copied as it is.
+    /// The caller vouches that `json` is one valid JSON value.
+    public mutating func addJSON(_ name: String, _ json: some Sequence<UInt8>) {
+        member(name)
+        bytes.append(contentsOf: json)
+    }
+
     /// An array of objects, each written by `write`.
     public mutating func add<Element>(_ name: String, objects: [Element], _ write: (Element, inout JSONObjectWriter) -> Void) {
         member(name)
@@ -80,6 +87,17 @@ public struct JSONObjectWriter: Sendable {
             var nested = JSONObjectWriter(capacity: 0)
             write(element, &nested)
             bytes.append(contentsOf: nested.finish())
+        }
+        bytes.append(UInt8(ascii: "]"))
+        return bytes
+    }
+
+    /// A top-level JSON array of values that already are JSON.
+    public static func arrayOfRaw(_ values: [[UInt8]]) -> [UInt8] {
+        var bytes: [UInt8] = [UInt8(ascii: "[")]
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: value)
         }
         bytes.append(UInt8(ascii: "]"))
         return bytes

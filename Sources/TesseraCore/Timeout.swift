@@ -64,3 +64,15 @@ private final class TimeoutRace<Value: Sendable>: Sendable {
         continuation?.resume(with: result)
     }
 }
+
+/// Whether a timer went off: set once by the timer, read by whoever saw an operation fail, to
+/// tell a timeout from another error.
+public final class TimerFlag: Sendable {
+    private let state = Mutex(false)
+
+    public init() {}
+
+    public func fire() { state.withLock { $0 = true } }
+
+    public var fired: Bool { state.withLock { $0 } }
+}

@@ -108,7 +108,22 @@ public struct KeyDirectory: Sendable {
     /// The code secret: 32 random bytes, base64, in `code-secret.key` (mode 0600), created on
     /// first use. A file others may read is refused, as is one of the wrong size.
     public func loadOrCreateCodeSecret() throws(Failure) -> CodeSecret {
-        let file = url.appendingPathComponent(Self.codeSecretFile)
+        CodeSecret(bytes: try loadOrCreateSecret(Self.codeSecretFile))
+    }
+
+    /// The file of the key that seals secrets stored in the database (webhook signing secrets).
+    public static let sealingKeyFile = "sealing.key"
+
+    /// The sealer of secrets at rest, keyed by `sealing.key` (32 random bytes, base64, mode
+    /// 0600), created on first use. Losing the file makes every sealed secret unreadable.
+    public func loadOrCreateSealer() throws(Failure) -> AESGCMSealer {
+        AESGCMSealer(key: Array(try loadOrCreateSecret(Self.sealingKeyFile).prefix(32)))
+    }
+
+    /// At least 32 secret bytes from `name` in this directory: created (random) when missing;
+    /// refused when others may read it or it is not base64 of 32 bytes or more.
+    private func loadOrCreateSecret(_ name: String) throws(Failure) -> [UInt8] {
+        let file = url.appendingPathComponent(name)
         if !FileManager.default.fileExists(atPath: file.path) {
             do {
                 try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -127,7 +142,7 @@ public struct KeyDirectory: Sendable {
         guard let text = try? String(contentsOf: file, encoding: .utf8),
               let bytes = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count >= 32
         else { throw .unreadableKeyFile(file.path, "not base64 of at least 32 bytes") }
-        return CodeSecret(bytes: [UInt8](bytes))
+        return [UInt8](bytes)
     }
 
     /// Creates a new file with mode 0600 from the first instant (never readable by others,

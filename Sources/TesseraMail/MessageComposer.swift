@@ -74,26 +74,13 @@ public struct MessageComposer: Sendable {
         return words.joined(separator: "\r\n ")
     }
 
-    /// RFC 5322 §3.3 in UTC, independent of the process's locale (civil-from-days, as in
-    /// Howard Hinnant's date algorithms: no calendar object per message).
+    /// RFC 5322 §3.3 in UTC, independent of the process's locale.
     static func rfc5322Date(_ date: Date) -> String {
-        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
-        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
-        let secondOfDay = seconds - days * 86400
-        let era = (days + 719_468 >= 0 ? days + 719_468 : days + 719_468 - 146_096) / 146_097
-        let dayOfEra = days + 719_468 - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let shiftedMonth = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
-        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        let weekday = ((days % 7) + 11) % 7  // 1970-01-01 was a Thursday (4)
+        let time = UTCTime(date)
         let names = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(names[weekday]), \(two(day)) \(months[month - 1]) \(year) "
-            + "\(two(secondOfDay / 3600)):\(two(secondOfDay % 3600 / 60)):\(two(secondOfDay % 60)) +0000"
+        return "\(names[time.weekday]), \(UTCTime.pad(time.day, 2)) \(months[time.month - 1]) \(time.year) "
+            + "\(UTCTime.pad(time.hour, 2)):\(UTCTime.pad(time.minute, 2)):\(UTCTime.pad(time.second, 2)) +0000"
     }
 }
 

@@ -251,13 +251,6 @@ struct SMTPConnection: MailSession {
     }
 }
 
-/// Whether a reply's timer went off.
-final class TimerFlag: Sendable {
-    private let state = Mutex(false)
-    func fire() { state.withLock { $0 = true } }
-    var fired: Bool { state.withLock { $0 } }
-}
-
 /// A reply did not come in time.
 struct SMTPTimeout: Error, CustomStringConvertible {
     let seconds: TimeInterval

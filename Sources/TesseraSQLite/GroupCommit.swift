@@ -48,9 +48,12 @@ final class GroupCommit: Sendable {
 
     private let pool: DatabasePool
     private let queue = Mutex(Queue())
+    /// Called after every successful COMMIT, before the group's callers resume.
+    private let committed: @Sendable () -> Void
 
-    init(pool: DatabasePool) {
+    init(pool: DatabasePool, committed: @escaping @Sendable () -> Void = {}) {
         self.pool = pool
+        self.committed = committed
     }
 
     /// Runs `body` in a savepoint of the next group transaction (or as the transaction, when
@@ -137,6 +140,7 @@ final class GroupCommit: Sendable {
                 }
                 try Self.execute("COMMIT", in: db)
                 commitError = nil
+                self.committed()
             } catch {
                 if db.isInsideTransaction { try? Self.execute("ROLLBACK", in: db) }
                 commitError = error

@@ -89,7 +89,7 @@ extension SQLiteStorage: CodeStore {
         emailKey: String, userID: String?, purpose: CodePurpose, maxAttempts: Int, now: Date,
         matches: @escaping @Sendable (User, StoredCode) -> Bool, effect: CodeEffect
     ) async throws -> CodeSpend {
-        try await write { db in
+        try await write { [self] db in
             let owner = try userID.map { try Self.fetchUser(db, id: $0) }
                 ?? Self.userOwning(db, emailKey: emailKey, primaryOnly: purpose == .verifyEmail)?.0
             guard let user = owner,
@@ -114,14 +114,18 @@ extension SQLiteStorage: CodeStore {
                 email_verified = CASE WHEN email_key = ? THEN 1 ELSE email_verified END,
                 status = CASE WHEN status = 'unconfirmed' AND email_key = ? THEN 'active' ELSE status END
                 """
+            // Verifying the primary is an event only when it was not verified yet.
+            let verifiesPrimary = !user.emailVerified && user.email.lowercased() == emailKey
             switch effect {
             case .verifyEmail:
                 try Self.cached(db, sql: "UPDATE users SET \(verify), updated_at = ? WHERE id = ?", arguments: [emailKey, emailKey, now.stored, user.id])
+                if verifiesPrimary { try recordAboutUser(db, id: user.id, now: now) { .emailVerified($0, address: $0.email) } }
             case .resetPassword(let hash, let notice):
                 try Self.cached(
                     db, sql: "UPDATE users SET password_hash = ?, \(verify), updated_at = ? WHERE id = ?",
                     arguments: [hash, emailKey, emailKey, now.stored, user.id])
-                try Self.revokeAllTokens(db, userID: user.id, now: now)
+                if verifiesPrimary { try recordAboutUser(db, id: user.id, now: now) { .emailVerified($0, address: $0.email) } }
+                try revokeAllTokens(db, userID: user.id, reason: .passwordReset, now: now) { .passwordReset($0) }
                 try Self.voidLiveCodes(db, condition: "user_id = ?", [user.id], now: now)
                 try Self.cached(db, sql: "DELETE FROM user_emails WHERE user_id = ? AND verified = 0", arguments: [user.id])
                 try Self.enqueue(db, notice, codeID: nil, now: now)
@@ -134,6 +138,9 @@ extension SQLiteStorage: CodeStore {
                 }
                 guard db.changesCount == 1 else { return .invalid }
                 try Self.enqueue(db, notice, codeID: nil, now: now)
+                let address = try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT email FROM user_emails WHERE user_id = ? AND email_key = ?"), arguments: [user.id, emailKey]) ?? emailKey
+                try recordAboutUser(db, id: user.id, now: now) { .emailVerified($0, address: address) }
             }
             guard let updated = try Self.fetchUser(db, id: user.id) else { return .invalid }
             return .spent(updated)

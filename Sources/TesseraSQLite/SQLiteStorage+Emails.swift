@@ -29,7 +29,7 @@ extension SQLiteStorage: EmailStore {
         _ make: @escaping @Sendable (User) -> NewCode
     ) async throws -> AddEmailOutcome {
         let key = email.lowercased()
-        return try await write { db in
+        return try await write { [self] db in
             guard let user = try Self.fetchUser(db, id: userID) else { return .noSuchUser }
             let existing = try Bool.fetchOne(
                 db.cachedStatement(sql: "SELECT verified FROM user_emails WHERE user_id = ? AND email_key = ?"), arguments: [userID, key])
@@ -43,6 +43,7 @@ extension SQLiteStorage: EmailStore {
                 try Self.cached(
                     db, sql: "INSERT INTO user_emails (user_id, email, email_key, verified, created_at) VALUES (?, ?, ?, 0, ?)",
                     arguments: [userID, email, key, now.stored])
+                try recordAboutUser(db, id: userID, now: now) { .emailAdded($0, address: email) }
             }
             guard try Self.withinSendLimits(db, userID: userID, purpose: .addEmail, limits: limits, now: now) else {
                 return .added(codeIssued: false)
@@ -55,7 +56,7 @@ extension SQLiteStorage: EmailStore {
     public func makePrimary(
         userID: String, emailKey: String, now: Date, _ notice: @escaping @Sendable (User) -> MailRequest
     ) async throws -> EmailChangeOutcome {
-        try await write { db in
+        try await write { [self] db in
             guard let user = try Self.fetchUser(db, id: userID) else { return .noSuchUser }
             if user.email.lowercased() == emailKey { return .changed(user) }
             guard let row = try Row.fetchOne(
@@ -73,6 +74,7 @@ extension SQLiteStorage: EmailStore {
                 arguments: [userID, user.email, user.email.lowercased(), user.emailVerified, now.stored])
             try Self.enqueue(db, notice(user), codeID: nil, now: now)
             guard let updated = try Self.fetchUser(db, id: userID) else { return .noSuchUser }
+            try record(db, .primaryEmailChanged(updated, previous: user.email), now: now)
             return .changed(updated)
         }
     }
@@ -80,7 +82,7 @@ extension SQLiteStorage: EmailStore {
     public func removeEmail(
         userID: String, emailKey: String, now: Date, _ notice: @escaping @Sendable (User, String) -> MailRequest
     ) async throws -> EmailChangeOutcome {
-        try await write { db in
+        try await write { [self] db in
             guard let user = try Self.fetchUser(db, id: userID) else { return .noSuchUser }
             if user.email.lowercased() == emailKey { return .isPrimary }
             guard let stored = try String.fetchOne(
@@ -89,6 +91,7 @@ extension SQLiteStorage: EmailStore {
             try Self.cached(db, sql: "DELETE FROM user_emails WHERE user_id = ? AND email_key = ?", arguments: [userID, emailKey])
             try Self.voidLiveCodes(db, condition: "user_id = ? AND email_key = ?", [userID, emailKey], now: now)
             try Self.enqueue(db, notice(user, stored), codeID: nil, now: now)
+            try recordAboutUser(db, id: userID, now: now) { .emailRemoved($0, address: stored) }
             return .changed(user)
         }
     }

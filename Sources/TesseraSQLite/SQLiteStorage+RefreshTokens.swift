@@ -38,8 +38,9 @@ extension SQLiteStorage: RefreshTokenStore {
         // of this token can interleave, in this process or another. The token, its family and
         // its user in one statement; every statement prepared once and stepped directly
         // (``DirectStatement``): this is the one write on a hot path.
-        try await write({ db -> RotationOutcome in
+        try await write({ [self] db -> RotationOutcome in
             // `.rotated` here means only "found, current and allowed"; it is written below.
+            var reusedBy: (RefreshTokenFamily, User?)?
             let found = try DirectStatement.execute(db, sql: Self.rotationLookup) { lookup -> RotationOutcome in
                 try lookup.bind(presented.bytes, at: 1)
                 guard try lookup.step() else { return .refused(reason: "unknown token") }
@@ -47,7 +48,10 @@ extension SQLiteStorage: RefreshTokenStore {
                 if let clientID, clientID != family.clientID { return .refused(reason: "token of another client") }
                 if !lookup.isNull(at: 1) { return .refused(reason: "family revoked") }
                 if family.expiresAt <= now { return .refused(reason: "family expired") }
-                if !lookup.isNull(at: 0) { return .reused(familyID: family.id) }
+                if !lookup.isNull(at: 0) {
+                    reusedBy = (family, lookup.isNull(at: 9) ? nil : Self.user(lookup, from: 9))
+                    return .reused(familyID: family.id)
+                }
                 guard !lookup.isNull(at: 9) else { return .refused(reason: "user gone") }
                 let user = Self.user(lookup, from: 9)
                 guard user.status == .active else { return .refused(reason: "user \(user.status.rawValue)") }
@@ -56,6 +60,9 @@ extension SQLiteStorage: RefreshTokenStore {
             guard case .rotated(let family, let user) = found else {
                 if case .reused(let familyID) = found {
                     try Self.revokeFamily(db, id: familyID, reason: "reuse detected", now: now)
+                    if let (family, user) = reusedBy, let user {
+                        try record(db, .refreshTokenReuse(user, familyID: family.id, clientID: family.clientID), now: now)
+                    }
                 }
                 return found
             }

@@ -6,8 +6,14 @@ extension SQLiteStorage: RetentionStore {
     /// Rows deleted per write: short transactions, so rotations never wait long behind a sweep.
     static let sweepBatch = 500
 
-    public func sweepExpired(now: Date) async throws -> SweepCounts {
+    public func sweepExpired(now: Date, eventRetention: TimeInterval) async throws -> SweepCounts {
         let at = now.stored
+        var events = 0
+        while true {
+            let removed = try await write { db in try Self.pruneEvents(db, olderThan: now - eventRetention, batch: Self.sweepBatch) }
+            events += removed
+            if removed < Self.sweepBatch { break }
+        }
         return SweepCounts(
             families: try await deleteInBatches("""
                 DELETE FROM refresh_token_families WHERE id IN (SELECT id FROM refresh_token_families WHERE expires_at <= ? LIMIT ?)
@@ -35,7 +41,8 @@ extension SQLiteStorage: RetentionStore {
                 UPDATE mail_outbox SET \(Self.scrubCode) WHERE id IN (
                     SELECT id FROM mail_outbox WHERE status = 'failed' AND code_expires_at <= ?1
                     AND json_extract(variables, '$.code') IS NOT NULL LIMIT ?2)
-                """, at))
+                """, at),
+            events: events)
     }
 
     /// Runs `sql` (bound to `cutoff` and the batch size) until a batch deletes less than a full

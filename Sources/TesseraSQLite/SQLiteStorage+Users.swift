@@ -15,7 +15,7 @@ extension SQLiteStorage: UserStore {
     public func createUser(_ user: User, postSignUpHooks: [String], verification: NewCode?, now: Date) async throws {
         let attributes = String(decoding: try JSONEncoder().encode(user.attributes), as: UTF8.self)
         do {
-            try await write { db in
+            try await write { [self] db in
                 try db.execute(
                     sql: """
                         INSERT INTO users (id, email, email_key, password_hash, status, email_verified, attributes, created_at, updated_at)
@@ -32,6 +32,7 @@ extension SQLiteStorage: UserStore {
                         arguments: [user.id, hook, now.stored, now.stored, now.stored])
                 }
                 if let verification { try Self.insertCode(db, verification, now: now) }
+                try record(db, .created(user), now: now)
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
                     || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY || error.extendedResultCode == .SQLITE_CONSTRAINT_TRIGGER {
@@ -52,7 +53,7 @@ extension SQLiteStorage: UserStore {
     ) async throws -> AttributeUpdate {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        return try await write { db in
+        return try await write { [self] db in
             guard let current = try Self.fetchUser(db, id: userID) else { return .notFound }
             guard case .replace(let attributes) = try decide(current) else { return .refused(current) }
             try db.execute(
@@ -60,12 +61,15 @@ extension SQLiteStorage: UserStore {
                 arguments: [String(decoding: try encoder.encode(attributes), as: UTF8.self), now.stored, userID])
             // The trigger of migration 0008 moved profile_version if anything changed.
             guard let updated = try Self.fetchUser(db, id: userID) else { return .notFound }
+            let changed = NewEvent.changedAttributes(current.attributes, updated.attributes)
+            if !changed.isEmpty { try record(db, .updated(updated, changed: changed), now: now) }
             return .updated(updated)
         }
     }
 
     public func markEmailVerified(userID: String, now: Date) async throws -> User {
-        try await write { db in
+        try await write { [self] db in
+            guard let before = try Self.fetchUser(db, id: userID) else { throw StorageError.notFound }
             try db.execute(
                 sql: """
                     UPDATE users SET email_verified = 1, status = CASE status WHEN 'unconfirmed' THEN 'active' ELSE status END,
@@ -73,23 +77,24 @@ extension SQLiteStorage: UserStore {
                     """,
                 arguments: [now.stored, userID])
             guard db.changesCount == 1, let user = try Self.fetchUser(db, id: userID) else { throw StorageError.notFound }
+            if !before.emailVerified { try record(db, .emailVerified(user, address: user.email), now: now) }
             return user
         }
     }
 
     public func setPassword(userID: String, hash: String, now: Date) async throws {
-        try await write { db in
+        try await write { [self] db in
             try db.execute(sql: "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", arguments: [hash, now.stored, userID])
             guard db.changesCount == 1 else { throw StorageError.notFound }
-            try Self.revokeAllTokens(db, userID: userID, now: now)
+            try revokeAllTokens(db, userID: userID, reason: .passwordChanged, now: now) { .passwordChanged($0) }
         }
     }
 
     public func changePassword(userID: String, hash: String, notice: MailRequest, now: Date) async throws {
-        try await write { db in
+        try await write { [self] db in
             try db.execute(sql: "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", arguments: [hash, now.stored, userID])
             guard db.changesCount == 1 else { throw StorageError.notFound }
-            try Self.revokeAllTokens(db, userID: userID, now: now)
+            try revokeAllTokens(db, userID: userID, reason: .passwordChanged, now: now) { .passwordChanged($0) }
             try Self.voidLiveCodes(db, condition: "user_id = ?", [userID], now: now)
             try Self.enqueue(db, notice, codeID: nil, now: now)
         }
@@ -113,19 +118,25 @@ extension SQLiteStorage: UserStore {
     }
 
     public func setStatus(userID: String, _ status: UserStatus, now: Date) async throws {
-        try await write { db in
+        try await write { [self] db in
+            guard let before = try Self.fetchUser(db, id: userID) else { throw StorageError.notFound }
             try db.execute(sql: "UPDATE users SET status = ?, updated_at = ? WHERE id = ?", arguments: [status.rawValue, now.stored, userID])
-            guard db.changesCount == 1 else { throw StorageError.notFound }
-            if status == .disabled { try Self.revokeAllTokens(db, userID: userID, now: now) }
+            if status == .disabled && before.status == .disabled {
+                try Self.revokeAllTokens(db, userID: userID, now: now)
+            } else if status == .disabled {
+                try revokeAllTokens(db, userID: userID, reason: .disabled, now: now) { .statusChanged($0) }
+            } else if before.status != status {
+                try recordAboutUser(db, id: userID, now: now) { .statusChanged($0) }
+            }
         }
     }
 
     public func revokeAllTokens(userID: String, now: Date) async throws {
-        try await write { db in
+        try await write { [self] db in
             guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM users WHERE id = ?"), arguments: [userID]) == true else {
                 throw StorageError.notFound
             }
-            try Self.revokeAllTokens(db, userID: userID, now: now)
+            try revokeAllTokens(db, userID: userID, reason: .signOut, now: now) { _ in nil }
         }
     }
 
@@ -158,18 +169,31 @@ extension SQLiteStorage: UserStore {
     }
 
     public func deleteUser(id: String, farewell: MailRequest?, now: Date) async throws {
-        try await write { db in
+        try await write { [self] db in
             // The mail first: deleting the user would set its user_id to NULL.
             try db.execute(sql: "DELETE FROM mail_outbox WHERE user_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM one_time_codes WHERE user_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [id])
             guard db.changesCount == 1 else { throw StorageError.notFound }
             try db.execute(sql: "INSERT OR IGNORE INTO deleted_users (id, deleted_at) VALUES (?, ?)", arguments: [id, now.stored])
+            try Self.redactEvents(db, userID: id)
+            try record(db, .deleted(userID: id), now: now)
             if var farewell {
                 farewell.userID = nil
                 try Self.enqueue(db, farewell, codeID: nil, now: now)
             }
         }
+    }
+
+    /// Revokes everything the user holds, then records the change's own event (`change`, from
+    /// the user as stored afterwards, if any) and `user.sessions.revoked`, in that order.
+    func revokeAllTokens(
+        _ db: Database, userID: String, reason: NewEvent.RevocationReason, now: Date, change: (User) -> NewEvent?
+    ) throws {
+        try Self.revokeAllTokens(db, userID: userID, now: now)
+        guard let user = try Self.fetchUser(db, id: userID) else { return }
+        if let event = change(user) { try record(db, event, now: now) }
+        try record(db, .sessionsRevoked(user, reason: reason), now: now)
     }
 
     static func revokeAllTokens(_ db: Database, userID: String, now: Date) throws {

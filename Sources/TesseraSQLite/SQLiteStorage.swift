@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+import Synchronization
 import TesseraCore
 import TesseraMigrations
 
@@ -43,6 +44,10 @@ public final class SQLiteStorage: Sendable {
 
     let pool: DatabasePool
     private let groupCommit: GroupCommit
+    /// Set by every write that appended an event; the commit that follows notifies
+    /// ``eventsCommitted`` (a write rolled back may cause one needless wake-up, never a lost one).
+    let eventsAppended: EventFlag
+    public let eventsCommitted: ChangeNotifier
     /// Token standings by (jti, user, client), kept while no user, client or revocation changes.
     let standings: ReadMemo<StandingKey, AccessTokenStanding>
     /// Clients by id (nil for an unknown id), kept while no client changes.
@@ -72,7 +77,13 @@ public final class SQLiteStorage: Sendable {
         } catch {
             throw .cannotOpen(path: path, reason: Self.message(error))
         }
-        groupCommit = GroupCommit(pool: pool)
+        let eventsAppended = EventFlag()
+        let eventsCommitted = ChangeNotifier()
+        self.eventsAppended = eventsAppended
+        self.eventsCommitted = eventsCommitted
+        groupCommit = GroupCommit(pool: pool) {
+            if eventsAppended.value.exchange(false, ordering: .relaxed) { eventsCommitted.notify() }
+        }
         do {
             let watch = try ChangeWatch(path: path, busyTimeoutMilliseconds: Int32(Self.busyTimeout * 1000))
             standings = ReadMemo(watch: watch, counter: .standings, capacity: Self.memoCapacity)
@@ -181,3 +192,8 @@ public final class SQLiteStorage: Sendable {
     }
 }
 extension SQLiteStorage: Storage {}
+
+/// Whether a write appended an event since the last commit.
+final class EventFlag: Sendable {
+    let value = Atomic<Bool>(false)
+}

@@ -72,6 +72,9 @@ func buildRouter(dependencies: Dependencies) -> Router<TesseraRequestContext> {
     IntrospectionController(clients: dependencies.accounts.clients, inspector: dependencies.inspector)
         .addRoutes(to: router)
     UserInfoController(accessTokens: dependencies.accounts.accessTokens).addRoutes(to: router)
+    EventsController(
+        accessTokens: dependencies.accounts.accessTokens, log: dependencies.storage, publicURL: dependencies.settings.publicBaseURL
+    ).addRoutes(to: router)
     AuthorizeController(
         authorization: dependencies.authorization, accounts: dependencies.accounts, lifecycle: dependencies.lifecycle, keys: dependencies.keys,
         settings: dependencies.settings, crypto: dependencies.crypto

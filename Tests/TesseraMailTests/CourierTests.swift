@@ -122,7 +122,7 @@ struct CourierTests {
         #expect(try await storage.mail(id: id)?.status == .failed)
         clock.advance(by: 61)
         #expect(try await storage.retryFailedMail(ids: [id], now: clock.now) == [])
-        let swept = try await storage.sweepExpired(now: clock.now)
+        let swept = try await storage.sweepExpired(now: clock.now, eventRetention: 2_592_000)
         #expect(swept.mailScrubbed == 1)
         #expect(try await storage.mail(id: id)?.request.variables["code"] == nil)
     }

@@ -451,11 +451,12 @@ struct SecurityReviewTests {
         try await storage.revokeAccessToken(jti: "old", expiresAt: setup.server.clock.now.addingTimeInterval(900), now: setup.server.clock.now)
         func count(_ table: String) throws -> Int { try storage.rowCount(table) }
         #expect(try count("refresh_token_families") == 2 && count("refresh_tokens") == 2 && count("sso_sessions") == 1 && count("revoked_access_tokens") == 1)
-        #expect(try await storage.sweepExpired(now: setup.server.clock.now).total == 0, "nothing live is swept")
+        #expect(try await storage.sweepExpired(now: setup.server.clock.now, eventRetention: 2_592_000).total == 0, "nothing live is swept")
         let later = setup.server.clock.now.addingTimeInterval(setup.server.settings.refreshTokenTTL + 1)
-        let swept = try await storage.sweepExpired(now: later)
-        // The sign-up's verification code is long dead too (its mail, never sent here, stays queued).
-        #expect(swept == SweepCounts(families: 2, sessions: 1, revokedJTIs: 1, codes: 1, oneTimeCodes: 1))
+        let swept = try await storage.sweepExpired(now: later, eventRetention: 2_592_000)
+        // The sign-up's verification code is long dead too (its mail, never sent here, stays queued),
+        // and its user.created event is past the 30-day event retention.
+        #expect(swept == SweepCounts(families: 2, sessions: 1, revokedJTIs: 1, codes: 1, oneTimeCodes: 1, events: 1))
         for table in ["refresh_token_families", "refresh_tokens", "sso_sessions", "revoked_access_tokens"] { #expect(try count(table) == 0, "\(table)") }
     }
 

@@ -82,6 +82,20 @@ struct SettingSpec: Sendable {
         integer("code_max_sends_per_hour", \.codeMaxSendsPerHour, 1...100),
         number("code_ip_rate", \.codeIPRate, 0...1_000_000),
         boolean("hosted_signup", \.hostedSignup),
+        // Events and webhooks (contract §9.5).
+        seconds("webhook_timeout", \.webhookTimeout, 1...60),
+        SettingSpec(key: "webhook_retry_schedule") { value, settings throws(InvalidValue) in
+            let entries = value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let delays = entries.compactMap { Double($0) }
+            guard !value.trimmingCharacters(in: .whitespaces).isEmpty, delays.count == entries.count,
+                  delays.allSatisfy({ $0.isFinite && $0 > 0 })
+            else { throw InvalidValue("must be comma-separated numbers of seconds, each greater than 0") }
+            guard delays.count <= 20 else { throw InvalidValue("must have at most 20 entries") }
+            settings.webhookRetrySchedule = delays
+        },
+        seconds("webhook_disable_after", \.webhookDisableAfter, 60...(100 * 365 * 86400)),
+        boolean("webhook_allow_private_networks", \.webhookAllowPrivateNetworks),
+        seconds("event_retention", \.eventRetention, 3600...(100 * 365 * 86400)),
     ]
 
     static func boolean(_ key: String, _ path: any WritableKeyPath<Settings, Bool> & Sendable) -> SettingSpec {

@@ -4,6 +4,7 @@ import Logging
 import TesseraCore
 import ServiceLifecycle
 import TesseraCrypto
+import TesseraEvents
 import TesseraMail
 import TesseraServer
 import TesseraSQLite
@@ -104,7 +105,10 @@ public enum TesseraRuntime {
             settings: settings, storage: storage, keys: keys, crypto: OpenSSLPrimitives(), hooks: hooks,
             codeSecret: try MailRuntime.codeSecret(settings), logger: logger, mailQueued: { courier.nudge() })
         let refresher = KeyRingRefresher(ring: keys, storage: storage, directory: KeyDirectory(path: settings.keysDir), logger: logger)
-        let services: [any Service] = [refresher, MailCourierService(courier: courier)]
+        let dispatcher = WebhookDispatcher(
+            deliverer: try EventsRuntime.deliverer(settings, storage: storage, logger: logger), store: storage,
+            events: storage.eventsCommitted, now: { Date() }, logger: logger)
+        let services: [any Service] = [refresher, MailCourierService(courier: courier), WebhookDispatcherService(dispatcher: dispatcher)]
         let application = buildApplication(dependencies: dependencies, logger: logger, services: services) { host, port in
             logger.notice("tessera ready", metadata: ["issuer": "\(settings.issuer)", "address": "\(host):\(port)"])
         }

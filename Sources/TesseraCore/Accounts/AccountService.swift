@@ -4,7 +4,7 @@ import Logging
 /// The first-party account API (contract §4): sign-up with hooks, password login, refresh
 /// rotation with reuse detection, logout, and bearer-token authentication.
 public struct AccountService: Sendable {
-    public typealias Store = UserStore & RefreshTokenStore & RevocationStore
+    public typealias Store = UserStore & RefreshTokenStore & RevocationStore & EventLog
 
     let settings: Settings
     let store: any Store
@@ -170,7 +170,9 @@ public struct AccountService: Sendable {
             throw error
         }
         guard checked.matches, let user = checked.user, let password = checked.password, let hash = user.passwordHash else {
-            throttle.finish(key, succeeded: false, now: now)
+            if let lockedUntil = throttle.finish(key, succeeded: false, now: now), let user = checked.user {
+                recordLockOut(user, until: lockedUntil, now: now)
+            }
             logger.info("login failed", metadata: ["reason": "\(checked.user == nil ? "unknown email" : "wrong password")"])
             throw AccountError.invalidCredentials
         }
@@ -182,6 +184,19 @@ public struct AccountService: Sendable {
         }
         rehashIfNeeded(user: user, password: password, hash: hash)
         return user
+    }
+
+    /// Appends `user.locked` without holding up the answer: the failure that locks an
+    /// existing account must take as long as one for an address that names none.
+    private func recordLockOut(_ user: User, until: Date, now: Date) {
+        logger.warning("account locked after failed logins", metadata: ["user.id": "\(user.id)"])
+        Task { [store, logger] in
+            do {
+                try await store.appendEvent(.locked(user, until: until), now: now)
+            } catch {
+                logger.error("could not record a lock-out event", metadata: ["user.id": "\(user.id)", "error": "\(error)"])
+            }
+        }
     }
 
     /// The resource-owner password grant for an (authenticated) client: checks the scope,

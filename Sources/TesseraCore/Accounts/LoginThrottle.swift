@@ -99,10 +99,12 @@ public final class LoginThrottle: Sendable {
     }
 
     /// Ends an attempt ``begin(_:now:)`` admitted: a failure is counted, a success resets.
-    public func finish(_ key: AccountKey, succeeded: Bool, now: Date) {
-        guard maxFailures > 0 else { return }
-        state.withLock { state in
-            guard var account = state.accounts[key] else { return }
+    /// Returns when the lock ends if this failure is the one that reached the limit.
+    @discardableResult
+    public func finish(_ key: AccountKey, succeeded: Bool, now: Date) -> Date? {
+        guard maxFailures > 0 else { return nil }
+        return state.withLock { state -> Date? in
+            guard var account = state.accounts[key] else { return nil }
             account.inFlight = max(0, account.inFlight - 1)
             if succeeded {
                 account.failures.removeAll()
@@ -111,6 +113,9 @@ public final class LoginThrottle: Sendable {
                 account.failures = Array(account.failures.suffix(maxFailures))
             }
             state.accounts[key] = account.failures.isEmpty && account.inFlight == 0 ? nil : account
+            let recent = account.failures.filter { now.timeIntervalSince($0) < window }
+            guard !succeeded, recent.count == maxFailures, let oldest = recent.first else { return nil }
+            return oldest + window
         }
     }
 

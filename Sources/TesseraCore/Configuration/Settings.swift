@@ -74,6 +74,19 @@ public struct Settings: Sendable, Equatable {
     /// Whether the hosted pages offer sign-up.
     public var hostedSignup = true
 
+    // MARK: Events and webhooks (contract §9.5)
+
+    /// How long a webhook endpoint has to answer a delivery, 1–60 s.
+    public var webhookTimeout: TimeInterval = 15
+    /// The delays between a failed delivery and its retries, one retry per entry.
+    public var webhookRetrySchedule: [TimeInterval] = [5, 300, 1800, 7200, 18000, 36000, 36000]
+    /// An endpoint failing without a success for this long is disabled.
+    public var webhookDisableAfter: TimeInterval = 432_000
+    /// Whether webhook targets may be in private, loopback and link-local networks.
+    public var webhookAllowPrivateNetworks = false
+    /// How long events are kept.
+    public var eventRetention: TimeInterval = 2_592_000
+
     public init() {}
 
     /// The audience of first-party access tokens.

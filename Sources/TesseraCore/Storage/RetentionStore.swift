@@ -17,8 +17,14 @@ public struct SweepCounts: Sendable, Equatable {
     public var mail = 0
     /// Failed messages whose code has died, scrubbed of it (not deleted).
     public var mailScrubbed = 0
+    /// Events older than `event_retention` that no pending delivery needs.
+    public var events = 0
 
-    public init(families: Int = 0, sessions: Int = 0, revokedJTIs: Int = 0, codes: Int = 0, oneTimeCodes: Int = 0, mail: Int = 0, mailScrubbed: Int = 0) {
+    public init(
+        families: Int = 0, sessions: Int = 0, revokedJTIs: Int = 0, codes: Int = 0, oneTimeCodes: Int = 0, mail: Int = 0, mailScrubbed: Int = 0,
+        events: Int = 0
+    ) {
+        self.events = events
         self.families = families
         self.sessions = sessions
         self.revokedJTIs = revokedJTIs
@@ -31,12 +37,12 @@ public struct SweepCounts: Sendable, Equatable {
     /// How long sent and expired messages stay listed (`mail list`): 30 days.
     public static let mailRetention: TimeInterval = 30 * 86400
 
-    public var total: Int { families + sessions + revokedJTIs + codes + oneTimeCodes + mail + mailScrubbed }
+    public var total: Int { families + sessions + revokedJTIs + codes + oneTimeCodes + mail + mailScrubbed + events }
 }
 
 /// Removal of what can no longer be used, so that nothing grows without bound and no
 /// long-dead token keeps a user id.
 public protocol RetentionStore: Sendable {
     /// Deletes, in short batches, every row expired at `now` (see ``SweepCounts``).
-    func sweepExpired(now: Date) async throws -> SweepCounts
+    func sweepExpired(now: Date, eventRetention: TimeInterval) async throws -> SweepCounts
 }

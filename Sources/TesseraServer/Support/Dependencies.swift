@@ -53,7 +53,7 @@ public struct Dependencies: Sendable {
             settings: settings, store: storage, mail: mail, hasher: hasher, crypto: crypto, now: now, logger: logger, mailQueued: mailQueued)
         addresses = EmailAddressService(store: storage, accounts: accounts, lifecycle: lifecycle, logger: logger)
         authorization = AuthorizationService(settings: settings, store: storage, accounts: accounts, crypto: crypto, now: now, logger: logger)
-        retention = RetentionSweeper(store: storage, now: now, logger: logger)
+        retention = RetentionSweeper(store: storage, eventRetention: settings.eventRetention, now: now, logger: logger)
         inspector = TokenInspector(settings: settings, store: storage, accessTokens: accounts.accessTokens, crypto: crypto, now: now)
     }
 }

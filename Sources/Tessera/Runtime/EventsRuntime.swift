@@ -1,0 +1,44 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import TesseraCore
+import TesseraCrypto
+import TesseraEvents
+import TesseraSQLite
+
+/// Builds the webhook side of a server or an admin command from its settings (contract §9):
+/// the sealer of endpoint secrets, the HTTP client and the deliverer.
+enum EventsRuntime {
+    static func sealer(_ settings: Settings) throws -> AESGCMSealer {
+        do {
+            return try KeyDirectory(path: settings.keysDir).loadOrCreateSealer()
+        } catch {
+            throw StartupError(error.description)
+        }
+    }
+
+    static func deliverer(_ settings: Settings, storage: SQLiteStorage, logger: Logger) throws -> WebhookDeliverer {
+        let client: WebhookHTTPClient
+        do {
+            client = try WebhookHTTPClient(policy: AddressPolicy(allowPrivateNetworks: settings.webhookAllowPrivateNetworks))
+        } catch {
+            throw StartupError("webhook TLS: \(error)")
+        }
+        return WebhookDeliverer(
+            store: storage, sealer: try sealer(settings), client: client, crypto: OpenSSLPrimitives(), settings: settings,
+            now: { Date() }, logger: logger)
+    }
+
+    static func admin(_ settings: Settings, storage: SQLiteStorage) throws -> WebhookAdmin {
+        WebhookAdmin(store: storage, sealer: try sealer(settings), crypto: OpenSSLPrimitives(), settings: settings, now: { Date() })
+    }
+}
+
+/// Runs the webhook dispatcher for as long as the server runs.
+struct WebhookDispatcherService: Service {
+    let dispatcher: WebhookDispatcher
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await dispatcher.run() }
+    }
+}
