@@ -193,6 +193,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "TesseraEventsTests",
+            dependencies: ["TesseraEvents", "TesseraCore", "TesseraCrypto"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "TesseraCLITests",
             dependencies: ["Tessera", "TesseraCore", "TesseraCrypto", "TesseraTestSupport"],
             swiftSettings: swiftSettings

@@ -142,3 +142,24 @@ struct PrimitiveTests {
         #expect(Base64URL.decode("YR") == nil, "stray bits after the last byte")
     }
 }
+
+@Suite("Sealed secrets (AES-256-GCM)")
+struct SealerTests {
+    let sealer = AESGCMSealer(key: OpenSSLPrimitives().randomBytes(32))
+
+    @Test("a box opens for its own context only; any altered byte or another key refuses")
+    func roundTrip() throws {
+        let secret = Array("a webhook secret".utf8)
+        let box = try sealer.seal(secret, context: "whe_1")
+        #expect(try sealer.open(box, context: "whe_1") == secret)
+        #expect(try sealer.seal(secret, context: "whe_1") != box, "a fresh nonce each time")
+        #expect(throws: AESGCMSealer.OpenFailure.self) { try sealer.open(box, context: "whe_2") }
+        for index in box.indices {
+            var altered = box
+            altered[index] ^= 0x01
+            #expect(throws: AESGCMSealer.OpenFailure.self) { try sealer.open(altered, context: "whe_1") }
+        }
+        #expect(throws: AESGCMSealer.OpenFailure.self) { try AESGCMSealer(key: OpenSSLPrimitives().randomBytes(32)).open(box, context: "whe_1") }
+        #expect(throws: AESGCMSealer.OpenFailure.self) { try sealer.open(Array(box.prefix(20)), context: "whe_1") }
+    }
+}
