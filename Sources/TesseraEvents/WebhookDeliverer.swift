@@ -41,20 +41,35 @@ public struct WebhookDeliverer: Sendable {
     /// before an answer (the lane is given back, not charged an attempt).
     @discardableResult
     public func attempt(_ claim: DeliveryClaim) async -> DeliveryResult? {
+        await attempt(claim, continuing: false).result
+    }
+
+    /// Sends `claim`, then the lane's next deliveries while they are due, each recorded in
+    /// the transaction that leases the next (a lane drains without a claim per delivery).
+    public func drain(_ claim: DeliveryClaim) async {
+        var next: DeliveryClaim? = claim
+        while let current = next, !Task.isCancelled {
+            next = await attempt(current, continuing: true).next
+        }
+    }
+
+    private func attempt(_ claim: DeliveryClaim, continuing: Bool) async -> (result: DeliveryResult?, next: DeliveryClaim?) {
         let outcome = await send(claim)
         if Task.isCancelled, case .failed = outcome {
             try? await store.releaseClaim(claim)
-            return nil
+            return (nil, nil)
         }
         let result = policy.result(of: outcome, attemptsBefore: claim.attempts, now: now())
+        var next: DeliveryClaim?
         do {
-            try await store.finishDelivery(claim, result: result, disableAfter: disableAfter, now: now())
+            next = try await store.finishDelivery(
+                claim, result: result, disableAfter: disableAfter, now: now(), leasingNextUntil: continuing ? now() + lease : nil)
         } catch {
             // The lease runs out and the delivery is attempted again: at least once holds.
             logger.error("could not record a webhook delivery", metadata: ["delivery.id": "\(claim.deliveryID)", "error": "\(error)"])
         }
         log(claim, result)
-        return result
+        return (result, next)
     }
 
     func send(_ claim: DeliveryClaim) async -> AttemptOutcome {

@@ -61,7 +61,7 @@ public struct WebhookDispatcher: Sendable {
                 for claim in claims {
                     inFlight.add(1)
                     group.addTask { [deliverer] in
-                        await deliverer.attempt(claim)
+                        await deliverer.drain(claim)
                         inFlight.add(-1)
                         wake.notify()
                     }

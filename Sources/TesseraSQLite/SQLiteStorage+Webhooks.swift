@@ -240,8 +240,10 @@ extension SQLiteStorage: WebhookStore {
             attempts: head[1], event: event)
     }
 
-    public func finishDelivery(_ claim: DeliveryClaim, result: DeliveryResult, disableAfter: TimeInterval, now: Date) async throws {
-        try await write { [self] db in
+    public func finishDelivery(
+        _ claim: DeliveryClaim, result: DeliveryResult, disableAfter: TimeInterval, now: Date, leasingNextUntil: Date?
+    ) async throws -> DeliveryClaim? {
+        try await write { [self] db -> DeliveryClaim? in
             let key: StatementArguments = [claim.endpointID, claim.event.subject]
             switch result {
             case .delivered(let status):
@@ -264,6 +266,7 @@ extension SQLiteStorage: WebhookStore {
                     db, sql: "UPDATE webhook_lanes SET next_attempt_at = ?, leased_until = NULL WHERE endpoint_id = ? AND lane = ?",
                     arguments: [at.stored] + key)
                 try failed(db, claim: claim, disableAfter: disableAfter, now: now)
+                return nil
             case .dead(let status, let error):
                 try Self.cached(
                     db, sql: """
@@ -284,7 +287,17 @@ extension SQLiteStorage: WebhookStore {
                     db, sql: "UPDATE webhook_lanes SET next_attempt_at = ?, leased_until = NULL WHERE endpoint_id = ? AND lane = ?",
                     arguments: [retryAt.stored] + key)
                 try disable(db, endpointID: claim.endpointID, reason: "the endpoint answered 410 Gone", now: now)
+                return nil
             }
+            guard let leaseUntil = leasingNextUntil,
+                  try Bool.fetchOne(
+                    db.cachedStatement(sql: """
+                        SELECT 1 FROM webhook_lanes l JOIN webhook_endpoints p ON p.id = l.endpoint_id
+                        WHERE l.endpoint_id = ? AND l.lane = ? AND l.next_attempt_at <= ? AND p.enabled = 1
+                        """),
+                    arguments: key + [now.stored]) == true
+            else { return nil }
+            return try Self.leaseHead(db, endpointID: claim.endpointID, lane: claim.event.subject, leaseUntil: leaseUntil, now: now)
         }
     }
 

@@ -163,11 +163,24 @@ public protocol WebhookStore: Sendable {
     /// Records an attempt's end and moves its lane on. A failure starts (or continues) the
     /// endpoint's failure streak; a streak older than `disableAfter`, or ``DeliveryResult/gone(retryAt:)``,
     /// disables the endpoint and appends a `webhook.endpoint.disabled` event.
-    func finishDelivery(_ claim: DeliveryClaim, result: DeliveryResult, disableAfter: TimeInterval, now: Date) async throws
+    ///
+    /// With `leasingNextUntil`, when the lane moved on to a head that is due and the endpoint
+    /// is still enabled, that head is leased in the same transaction and returned, so that a
+    /// sender goes on with the lane without another claim.
+    func finishDelivery(
+        _ claim: DeliveryClaim, result: DeliveryResult, disableAfter: TimeInterval, now: Date, leasingNextUntil: Date?
+    ) async throws -> DeliveryClaim?
     /// Gives a claimed lane back unattempted (the sender is stopping), due at once.
     func releaseClaim(_ claim: DeliveryClaim) async throws
     /// When the earliest pending delivery of an enabled endpoint is due, if any.
     func nextDeliveryDue() async throws -> Date?
+}
+
+extension WebhookStore {
+    /// Records an attempt's end without taking the lane's next delivery.
+    public func finishDelivery(_ claim: DeliveryClaim, result: DeliveryResult, disableAfter: TimeInterval, now: Date) async throws {
+        _ = try await finishDelivery(claim, result: result, disableAfter: disableAfter, now: now, leasingNextUntil: nil)
+    }
 }
 
 /// Seals secrets a protocol needs in the clear (webhook signing secrets) for storage, and
