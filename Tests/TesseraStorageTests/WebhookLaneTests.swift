@@ -100,6 +100,28 @@ struct WebhookLaneTests {
         #expect(try await storage.endpoint(id: "whe_1")?.failingSince == nil, "a success ends it")
     }
 
+    @Test("finishing a delivery can lease the lane's next head at once; a retry or a disabled endpoint stops the lane")
+    func continuation() async throws {
+        let storage = try storage()
+        try await endpoint(storage)
+        try await storage.createUser(user("a"), postSignUpHooks: [], verification: nil, now: now)
+        for _ in 0..<2 { try await storage.revokeAllTokens(userID: "a", now: now) }
+        let first = try #require(try await storage.claimDeliveries(limit: 10, leaseUntil: now + 30, now: now).first)
+        let second = try #require(
+            try await storage.finishDelivery(first, result: .delivered(status: 204), disableAfter: 3600, now: now, leasingNextUntil: now + 30))
+        #expect(second.event.sequence == 2 && second.event.subject == "a")
+        #expect(try await storage.claimDeliveries(limit: 10, leaseUntil: now + 30, now: now).isEmpty, "the lane stays leased")
+        let none = try await storage.finishDelivery(
+            second, result: .retry(at: now + 50, status: 500, error: "HTTP 500"), disableAfter: 3600, now: now, leasingNextUntil: now + 30)
+        #expect(none == nil)
+        let again = try #require(try await storage.claimDeliveries(limit: 10, leaseUntil: now + 80, now: now + 50).first)
+        #expect(again.deliveryID == second.deliveryID && again.attempts == 1)
+        try await storage.setEndpointEnabled(id: "whe_1", enabled: false, reason: "test", now: now)
+        let stopped = try await storage.finishDelivery(
+            again, result: .delivered(status: 204), disableAfter: 3600, now: now + 50, leasingNextUntil: now + 80)
+        #expect(stopped == nil, "nothing more goes to a disabled endpoint")
+    }
+
     @Test("an endpoint failing for longer than disable_after is disabled once, with a webhook.endpoint.disabled event")
     func disableAfterStreak() async throws {
         let storage = try storage()
