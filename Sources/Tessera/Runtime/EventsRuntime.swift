@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import TesseraCore
 import TesseraCrypto
@@ -9,6 +10,10 @@ import TesseraSQLite
 /// Builds the webhook side of a server or an admin command from its settings (contract §9):
 /// the sealer of endpoint secrets, the HTTP client and the deliverer.
 enum EventsRuntime {
+    /// The event loop webhook connections run on: one thread of their own, so that
+    /// deliveries never take a turn of the loops that serve HTTP.
+    static let webhookLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
     static func sealer(_ settings: Settings) throws -> AESGCMSealer {
         do {
             return try KeyDirectory(path: settings.keysDir).loadOrCreateSealer()
@@ -20,7 +25,8 @@ enum EventsRuntime {
     static func deliverer(_ settings: Settings, storage: SQLiteStorage, logger: Logger) throws -> WebhookDeliverer {
         let client: WebhookHTTPClient
         do {
-            client = try WebhookHTTPClient(policy: AddressPolicy(allowPrivateNetworks: settings.webhookAllowPrivateNetworks))
+            client = try WebhookHTTPClient(
+                policy: AddressPolicy(allowPrivateNetworks: settings.webhookAllowPrivateNetworks), group: webhookLoop)
         } catch {
             throw StartupError("webhook TLS: \(error)")
         }
