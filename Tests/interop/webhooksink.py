@@ -110,23 +110,21 @@ class WebhookSink:
             return False
 
     def wait_for(self, predicate, timeout=30):
-        """Waits until `predicate(deliveries)` holds; returns the deliveries."""
-        deadline = time.monotonic() + timeout
-        with self.condition:
-            while not predicate(self.deliveries):
-                remaining = deadline - time.monotonic()
-                assert remaining > 0, f"timed out; received {[(d.type, d.subject) for d in self.deliveries]}"
-                self.condition.wait(remaining)
-            return list(self.deliveries)
+        """Waits until `predicate(deliveries)` holds (the 2xx-answered ones); returns them."""
+        return self._wait(lambda: self.deliveries, predicate, timeout)
 
     def wait_for_requests(self, predicate, timeout=30):
+        """Waits until `predicate(requests)` holds (every request, as (headers, body, status))."""
+        return self._wait(lambda: self.requests, predicate, timeout)
+
+    def _wait(self, current, predicate, timeout):
         deadline = time.monotonic() + timeout
         with self.condition:
-            while not predicate(self.requests):
+            while not predicate(current()):
                 remaining = deadline - time.monotonic()
-                assert remaining > 0, f"timed out; {len(self.requests)} requests"
+                assert remaining > 0, f"timed out; received {[(d.type, d.subject) for d in self.deliveries]}, {len(self.requests)} requests"
                 self.condition.wait(remaining)
-            return list(self.requests)
+            return list(current())
 
     def stop(self):
         self.server.shutdown()
