@@ -167,6 +167,7 @@ public actor WebhookHTTPClient {
                             if let tls {
                                 try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: serverName))
                             }
+                            try channel.pipeline.syncOperations.addHandler(ResponseSizeGuard())
                             try channel.pipeline.syncOperations.addHTTPClientHandlers()
                             try channel.pipeline.syncOperations.addHandler(WebhookHTTPHandler())
                         }
@@ -236,5 +237,33 @@ final class WebhookHTTPHandler: ChannelDuplexHandler {
         waiting?.fail(WebhookSendError.failed(String(describing: error)))
         waiting = nil
         context.close(promise: nil)
+    }
+}
+
+/// Closes a connection whose endpoint sends more than ``limit`` bytes in answer to one
+/// request (headers and body together): what an endpoint sends back is read and dropped, and
+/// an endless answer must not hold memory or the connection until the deadline.
+final class ResponseSizeGuard: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
+
+    static let limit = 1 << 20
+    private var received = 0
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        received = 0
+        context.write(data, promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        received += unwrapInboundIn(data).readableBytes
+        guard received <= Self.limit else {
+            context.fireErrorCaught(WebhookSendError.failed("the answer was longer than \(Self.limit) bytes"))
+            context.close(promise: nil)
+            return
+        }
+        context.fireChannelRead(data)
     }
 }

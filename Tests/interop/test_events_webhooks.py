@@ -432,3 +432,45 @@ def test_kill_9_in_a_burst_of_200_sign_ups_loses_no_event_and_keeps_order(tmp_pa
     finally:
         if restarted.process.poll() is None:
             restarted.process.kill()
+
+
+def test_an_endless_answer_is_cut_off_and_counts_as_a_failure(start_tessera):
+    # A raw endpoint that answers every request with headers that never end.
+    import socket
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    sent = {"bytes": 0}
+
+    def serve():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.1 200 OK\r\n")
+                chunk = b"X-Filler: " + b"a" * 8000 + b"\r\n"
+                while sent["bytes"] < 64 << 20:
+                    connection.sendall(chunk)
+                    sent["bytes"] += len(chunk)
+            except OSError:
+                pass
+            finally:
+                connection.close()
+    threading.Thread(target=serve, daemon=True).start()
+    server = start_tessera(env=events_env(TESSERA_WEBHOOK_TIMEOUT=10))
+    created = admin_json(server, "webhooks", "create", "--url", f"http://127.0.0.1:{port}/")
+    sign_up(server, "endless@example.com")
+    deadline = time.monotonic() + 15
+    while True:
+        [delivery] = admin_json(server, "webhooks", "deliveries", created["id"])
+        if delivery["attempts"] >= 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    listener.close()
+    assert delivery["status"] == "pending" and delivery["attempts"] >= 1 and delivery["last_status"] is None
+    assert "longer than 1048576 bytes" in delivery["last_error"], delivery["last_error"]
+    assert sent["bytes"] < 8 << 20, "the connection was closed soon after the limit, not read to the end"
