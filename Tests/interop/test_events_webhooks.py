@@ -381,6 +381,14 @@ def register_allowing_private(server, sink):
     return created["id"]
 
 
+def update_profile(server, email, phase):
+    """Signs in and changes an attribute: one user.updated event."""
+    token = login(server, email)
+    answer = requests.patch(server.url("/v1/me"), json={"attributes": {"phase": phase}},
+                            headers={"Authorization": f"Bearer {token}", "If-Match": "*"}, timeout=30)
+    assert answer.status_code == 200, answer.text
+
+
 def test_kill_9_in_a_burst_of_200_sign_ups_loses_no_event_and_keeps_order(tmp_path, sink):
     env = events_env(TESSERA_WEBHOOK_RETRY_SCHEDULE="1,1,1,1,1")
 
@@ -395,11 +403,13 @@ def test_kill_9_in_a_burst_of_200_sign_ups_loses_no_event_and_keeps_order(tmp_pa
         acknowledged = []
 
         def attempt(email):
+            # Each user: sign-up, then a profile change (two events, in this order).
             try:
                 answer = requests.post(server.url("/v1/signup"), json={"email": email, "password": PASSWORD}, timeout=30)
                 if answer.status_code == 201:
                     acknowledged.append(answer.json()["user_id"])
-            except requests.RequestException:
+                    update_profile(server, email, "1")
+            except (requests.RequestException, AssertionError):
                 pass
         with ThreadPoolExecutor(16) as pool:
             futures = [pool.submit(attempt, email) for email in emails]
@@ -415,18 +425,36 @@ def test_kill_9_in_a_burst_of_200_sign_ups_loses_no_event_and_keeps_order(tmp_pa
     assert 60 <= len(acknowledged) < 200
     restarted = Tessera(tmp_path, env=env)
     try:
-        # Sign up those the crash interrupted; a committed one answers 409 (its event exists).
-        for email in emails:
+        # Sign up those the crash interrupted (a committed one answers 409: its event exists),
+        # then one more profile change each.
+        def finish(email):
             answer = requests.post(restarted.url("/v1/signup"), json={"email": email, "password": PASSWORD}, timeout=30)
             assert answer.status_code in (201, 409), answer.text
-        delivered = sink.wait_for(lambda got: len({d.id for d in got if d.type == "user.created"}) >= 200, timeout=60)
-        created = {d.id: d for d in delivered if d.type == "user.created"}
-        assert len(created) == 200
-        assert set(acknowledged) <= {d.subject for d in created.values()}
-        assert all(d.sequence == 1 for d in created.values())
+            update_profile(restarted, email, "2")
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(finish, emails))
         reader = reader_token(restarted)
-        pulled = pull(restarted, reader, type="user.created", limit=500).json()["data"]
-        assert [e["id"] for e in pulled] == sorted(created, key=lambda i: created[i].position)
+        logged = pull(restarted, reader, limit=500).json()["data"]
+        logged += pull(restarted, reader, limit=500, after=logged[-1]["position"]).json()["data"]
+        users = [e for e in logged if e["type"].startswith("user.")]
+        assert sum(1 for e in users if e["type"] == "user.created") == 200
+        expected_ids = {e["id"] for e in users}
+        delivered = sink.wait_for(lambda got: expected_ids <= {d.id for d in got}, timeout=90)
+        # At least once: every event of the log arrived; dedup by id leaves exactly the log.
+        first_arrival = {}
+        for d in delivered:
+            first_arrival.setdefault(d.id, d)
+        assert set(first_arrival) == expected_ids
+        assert len({d.id for d in delivered if d.type == "user.created"}) == 200
+        assert set(acknowledged) <= {d.subject for d in delivered if d.type == "user.created"}
+        # In order per user, across the crash: each user's events first arrived in sequence order.
+        per_user = {}
+        for d in first_arrival.values():
+            per_user.setdefault(d.subject, []).append(d)
+        for subject, events in per_user.items():
+            arrived = sorted(events, key=lambda d: d.received_at)
+            assert [d.sequence for d in arrived] == list(range(1, len(events) + 1)), subject
+            assert arrived[0].type == "user.created" and arrived[-1].data["attributes"] == {"phase": "2"}
         assert sink.verification_failures == []
         assert restarted.stop() == 0
     finally:

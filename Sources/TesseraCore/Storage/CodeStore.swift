@@ -91,7 +91,9 @@ public protocol CodeStore: Sendable {
     /// address signs in (or `userID`'s, for `add_email`): when `matches` holds
     /// for it, it is spent and `effect` applied, in one transaction; when not, the wrong try
     /// counts against the code, which dies after `maxAttempts`. Two concurrent spends of one
-    /// code: exactly one succeeds.
+    /// code: exactly one succeeds. Events: `user.email.verified` (when the code verified an
+    /// address not yet verified); for a reset also `user.password.reset` and
+    /// `user.sessions.revoked`.
     func spendCode(
         emailKey: String, userID: String?, purpose: CodePurpose, maxAttempts: Int, now: Date,
         matches: @escaping @Sendable (User, StoredCode) -> Bool, effect: CodeEffect

@@ -31,15 +31,17 @@ public protocol EmailStore: Sendable {
     /// The account's addresses: the primary first, then the others in the order added.
     func emails(userID: String) async throws -> [AccountEmail]
     /// Adds `email` (unverified) to the account and issues its `add_email` code with the
-    /// message `make` builds, in one transaction, within `limits`.
+    /// message `make` builds, in one transaction, within `limits`. Events: `user.email.added`
+    /// when the address is new to the account.
     func addEmail(
         userID: String, email: String, maxAddresses: Int, limits: CodeSendLimits, now: Date,
         _ make: @escaping @Sendable (User) -> NewCode
     ) async throws -> AddEmailOutcome
     /// Makes the verified address `emailKey` the primary; the old primary stays as another
     /// address. `notice` (built from the user before the change) is queued in the same transaction.
+    /// Events: `user.email.primary_changed`.
     func makePrimary(userID: String, emailKey: String, now: Date, _ notice: @escaping @Sendable (User) -> MailRequest) async throws -> EmailChangeOutcome
     /// Removes a non-primary address; `notice` (built from its stored form) is queued in the
-    /// same transaction.
+    /// same transaction. Events: `user.email.removed`.
     func removeEmail(userID: String, emailKey: String, now: Date, _ notice: @escaping @Sendable (User, String) -> MailRequest) async throws -> EmailChangeOutcome
 }

@@ -41,6 +41,7 @@ public protocol RefreshTokenStore: Sendable {
     /// already used, revokes the family (and commits that); otherwise marks it used and
     /// stores `successor`. Of two concurrent rotations of one token exactly one succeeds.
     /// With `clientID`, a token of another client's family is refused and left untouched.
+    /// Events: `user.refresh_token.reuse_detected` when a used token revoked its family.
     ///
     /// `prepare` gets the outcome as soon as it is decided, while the transaction commits (so
     /// that signing the answer overlaps the fsync); its answer is returned, or its error
