@@ -157,6 +157,13 @@ let package = Package(
             path: "Tests/TesseraTestSupport",
             swiftSettings: swiftSettings
         ),
+        // The storage conformance suite: one library of cases run by each backend's tests.
+        .target(
+            name: "TesseraStorageConformance",
+            dependencies: ["TesseraCore"],
+            path: "Tests/TesseraStorageConformance",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TesseraCoreTests",
             dependencies: ["TesseraCore", "TesseraTestSupport"],
@@ -169,7 +176,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraStorageTests",
-            dependencies: ["TesseraSQLite", "TesseraCore", "TesseraMigrations", "TesseraTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "TesseraSQLite", "TesseraCore", "TesseraMigrations", "TesseraTestSupport", "TesseraStorageConformance",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,229 @@
+import Foundation
+import Testing
+import TesseraCore
+
+/// A storage backend under test: it makes fresh, empty, migrated databases, and further
+/// handles (connection pools) on one of them, as a second process or instance would hold.
+///
+/// The conformance suite (``ConformanceCase``) runs unchanged against every backend; each
+/// backend's test target has one `@Test(arguments: ConformanceCase.allCases)` that calls
+/// ``ConformanceCase/run(on:)``. No `@Test` lives in this library: test targets link into one
+/// binary, where it would run once rather than once per backend.
+public protocol StorageBackend: Sendable {
+    associatedtype Handle: Storage
+    /// A new empty database, migrated, and a first handle to it.
+    func makeStorage() async throws -> Handle
+    /// Another handle on the database `handle` opened: its own connections, as another
+    /// instance (or the admin CLI) has.
+    func anotherHandle(on handle: Handle) async throws -> Handle
+}
+
+/// The behaviours every storage backend must show, one case each, each on a fresh database.
+public enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case usersAndTheirErrors
+    case rotationDecisionTable
+    case concurrentRotationsAcrossHandles
+    case rotationRacingGlobalSignOut
+    case revocationsVisibleAcrossHandles
+    case eventSequenceAcrossHandles
+    case deliveryClaimsAcrossHandles
+
+    public var testDescription: String { rawValue }
+
+    public func run<Backend: StorageBackend>(on backend: Backend) async throws {
+        let store = try await backend.makeStorage()
+        let cases = Cases(store: store, makeHandle: { try await backend.anotherHandle(on: store) })
+        switch self {
+        case .usersAndTheirErrors: try await cases.usersAndTheirErrors()
+        case .rotationDecisionTable: try await cases.rotationDecisionTable()
+        case .concurrentRotationsAcrossHandles: try await cases.concurrentRotationsAcrossHandles()
+        case .rotationRacingGlobalSignOut: try await cases.rotationRacingGlobalSignOut()
+        case .revocationsVisibleAcrossHandles: try await cases.revocationsVisibleAcrossHandles()
+        case .eventSequenceAcrossHandles: try await cases.eventSequenceAcrossHandles()
+        case .deliveryClaimsAcrossHandles: try await cases.deliveryClaimsAcrossHandles()
+        }
+    }
+}
+
+/// The cases' bodies, on one backend's fresh database.
+struct Cases<Handle: Storage>: Sendable {
+    let store: Handle
+    let makeHandle: @Sendable () async throws -> Handle
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func user(_ id: String, email: String? = nil, status: UserStatus = .active) -> User {
+        User(
+            id: id, email: email ?? "\(id)@example.com", emailVerified: false, passwordHash: "$2b$10$notarealhashnotarealhashnotarealhashnotarealhashnotar",
+            status: status, attributes: [:], createdAt: now, updatedAt: now)
+    }
+
+    func hash(_ name: String) -> TokenHash {
+        TokenHash(bytes: Array(name.utf8) + [UInt8](repeating: 0, count: max(0, 32 - name.utf8.count)))
+    }
+
+    func family(_ id: String, user: String, client: String = "tessera", expiresIn: TimeInterval = 3600) -> RefreshTokenFamily {
+        RefreshTokenFamily(id: id, userID: user, clientID: client, scope: "openid", authTime: now, createdAt: now, expiresAt: now + expiresIn)
+    }
+
+    func rotate(_ store: Handle, _ presented: String, to successor: String, client: String? = nil, at time: Date? = nil) async throws -> RotationOutcome {
+        try await store.rotate(hash(presented), successor: hash(successor), clientID: client, now: time ?? now) { $0 }
+    }
+
+    func events(_ store: Handle, subject: String? = nil) async throws -> [StoredEvent] {
+        guard case .events(let events, _) = try await store.events(EventQuery(limit: 500, subject: subject)) else {
+            Issue.record("the cursor expired")
+            return []
+        }
+        return events
+    }
+
+    // MARK: Cases
+
+    func usersAndTheirErrors() async throws {
+        try await store.createUser(user("u1", email: "Ann@Example.com"), postSignUpHooks: [], verification: nil, now: now)
+        #expect(try await store.user(id: "u1")?.email == "Ann@Example.com")
+        #expect(try await store.user(email: "ann@example.com")?.id == "u1", "found case-insensitively")
+        #expect(try await store.user(id: "nobody") == nil)
+        #expect(try await store.user(email: "nobody@example.com") == nil)
+        await #expect(throws: StorageError.alreadyExists) {
+            try await store.createUser(user("u2", email: "ANN@example.com"), postSignUpHooks: [], verification: nil, now: now)
+        }
+        await #expect(throws: StorageError.alreadyExists) {
+            try await store.createUser(user("u1", email: "other@example.com"), postSignUpHooks: [], verification: nil, now: now)
+        }
+        await #expect(throws: StorageError.notFound) { try await store.setStatus(userID: "nobody", .disabled, now: now) }
+        await #expect(throws: StorageError.notFound) { try await store.revokeAllTokens(userID: "nobody", now: now) }
+        await #expect(throws: StorageError.notFound) { try await store.deleteUser(id: "nobody", farewell: nil, now: now) }
+        #expect(try await events(store).map(\.type) == [.userCreated], "failed writes leave no event")
+    }
+
+    func rotationDecisionTable() async throws {
+        try await store.createUser(user("u1"), postSignUpHooks: [], verification: nil, now: now)
+        try await store.createUser(user("u2"), postSignUpHooks: [], verification: nil, now: now)
+        try await store.createFamily(family("f1", user: "u1"), firstToken: hash("t1"), now: now)
+        guard case .rotated(let rotated, let owner) = try await rotate(store, "t1", to: "t2") else {
+            Issue.record("a current token rotates")
+            return
+        }
+        #expect(rotated.id == "f1" && owner.id == "u1")
+        #expect(try await rotate(store, "t1", to: "t3") == .reused(familyID: "f1"), "a used token is reuse")
+        #expect(try await rotate(store, "t2", to: "t4") == .refused(reason: "family revoked"), "reuse killed the family")
+        #expect(try await rotate(store, "unknown", to: "t5") == .refused(reason: "unknown token"))
+        // Another client's token is refused and left as it was.
+        try await store.createFamily(family("f2", user: "u2", client: "web"), firstToken: hash("w1"), now: now)
+        #expect(try await rotate(store, "w1", to: "w2", client: "other") == .refused(reason: "token of another client"))
+        guard case .rotated = try await rotate(store, "w1", to: "w2", client: "web") else {
+            Issue.record("the refused presentation changed nothing")
+            return
+        }
+        try await store.createFamily(family("f3", user: "u2", expiresIn: 10), firstToken: hash("e1"), now: now)
+        #expect(try await rotate(store, "e1", to: "e2", at: now + 11) == .refused(reason: "family expired"))
+        try await store.createFamily(family("f4", user: "u2"), firstToken: hash("d1"), now: now)
+        try await store.setStatus(userID: "u2", .disabled, now: now)
+        if case .rotated = try await rotate(store, "d1", to: "d2") { Issue.record("a disabled user's token does not rotate") }
+        #expect(try await events(store, subject: "u1").map(\.type) == [.userCreated, .refreshTokenReuseDetected])
+    }
+
+    func concurrentRotationsAcrossHandles() async throws {
+        let other = try await makeHandle()
+        for round in 0..<3 {
+            let userID = "u\(round)"
+            try await store.createUser(user(userID), postSignUpHooks: [], verification: nil, now: now)
+            try await store.createFamily(family("f\(round)", user: userID), firstToken: hash("r\(round)"), now: now)
+            let outcomes = try await withThrowingTaskGroup(of: RotationOutcome.self) { group in
+                for index in 0..<64 {
+                    let handle = index.isMultiple(of: 2) ? store : other
+                    group.addTask { try await rotate(handle, "r\(round)", to: "r\(round)-\(index)") }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let winners = outcomes.filter { if case .rotated = $0 { true } else { false } }
+            #expect(winners.count == 1, "exactly one of 64 presentations over two handles rotates")
+            #expect(outcomes.count == 64, "no presentation failed with an error")
+        }
+    }
+
+    func rotationRacingGlobalSignOut() async throws {
+        let other = try await makeHandle()
+        for round in 0..<10 {
+            let userID = "u\(round)"
+            try await store.createUser(user(userID), postSignUpHooks: [], verification: nil, now: now)
+            try await store.createFamily(family("f\(round)", user: userID), firstToken: hash("s\(round)"), now: now)
+            async let rotation = rotate(store, "s\(round)", to: "s\(round)-next")
+            async let signOut: Void = other.revokeAllTokens(userID: userID, now: now)
+            let outcome = try await rotation
+            try await signOut
+            // Whichever came first, the family ends revoked: the successor never rotates.
+            if case .rotated = outcome {
+                #expect(try await rotate(store, "s\(round)-next", to: "s\(round)-after") == .refused(reason: "family revoked"))
+            } else {
+                #expect(outcome == .refused(reason: "family revoked"))
+            }
+        }
+    }
+
+    func revocationsVisibleAcrossHandles() async throws {
+        let other = try await makeHandle()
+        try await store.createUser(user("u1"), postSignUpHooks: [], verification: nil, now: now)
+        // Read through the other handle first, so that a cache there would hold the old answer.
+        #expect(try await other.accessTokenStanding(jti: "j1", userID: "u1", clientID: "tessera").jtiRevoked == false)
+        try await store.revokeAccessToken(jti: "j1", expiresAt: now + 900, now: now)
+        try await store.setStatus(userID: "u1", .disabled, now: now)
+        var standing = try await other.accessTokenStanding(jti: "j1", userID: "u1", clientID: "tessera")
+        for _ in 0..<100 where !(standing.jtiRevoked && standing.user?.status == .disabled) {
+            try await Task.sleep(for: .milliseconds(10))
+            standing = try await other.accessTokenStanding(jti: "j1", userID: "u1", clientID: "tessera")
+        }
+        #expect(standing.jtiRevoked && standing.user?.status == .disabled, "seen by the other handle within a second")
+    }
+
+    func eventSequenceAcrossHandles() async throws {
+        let other = try await makeHandle()
+        try await store.createUser(user("u1"), postSignUpHooks: [], verification: nil, now: now)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<32 {
+                let handle = index.isMultiple(of: 2) ? store : other
+                group.addTask { try await handle.revokeAllTokens(userID: "u1", now: now) }
+            }
+            try await group.waitForAll()
+        }
+        let logged = try await events(other, subject: "u1")
+        #expect(logged.map(\.sequence) == (1...33).map(Int64.init), "one gap-free sequence whichever handle wrote")
+        #expect(logged.map(\.position) == logged.map(\.position).sorted())
+        #expect(Set(logged.map(\.id)).count == 33)
+    }
+
+    func deliveryClaimsAcrossHandles() async throws {
+        let other = try await makeHandle()
+        try await store.createEndpoint(
+            WebhookEndpoint(id: "whe_1", url: "https://hooks.example.com/", description: nil, eventTypes: nil, createdAt: now), secret: [1], now: now)
+        for index in 0..<10 {
+            try await store.createUser(user("u\(index)"), postSignUpHooks: [], verification: nil, now: now)
+            try await other.revokeAllTokens(userID: "u\(index)", now: now)
+        }
+        let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for index in 0..<8 {
+                let handle = index.isMultiple(of: 2) ? store : other
+                group.addTask {
+                    var mine: [Int64] = []
+                    while true {
+                        let claims = try await handle.claimDeliveries(limit: 3, leaseUntil: now + 60, now: now)
+                        if claims.isEmpty { return mine }
+                        for claim in claims {
+                            mine.append(claim.deliveryID)
+                            try await handle.finishDelivery(claim, result: .delivered(status: 204), disableAfter: 3600, now: now)
+                        }
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(claimed.count == Set(claimed).count, "no delivery claimed twice")
+        // Lanes left leased by a sender that vanished are claimed again once the lease ends.
+        try await store.createUser(user("late"), postSignUpHooks: [], verification: nil, now: now)
+        let lost = try await store.claimDeliveries(limit: 10, leaseUntil: now + 30, now: now)
+        #expect(lost.count == 1)
+        #expect(try await other.claimDeliveries(limit: 10, leaseUntil: now + 90, now: now + 10).isEmpty)
+        #expect(try await other.claimDeliveries(limit: 10, leaseUntil: now + 90, now: now + 31).map(\.deliveryID) == lost.map(\.deliveryID))
+    }
+}
