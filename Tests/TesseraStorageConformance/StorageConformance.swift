@@ -27,6 +27,8 @@ public enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringCon
     case revocationsVisibleAcrossHandles
     case eventSequenceAcrossHandles
     case deliveryClaimsAcrossHandles
+    case codeSpentOnceAcrossHandles
+    case verifiedAddressHasOneOwnerAcrossHandles
 
     public var testDescription: String { rawValue }
 
@@ -41,6 +43,8 @@ public enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringCon
         case .revocationsVisibleAcrossHandles: try await cases.revocationsVisibleAcrossHandles()
         case .eventSequenceAcrossHandles: try await cases.eventSequenceAcrossHandles()
         case .deliveryClaimsAcrossHandles: try await cases.deliveryClaimsAcrossHandles()
+        case .codeSpentOnceAcrossHandles: try await cases.codeSpentOnceAcrossHandles()
+        case .verifiedAddressHasOneOwnerAcrossHandles: try await cases.verifiedAddressHasOneOwnerAcrossHandles()
         }
     }
 }
@@ -225,5 +229,75 @@ struct Cases<Handle: Storage>: Sendable {
         #expect(lost.count == 1)
         #expect(try await other.claimDeliveries(limit: 10, leaseUntil: now + 90, now: now + 10).isEmpty)
         #expect(try await other.claimDeliveries(limit: 10, leaseUntil: now + 90, now: now + 31).map(\.deliveryID) == lost.map(\.deliveryID))
+    }
+
+    /// A code for `user`'s `purpose` at `emailKey`, with its mail; `secret` stands for its hash.
+    func code(_ user: User, _ purpose: CodePurpose, _ emailKey: String, secret: String) -> NewCode {
+        NewCode(
+            userID: user.id, purpose: purpose, emailKey: emailKey, hash: Array(secret.utf8), expiresAt: now + 600,
+            mail: MailRequest(
+                id: "m-\(user.id)-\(secret)", userID: user.id, recipient: emailKey, template: purpose == .addEmail ? .addEmailCode : .verificationCode,
+                locale: nil, variables: [:], codeExpiresAt: now + 600))
+    }
+
+    func codeSpentOnceAcrossHandles() async throws {
+        let other = try await makeHandle()
+        let limits = CodeSendLimits(resendInterval: 0, maxPerHour: 100)
+        for round in 0..<5 {
+            let owner = user("c\(round)")
+            try await store.createUser(owner, postSignUpHooks: [], verification: nil, now: now)
+            #expect(try await store.issueCode(emailKey: owner.email, purpose: .verifyEmail, limits: limits, now: now) { found, key in
+                code(found, .verifyEmail, key, secret: "s\(round)")
+            })
+            let spends = try await withThrowingTaskGroup(of: CodeSpend.self) { group in
+                for index in 0..<16 {
+                    let handle = index.isMultiple(of: 2) ? store : other
+                    group.addTask {
+                        try await handle.spendCode(
+                            emailKey: owner.email, userID: nil, purpose: .verifyEmail, maxAttempts: 5, now: now,
+                            matches: { _, stored in stored.hash == Array("s\(round)".utf8) }, effect: .verifyEmail)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(spends.filter { if case .spent = $0 { true } else { false } }.count == 1, "a code is spent once, whichever handle")
+            #expect(try await events(other, subject: owner.id).map(\.type) == [.userCreated, .emailVerified])
+        }
+    }
+
+    func verifiedAddressHasOneOwnerAcrossHandles() async throws {
+        let other = try await makeHandle()
+        let limits = CodeSendLimits(resendInterval: 0, maxPerHour: 100)
+        for round in 0..<5 {
+            let address = "shared\(round)@example.com"
+            let owners = [user("a\(round)"), user("b\(round)")]
+            for owner in owners {
+                try await store.createUser(owner, postSignUpHooks: [], verification: nil, now: now)
+                _ = try await store.addEmail(userID: owner.id, email: address, maxAddresses: 5, limits: limits, now: now) { found in
+                    code(found, .addEmail, address, secret: "k-\(found.id)")
+                }
+            }
+            let results = await withTaskGroup(of: Result<CodeSpend, any Error>.self) { group in
+                for (index, owner) in owners.enumerated() {
+                    let handle = index == 0 ? store : other
+                    group.addTask {
+                        do {
+                            return .success(try await handle.spendCode(
+                                emailKey: address, userID: owner.id, purpose: .addEmail, maxAttempts: 5, now: now,
+                                matches: { found, stored in stored.hash == Array("k-\(found.id)".utf8) },
+                                effect: .verifyAddedEmail(notice: MailRequest(
+                                    id: "n-\(owner.id)", userID: owner.id, recipient: address, template: .emailAdded, locale: nil,
+                                    variables: [:], codeExpiresAt: nil))))
+                        } catch {
+                            return .failure(error)
+                        }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            let won = results.filter { if case .success(.spent) = $0 { true } else { false } }
+            let taken = results.filter { if case .failure(StorageError.alreadyExists) = $0 { true } else { false } }
+            #expect(won.count == 1 && taken.count == 1, "one account owns a verified address: \(results)")
+        }
     }
 }
