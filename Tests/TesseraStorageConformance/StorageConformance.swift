@@ -29,6 +29,9 @@ public enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringCon
     case deliveryClaimsAcrossHandles
     case codeSpentOnceAcrossHandles
     case verifiedAddressHasOneOwnerAcrossHandles
+    case authorizationCodeRedeemedOnceAcrossHandles
+    case clientChangesVisibleAcrossHandles
+    case hookRunsCommitWithTheirUser
 
     public var testDescription: String { rawValue }
 
@@ -45,6 +48,9 @@ public enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringCon
         case .deliveryClaimsAcrossHandles: try await cases.deliveryClaimsAcrossHandles()
         case .codeSpentOnceAcrossHandles: try await cases.codeSpentOnceAcrossHandles()
         case .verifiedAddressHasOneOwnerAcrossHandles: try await cases.verifiedAddressHasOneOwnerAcrossHandles()
+        case .authorizationCodeRedeemedOnceAcrossHandles: try await cases.authorizationCodeRedeemedOnceAcrossHandles()
+        case .clientChangesVisibleAcrossHandles: try await cases.clientChangesVisibleAcrossHandles()
+        case .hookRunsCommitWithTheirUser: try await cases.hookRunsCommitWithTheirUser()
         }
     }
 }
@@ -299,5 +305,80 @@ struct Cases<Handle: Storage>: Sendable {
             let taken = results.filter { if case .failure(StorageError.alreadyExists) = $0 { true } else { false } }
             #expect(won.count == 1 && taken.count == 1, "one account owns a verified address: \(results)")
         }
+    }
+
+    func authorizationCodeRedeemedOnceAcrossHandles() async throws {
+        let other = try await makeHandle()
+        try await store.createUser(user("u1"), postSignUpHooks: [], verification: nil, now: now)
+        for round in 0..<5 {
+            let record = AuthorizationCodeRecord(
+                clientID: "web", userID: "u1", redirectURI: "https://app.example.com/cb", scope: "openid offline_access", nonce: nil,
+                codeChallenge: "challenge", authTime: now, sessionID: nil, expiresAt: now + 60)
+            try await store.createCode(hash("code\(round)"), record, now: now)
+            let redemptions = try await withThrowingTaskGroup(of: CodeRedemption.self) { group in
+                for index in 0..<16 {
+                    let handle = index.isMultiple(of: 2) ? store : other
+                    group.addTask {
+                        try await handle.redeemCode(hash("code\(round)"), clientID: "web", decide: { _, _ in
+                            .issue(PlannedIssue(
+                                accessJTI: "jti-\(round)-\(index)", accessExpiresAt: now + 900,
+                                family: family("fam-\(round)-\(index)", user: "u1", client: "web"), firstRefreshToken: hash("rt-\(round)-\(index)")))
+                        }, now: now)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let winners = redemptions.compactMap { if case .redeemed = $0 { $0 } else { nil } }
+            #expect(winners.count == 1, "a code is redeemed once over two handles")
+            #expect(redemptions.filter { $0 == .replayed }.count == 15)
+            // The replays revoked what the one redemption issued.
+            let outcomes = try await withThrowingTaskGroup(of: RotationOutcome.self) { group in
+                for index in 0..<16 {
+                    group.addTask { try await rotate(store, "rt-\(round)-\(index)", to: "rt-\(round)-\(index)-next", client: "web") }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(!outcomes.contains { if case .rotated = $0 { true } else { false } }, "the issued family is revoked by the replays")
+        }
+    }
+
+    func clientChangesVisibleAcrossHandles() async throws {
+        let other = try await makeHandle()
+        let client = Client(id: "web", name: "Web", secretHash: hash("secret"), grants: [.clientCredentials], scope: Scope(["api"]), createdAt: now)
+        try await store.createClient(client, now: now)
+        await #expect(throws: StorageError.alreadyExists) { try await store.createClient(client, now: now) }
+        #expect(try await other.client(id: "web")?.name == "Web", "read (and remembered) through the other handle")
+        try await store.replaceClientSecret(id: "web", hash: hash("rotated"), now: now)
+        var seen = try await other.client(id: "web")
+        for _ in 0..<100 where seen?.secretHash != hash("rotated") {
+            try await Task.sleep(for: .milliseconds(10))
+            seen = try await other.client(id: "web")
+        }
+        #expect(seen?.secretHash == hash("rotated"), "a new secret is seen by the other handle within a second")
+        try await store.deleteClient(id: "web", now: now)
+        var gone = try await other.client(id: "web")
+        for _ in 0..<100 where gone != nil {
+            try await Task.sleep(for: .milliseconds(10))
+            gone = try await other.client(id: "web")
+        }
+        #expect(gone == nil, "a deleted client is gone for the other handle within a second")
+        await #expect(throws: StorageError.notFound) { try await store.deleteClient(id: "web", now: now) }
+    }
+
+    func hookRunsCommitWithTheirUser() async throws {
+        try await store.createUser(user("u1"), postSignUpHooks: ["crm", "mailer"], verification: nil, now: now)
+        let due = try await store.dueHookRuns(now: now, limit: 10)
+        #expect(Set(due.map(\.hook)) == ["crm", "mailer"] && due.allSatisfy { $0.userID == "u1" && $0.attempts == 0 })
+        await #expect(throws: StorageError.alreadyExists) {
+            try await store.createUser(user("u2", email: "u1@example.com"), postSignUpHooks: ["crm"], verification: nil, now: now)
+        }
+        #expect(try await store.dueHookRuns(now: now, limit: 10).count == 2, "a refused sign-up leaves no hook run")
+        let first = try #require(due.first)
+        try await store.markHookRunFailed(id: first.id, error: "timeout", retryAt: now + 30, now: now)
+        #expect(try await store.dueHookRuns(now: now, limit: 10).count == 1)
+        #expect(try await store.nextHookRunDue() == now, "the other run is still due")
+        try await store.markHookRunFailed(id: first.id, error: "timeout", retryAt: nil, now: now)
+        #expect(try await store.deadHookRuns().map(\.id) == [first.id])
+        #expect(try await store.retryDeadHookRuns(ids: nil, now: now) == 1)
     }
 }
