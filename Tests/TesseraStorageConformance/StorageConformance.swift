@@ -32,6 +32,8 @@ public enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringCon
     case authorizationCodeRedeemedOnceAcrossHandles
     case clientChangesVisibleAcrossHandles
     case hookRunsCommitWithTheirUser
+    case eventRedactionAndRetention
+    case webhookEndpointsAndSecrets
 
     public var testDescription: String { rawValue }
 
@@ -51,6 +53,8 @@ public enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringCon
         case .authorizationCodeRedeemedOnceAcrossHandles: try await cases.authorizationCodeRedeemedOnceAcrossHandles()
         case .clientChangesVisibleAcrossHandles: try await cases.clientChangesVisibleAcrossHandles()
         case .hookRunsCommitWithTheirUser: try await cases.hookRunsCommitWithTheirUser()
+        case .eventRedactionAndRetention: try await cases.eventRedactionAndRetention()
+        case .webhookEndpointsAndSecrets: try await cases.webhookEndpointsAndSecrets()
         }
     }
 }
@@ -380,5 +384,51 @@ struct Cases<Handle: Storage>: Sendable {
         try await store.markHookRunFailed(id: first.id, error: "timeout", retryAt: nil, now: now)
         #expect(try await store.deadHookRuns().map(\.id) == [first.id])
         #expect(try await store.retryDeadHookRuns(ids: nil, now: now) == 1)
+    }
+
+    func eventRedactionAndRetention() async throws {
+        var named = user("u1", email: "ann@example.com")
+        named.attributes = ["name": "Ann"]
+        try await store.createUser(named, postSignUpHooks: [], verification: nil, now: now)
+        try await store.createUser(user("u2"), postSignUpHooks: [], verification: nil, now: now + 100 * 86400)
+        try await store.deleteUser(id: "u1", farewell: nil, now: now + 100 * 86400)
+        let logged = try await events(store)
+        #expect(logged.map(\.type) == [.userCreated, .userCreated, .userDeleted])
+        for event in logged {
+            let text = String(decoding: event.data, as: UTF8.self)
+            #expect(!text.contains("ann@example.com") && !text.contains("Ann"), "\(text)")
+        }
+        // Thirty days on, the first event is past the retention: a cursor before it has expired.
+        let swept = try await store.sweepExpired(now: now + 100 * 86400, eventRetention: 30 * 86400)
+        #expect(swept.events == 1)
+        #expect(try await store.events(EventQuery(after: 0)) == .cursorExpired)
+        guard case .events(let kept, let after) = try await store.events(EventQuery()) else {
+            Issue.record("reading from the oldest retained event never expires")
+            return
+        }
+        #expect(kept.map(\.position) == Array(logged.map(\.position).dropFirst()) && after == logged[0].position)
+    }
+
+    func webhookEndpointsAndSecrets() async throws {
+        let endpoint = WebhookEndpoint(
+            id: "whe_1", url: "https://hooks.example.com/in", description: "CRM", eventTypes: [.userCreated, .userDeleted], createdAt: now)
+        try await store.createEndpoint(endpoint, secret: [1, 2, 3], now: now)
+        await #expect(throws: StorageError.alreadyExists) { try await store.createEndpoint(endpoint, secret: [4], now: now) }
+        #expect(try await store.endpoint(id: "whe_1") == endpoint)
+        #expect(try await store.endpoints() == [endpoint])
+        try await store.rotateSecret(endpointID: "whe_1", secret: [9, 9], previousUntil: now + 60, now: now)
+        try await store.createUser(user("u1"), postSignUpHooks: [], verification: nil, now: now)
+        let claim = try #require(try await store.claimDeliveries(limit: 1, leaseUntil: now + 30, now: now).first)
+        #expect(claim.secrets == SealedWebhookSecrets(current: [9, 9], previous: [1, 2, 3], previousUntil: now + 60))
+        try await store.releaseClaim(claim)
+        let later = try #require(try await store.claimDeliveries(limit: 1, leaseUntil: now + 100, now: now + 61).first)
+        #expect(later.secrets == SealedWebhookSecrets(current: [9, 9]), "the old secret stops signing after the overlap")
+        try await store.setEndpointEnabled(id: "whe_1", enabled: false, reason: "maintenance", now: now)
+        #expect(try await store.endpoint(id: "whe_1")?.disabledReason == "maintenance")
+        await #expect(throws: StorageError.notFound) { try await store.setEndpointEnabled(id: "nope", enabled: true, reason: nil, now: now) }
+        await #expect(throws: StorageError.notFound) { try await store.rotateSecret(endpointID: "nope", secret: [1], previousUntil: now, now: now) }
+        try await store.deleteEndpoint(id: "whe_1")
+        #expect(try await store.endpoints().isEmpty)
+        await #expect(throws: StorageError.notFound) { try await store.deleteEndpoint(id: "whe_1") }
     }
 }
