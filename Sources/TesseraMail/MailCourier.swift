@@ -41,7 +41,7 @@ public final class MailCourier: Sendable {
     let retryBaseDelay: TimeInterval
     let now: Now
     let logger: Logger
-    private let wake = WakeSignal()
+    private let wake = ChangeNotifier()
     /// How often an idle courier looks for messages queued by another process (the admin CLI).
     public static let idlePollInterval: TimeInterval = 5
     /// Messages taken per batch (and so, at most, per connection).
@@ -64,7 +64,7 @@ public final class MailCourier: Sendable {
         let wake = wake
         Task {
             try? await Task.sleep(for: .milliseconds(Self.nudgeDelayMilliseconds))
-            wake.signal()
+            wake.notify()
         }
     }
 
@@ -73,15 +73,17 @@ public final class MailCourier: Sendable {
     /// Runs until the task is cancelled.
     public func run() async {
         while !Task.isCancelled {
+            // Noted before looking, so that a nudge while it looks is not lost.
+            let seen = wake.generation
             do {
                 try await deliverDue()
                 let next = try await store.nextMailDue()
                 let delay = next.map { $0.timeIntervalSince(now()) } ?? Self.idlePollInterval
-                await wake.wait(seconds: min(max(delay, 0.01), Self.idlePollInterval))
+                await wake.wait(beyond: seen, seconds: min(max(delay, 0.01), Self.idlePollInterval))
             } catch {
                 if Task.isCancelled { return }
                 logger.error("mail courier: storage failed", metadata: ["error": "\(error)"])
-                await wake.wait(seconds: Self.idlePollInterval)
+                await wake.wait(beyond: seen, seconds: Self.idlePollInterval)
             }
         }
     }

@@ -13,7 +13,7 @@ public final class PostSignUpHookRunner: Sendable {
     let settings: Settings
     let now: Now
     let logger: Logger
-    private let wake = WakeSignal()
+    private let wake = ChangeNotifier()
     /// How often an idle runner looks for runs re-queued by another process (the admin CLI).
     public static let idlePollInterval: TimeInterval = 5
 
@@ -26,20 +26,22 @@ public final class PostSignUpHookRunner: Sendable {
     }
 
     /// Asks the runner to look for due runs now (after a sign-up).
-    public func nudge() { wake.signal() }
+    public func nudge() { wake.notify() }
 
     /// Runs until the task is cancelled.
     public func run() async {
         while !Task.isCancelled {
+            // Noted before looking, so that a nudge while it looks is not lost.
+            let seen = wake.generation
             do {
                 try await runDue()
                 let next = try await store.nextHookRunDue()
                 let delay = next.map { $0.timeIntervalSince(now()) } ?? Self.idlePollInterval
-                await wake.wait(seconds: min(max(delay, 0.01), Self.idlePollInterval))
+                await wake.wait(beyond: seen, seconds: min(max(delay, 0.01), Self.idlePollInterval))
             } catch {
                 if Task.isCancelled { return }
                 logger.error("hook runner: storage failed", metadata: ["error": "\(error)"])
-                await wake.wait(seconds: Self.idlePollInterval)
+                await wake.wait(beyond: seen, seconds: Self.idlePollInterval)
             }
         }
     }
