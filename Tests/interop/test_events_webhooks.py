@@ -344,6 +344,8 @@ def test_pull_api_refuses_bad_tokens_and_parameters(start_tessera):
     ("https://[::1]/hook", "loopback"),
     ("https://[::ffff:192.168.0.1]/", "private"),
     ("http://127.0.0.1:9/hook", "loopback"),
+    ("http://localhost:9/hook", "loopback"),
+    ("https://nonexistent.invalid/hook", "cannot resolve"),
 ])
 def test_registration_refuses_bad_and_private_targets(start_tessera, url, fragment):
     server = start_tessera(env=events_env(TESSERA_WEBHOOK_ALLOW_PRIVATE_NETWORKS="false"))
@@ -503,3 +505,35 @@ def test_an_endless_answer_is_cut_off_and_counts_as_a_failure(start_tessera):
     assert delivery["status"] == "pending" and delivery["attempts"] >= 1 and delivery["last_status"] is None
     assert "longer than 1048576 bytes" in delivery["last_error"], delivery["last_error"]
     assert sent["bytes"] < 8 << 20, "the connection was closed soon after the limit, not read to the end"
+
+
+def test_an_endpoint_that_never_answers_times_out_and_is_retried(start_tessera):
+    import socket
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    held = []
+
+    def accept():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            held.append(connection)  # read nothing, answer nothing
+    threading.Thread(target=accept, daemon=True).start()
+    server = start_tessera(env=events_env(TESSERA_WEBHOOK_TIMEOUT=1, TESSERA_WEBHOOK_RETRY_SCHEDULE="1,1"))
+    created = admin_json(server, "webhooks", "create", "--url", f"http://127.0.0.1:{listener.getsockname()[1]}/")
+    sign_up(server, "silent@example.com")
+    deadline = time.monotonic() + 30
+    while True:
+        [delivery] = admin_json(server, "webhooks", "deliveries", created["id"])
+        if delivery["status"] == "failed" or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    listener.close()
+    for connection in held:
+        connection.close()
+    assert delivery["status"] == "failed" and delivery["attempts"] == 3
+    assert delivery["last_error"] == "no answer within 1 s"
+    assert len(held) == 3, "each attempt on a fresh connection: a timed-out one is never reused"
