@@ -58,8 +58,8 @@ public struct WebhookAdmin: Sendable {
         let endpoint = WebhookEndpoint(
             id: "whe_" + RandomIdentifier.make(using: crypto), url: url, description: description, eventTypes: types, createdAt: now())
         let secret = WebhookSignature.makeSecret(using: crypto)
-        try await store.createEndpoint(endpoint, secret: try seal(secret, for: endpoint.id), now: now())
-        return Registration(endpoint: endpoint, secret: secret)
+        try await store.createEndpoint(endpoint, secret: try sealer.seal(secret.key, context: endpoint.id), now: now())
+        return Registration(endpoint: endpoint, secret: secret.text)
     }
 
     /// The checked types; nil (every type) for none.
@@ -77,11 +77,12 @@ public struct WebhookAdmin: Sendable {
     public func rotateSecret(endpointID: String, overlap: TimeInterval) async throws -> String {
         let secret = WebhookSignature.makeSecret(using: crypto)
         do {
-            try await store.rotateSecret(endpointID: endpointID, secret: try seal(secret, for: endpointID), previousUntil: now() + overlap, now: now())
+            try await store.rotateSecret(
+                endpointID: endpointID, secret: try sealer.seal(secret.key, context: endpointID), previousUntil: now() + overlap, now: now())
         } catch StorageError.notFound {
             throw WebhookAdminError.notFound(endpointID)
         }
-        return secret
+        return secret.text
     }
 
     /// Queues a `webhook.test` event for the endpoint and attempts it at once with
@@ -98,10 +99,5 @@ public struct WebhookAdmin: Sendable {
             return (deliveryID, nil)
         }
         return (deliveryID, await deliverer.attempt(claim))
-    }
-
-    private func seal(_ secret: String, for endpointID: String) throws -> [UInt8] {
-        guard let key = WebhookSignature.keyBytes(of: secret) else { throw WebhookAdminError.invalidDescription }
-        return try sealer.seal(key, context: endpointID)
     }
 }

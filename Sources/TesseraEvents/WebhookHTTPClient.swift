@@ -91,13 +91,6 @@ public actor WebhookHTTPClient {
         return try await exchange(on: channel, key: key, head: head, body: body, deadline: deadline, timeout: timeout)
     }
 
-    /// Closes every idle connection.
-    public func shutdown() async {
-        let all = idle.values.flatMap { $0 }
-        idle = [:]
-        for connection in all { try? await connection.channel.close() }
-    }
-
     private func takeIdle(_ key: Key) -> (any Channel)? {
         let now = NIODeadline.now()
         while var list = idle[key], let last = list.popLast() {

@@ -7,9 +7,10 @@ import TesseraCore
 public enum WebhookSignature {
     public static let secretPrefix = "whsec_"
 
-    /// A new secret as the operator sees it once.
-    public static func makeSecret(using crypto: some CryptoPrimitives) -> String {
-        secretPrefix + Data(crypto.randomBytes(32)).base64EncodedString()
+    /// A new secret: its 32 key bytes and the `whsec_…` text the operator sees once.
+    public static func makeSecret(using crypto: some CryptoPrimitives) -> (text: String, key: [UInt8]) {
+        let key = crypto.randomBytes(32)
+        return (secretPrefix + Data(key).base64EncodedString(), key)
     }
 
     /// The key bytes of a `whsec_…` secret, or nil for anything else.

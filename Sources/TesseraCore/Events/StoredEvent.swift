@@ -28,12 +28,6 @@ public struct StoredEvent: Sendable, Equatable {
     /// The CloudEvents 1.0 structured-mode JSON of the event, `source` under `publicURL`.
     public func envelope(publicURL: String) -> [UInt8] {
         var writer = JSONObjectWriter(capacity: 256 + data.count)
-        write(to: &writer, publicURL: publicURL)
-        return writer.finish()
-    }
-
-    /// Adds the envelope's members to `writer` (for arrays of envelopes).
-    public func write(to writer: inout JSONObjectWriter, publicURL: String) {
         let base = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
         writer.add("specversion", "1.0")
         writer.add("id", id)
@@ -45,6 +39,7 @@ public struct StoredEvent: Sendable, Equatable {
         writer.add("sequence", UTCTime.pad(Int(sequence), 20))
         writer.add("position", String(position))
         writer.addJSON("data", data)
+        return writer.finish()
     }
 
     /// A new event id: `evt_` and 128 random bits in base64url.
