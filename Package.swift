@@ -53,7 +53,7 @@ let package = Package(
             name: "TesseraMigrations",
             path: "migrations",
             exclude: ["README.md"],
-            resources: [.embedInCode("sql")],
+            resources: [.embedInCode("sql"), .embedInCode("postgres")],
             swiftSettings: swiftSettings
         ),
         // GRDB implementation of the storage protocols.
@@ -67,8 +67,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // PostgreSQL (contract §10), being built: the database URL, the migrator under an
-        // advisory lock. The storage protocols follow (issue 21).
+        // postgres-nio implementation of the storage protocols (contract §10): the database URL,
+        // the migrator under an advisory lock, every store.
         .target(
             name: "TesseraPostgres",
             dependencies: [
@@ -219,7 +219,7 @@ let package = Package(
         .testTarget(
             name: "TesseraPostgresTests",
             dependencies: [
-                "TesseraPostgres", "TesseraCore", "TesseraMigrations", "TesseraTestSupport",
+                "TesseraPostgres", "TesseraCore", "TesseraMigrations", "TesseraTestSupport", "TesseraStorageConformance",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

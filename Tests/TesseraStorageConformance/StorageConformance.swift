@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TesseraCore
 
@@ -16,6 +17,12 @@ public protocol StorageBackend: Sendable {
     /// Another handle on the database `handle` opened: its own connections, as another
     /// instance (or the admin CLI) has.
     func anotherHandle(on handle: Handle) async throws -> Handle
+    /// Lets go of a handle's connections once a case is done with it.
+    func close(_ handle: Handle) async
+}
+
+extension StorageBackend {
+    public func close(_ handle: Handle) async {}
 }
 
 /// The behaviours every storage backend must show, one case each, each on a fresh database.
@@ -39,7 +46,24 @@ public enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringCon
 
     public func run<Backend: StorageBackend>(on backend: Backend) async throws {
         let store = try await backend.makeStorage()
-        let cases = Cases(store: store, makeHandle: { try await backend.anotherHandle(on: store) })
+        let others = Mutex<[Backend.Handle]>([])
+        let cases = Cases(store: store, makeHandle: {
+            let handle = try await backend.anotherHandle(on: store)
+            others.withLock { $0.append(handle) }
+            return handle
+        })
+        do {
+            try await run(cases)
+        } catch {
+            for handle in others.withLock({ $0 }) { await backend.close(handle) }
+            await backend.close(store)
+            throw error
+        }
+        for handle in others.withLock({ $0 }) { await backend.close(handle) }
+        await backend.close(store)
+    }
+
+    private func run<Handle: Storage>(_ cases: Cases<Handle>) async throws {
         switch self {
         case .usersAndTheirErrors: try await cases.usersAndTheirErrors()
         case .rotationDecisionTable: try await cases.rotationDecisionTable()

@@ -1,0 +1,86 @@
+import Foundation
+import PostgresNIO
+import TesseraCore
+
+extension PostgresStorage: ClientStore {
+    static let clientColumns = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, access_token_ttl, created_at, source"
+
+    public func client(id: String) async throws -> Client? {
+        // No registered client has an id outside the id syntax: answer such a one without a read.
+        guard ClientDeclaration.isValidID(id) else { return nil }
+        return try await read { sql in
+            try await sql.row("SELECT \(unescaped: Self.clientColumns) FROM clients WHERE id = \(id)").map(Self.client)
+        }
+    }
+
+    public func createClient(_ client: Client, now: Date) async throws {
+        try await write { sql in try await Self.insert(sql, client, source: "admin", now: now, replacing: false) }
+    }
+
+    public func syncConfiguredClients(_ declared: [Client], now: Date) async throws -> [String] {
+        try await write { sql in
+            for client in declared { try await Self.insert(sql, client, source: "config", now: now, replacing: true) }
+            let ids = Set(declared.map(\.id))
+            let stale = try await sql.rows("SELECT id FROM clients WHERE source = 'config' ORDER BY id").map { try $0.text(0) }.filter { !ids.contains($0) }
+            for id in stale {
+                try await sql.execute("DELETE FROM clients WHERE id = \(id)")
+                _ = try await Self.revokeClientTokens(sql, clientID: id, now: now)
+            }
+            return stale
+        }
+    }
+
+    public func listClients() async throws -> [Client] {
+        try await read { sql in
+            try await sql.rows("SELECT \(unescaped: Self.clientColumns) FROM clients ORDER BY created_at, id").map(Self.client)
+        }
+    }
+
+    public func deleteClient(id: String, now: Date) async throws {
+        try await write { sql in
+            guard try await sql.execute("DELETE FROM clients WHERE id = \(id)") == 1 else { throw StorageError.notFound }
+            _ = try await Self.revokeClientTokens(sql, clientID: id, now: now)
+        }
+    }
+
+    public func replaceClientSecret(id: String, hash: TokenHash, now: Date) async throws {
+        try await write { sql in
+            guard try await sql.execute("""
+                UPDATE clients SET secret_hash = \(hash.stored), updated_at = \(now.stored) WHERE id = \(id) AND secret_hash IS NOT NULL
+                """) == 1
+            else { throw StorageError.notFound }
+        }
+    }
+
+    static func insert(_ sql: SQL, _ client: Client, source: String, now: Date, replacing: Bool) async throws {
+        let encoder = JSONEncoder()
+        let json = { (value: [String]) in String(decoding: try encoder.encode(value), as: UTF8.self) }
+        let onConflict = replacing ? """
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash,
+                redirect_uris = excluded.redirect_uris, post_logout_redirect_uris = excluded.post_logout_redirect_uris,
+                grants = excluded.grants, scope = excluded.scope, audience = excluded.audience, access_token_ttl = excluded.access_token_ttl,
+                source = excluded.source, updated_at = excluded.updated_at
+            """ : ""
+        try await sql.execute("""
+            INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, access_token_ttl, source, created_at, updated_at)
+            VALUES (\(client.id), \(client.name), \(client.secretHash?.stored), \(try json(client.redirectURIs)),
+                    \(try json(client.postLogoutRedirectURIs)), \(try json(client.grants.map(\.rawValue).sorted())),
+                    \(client.scope.description), \(client.audience), \(client.accessTokenTTL), \(source), \(client.createdAt.stored), \(now.stored))
+            \(unescaped: onConflict)
+            """)
+    }
+
+    /// A client from ``clientColumns`` selected in their order.
+    static func client(_ row: Cells) throws -> Client {
+        let decode = { (column: Int) throws -> [String] in
+            let text = try row.text(column)
+            return text == "[]" ? [] : (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+        }
+        return Client(
+            id: try row.text(0), name: try row.text(1), secretHash: try row.optionalBytes(2).map { TokenHash(bytes: $0) },
+            redirectURIs: try decode(3), postLogoutRedirectURIs: try decode(4),
+            grants: Set(try decode(5).compactMap(GrantType.init(rawValue:))),
+            scope: Scope(parsing: try row.text(6)) ?? Scope([]), audience: try row.optionalText(7), accessTokenTTL: try row.optionalDouble(8),
+            createdAt: try row.date(9), source: ClientSource(rawValue: try row.text(10)) ?? .admin)
+    }
+}

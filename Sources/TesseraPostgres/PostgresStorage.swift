@@ -1,0 +1,229 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import Synchronization
+import TesseraCore
+import TesseraMigrations
+
+/// Tessera's storage on a PostgreSQL database (contract §10) through postgres-nio: one
+/// connection pool per process, every write one READ COMMITTED transaction, retried whole when
+/// PostgreSQL reports a serialization failure or a deadlock.
+///
+/// It implements every storage protocol of `TesseraCore`, one extension per protocol, with the
+/// same behaviour as `SQLiteStorage` (the conformance suite runs unchanged against both). It
+/// keeps nothing in memory between requests: every read asks the database, so a change made
+/// through another instance is seen at once.
+public final class PostgresStorage: Sendable {
+    /// How often a transaction that lost a serialization race or a deadlock is run again.
+    static let transientRetries = 8
+
+    let client: PostgresClient
+    let logger: Logger
+    private let running: Task<Void, Never>
+    /// Notified after every commit that appended an event (this process's writes; other
+    /// instances' events are found by the readers' own polling).
+    public let eventsCommitted: ChangeNotifier
+    /// The database, as the operator gave it (password masked).
+    public let url: PostgresURL
+
+    /// Opens a pool of at most `poolSize` connections to `url`. Connections are made when first
+    /// needed; ``ping()`` or ``migrate()`` tells whether the database answers.
+    public init(url: PostgresURL, poolSize: Int, logger: Logger) {
+        self.url = url
+        self.logger = logger
+        let client = PostgresClient(configuration: url.clientConfiguration(poolSize: poolSize), backgroundLogger: logger)
+        self.client = client
+        running = Task { await client.run() }
+        eventsCommitted = ChangeNotifier()
+    }
+
+    /// Closes the pool: running queries finish, new ones fail.
+    public func shutdown() async {
+        running.cancel()
+        await running.value
+    }
+
+    /// Applies the PostgreSQL migrations not applied yet (under the migrator's advisory lock);
+    /// returns their names.
+    @discardableResult
+    public func migrate(_ migrations: [Migration] = Migrations.postgres) async throws -> [String] {
+        try await PostgresMigrator(client: client, logger: logger).migrate(migrations)
+    }
+
+    /// The names of the migrations the database has applied.
+    public func appliedMigrations() async throws -> [String] {
+        try await PostgresMigrator(client: client, logger: logger).applied()
+    }
+
+    /// Whether the database answers a query (for readiness).
+    public func ping() async -> Bool {
+        do {
+            return try await read { sql in try await sql.rows("SELECT 1").count == 1 }
+        } catch {
+            return false
+        }
+    }
+
+    // MARK: Running statements
+
+    /// Runs `body` on one pooled connection outside a transaction (for reads of one statement,
+    /// or several that need no common snapshot).
+    func read<T: Sendable>(_ body: @Sendable (SQL) async throws -> T) async throws -> T {
+        try await Self.mapErrors {
+            try await client.withConnection { connection in try await body(SQL(connection: connection, logger: logger)) }
+        }
+    }
+
+    /// Runs `body` in one transaction and returns once it has committed (durably:
+    /// `synchronous_commit` is PostgreSQL's default, and a 2xx means on disk). A serialization
+    /// failure or deadlock rolls it back and runs it again, up to ``transientRetries`` times;
+    /// any other error rolls it back and is thrown.
+    @discardableResult
+    func write<T: Sendable>(_ body: @escaping @Sendable (SQL) async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            let appended = EventFlag()
+            do {
+                let value = try await Self.mapErrors {
+                    try await client.withConnection { connection in
+                        let sql = SQL(connection: connection, logger: logger, eventsAppended: appended)
+                        _ = try await sql.run("BEGIN")
+                        do {
+                            let value = try await body(sql)
+                            _ = try await sql.run("COMMIT")
+                            return value
+                        } catch {
+                            _ = try? await sql.run("ROLLBACK")
+                            throw error
+                        }
+                    }
+                }
+                if appended.value.load(ordering: .relaxed) { eventsCommitted.notify() }
+                return value
+            } catch let error as PSQLError where Self.isTransient(error) && attempt < Self.transientRetries {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...(2 << min(attempt, 6)))))
+            }
+        }
+    }
+
+    /// Whether PostgreSQL asks for the transaction to be run again (SQLSTATE 40001, 40P01).
+    static func isTransient(_ error: PSQLError) -> Bool {
+        guard let state = error.serverInfo?[.sqlState] else { return false }
+        return state == "40001" || state == "40P01"
+    }
+
+    /// The SQLSTATE of a server error, if `error` is one.
+    static func sqlState(_ error: any Error) -> String? {
+        (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
+    /// The client-side errors that mean the database is out of reach.
+    static let lostConnection: [PSQLError.Code] = [.connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown]
+
+    /// Maps the failures every backend reports alike: a unique violation is
+    /// ``StorageError/alreadyExists``; a connection that cannot be made or was lost is
+    /// ``StorageError/unavailable``. Transient server errors pass through to be retried.
+    static func mapErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PSQLError {
+            if sqlState(error) == "23505" { throw StorageError.alreadyExists }
+            if error.serverInfo == nil, lostConnection.contains(error.code) { throw StorageError.unavailable(reason: "\(error.code)") }
+            // Admin shutdown, crash shutdown, cannot connect now (class 57P): the database is going away.
+            if let state = sqlState(error), state.hasPrefix("57P") || state.hasPrefix("08") {
+                throw StorageError.unavailable(reason: "PostgreSQL \(state)")
+            }
+            throw error
+        }
+    }
+}
+
+extension PostgresStorage: Storage {}
+
+/// Whether a transaction appended an event.
+final class EventFlag: Sendable {
+    let value = Atomic<Bool>(false)
+}
+
+/// One connection's statements, inside a transaction or not.
+struct SQL: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+    var eventsAppended: EventFlag? = nil
+
+    /// Runs `query`; its rows and how many rows it touched.
+    @discardableResult
+    func run(_ query: PostgresQuery) async throws -> PostgresQueryResult {
+        let future: EventLoopFuture<PostgresQueryResult> = connection.query(query, logger: logger)
+        return try await future.get()
+    }
+
+    /// Runs `query` and returns how many rows it touched.
+    @discardableResult
+    func execute(_ query: PostgresQuery) async throws -> Int {
+        try await run(query).metadata.rows ?? 0
+    }
+
+    /// The rows of `query`, each readable by position.
+    func rows(_ query: PostgresQuery) async throws -> [Cells] {
+        try await run(query).rows.map { Cells($0.makeRandomAccess()) }
+    }
+
+    /// The first row of `query`, if any.
+    func row(_ query: PostgresQuery) async throws -> Cells? {
+        try await rows(query).first
+    }
+}
+
+/// The columns of one row, read by position, so that a mapping (of a user, a family) is
+/// written once against selected columns.
+struct Cells: @unchecked Sendable {
+    let row: PostgresRandomAccessRow
+
+    init(_ row: PostgresRandomAccessRow) { self.row = row }
+
+    func isNull(_ index: Int) -> Bool { row[index].bytes == nil }
+    func text(_ index: Int) throws -> String { try row[index].decode(String.self) }
+    func optionalText(_ index: Int) throws -> String? { try row[index].decode(String?.self) }
+    func double(_ index: Int) throws -> Double { try row[index].decode(Double.self) }
+    func optionalDouble(_ index: Int) throws -> Double? { try row[index].decode(Double?.self) }
+    func date(_ index: Int) throws -> Date { Date(timeIntervalSince1970: try double(index)) }
+    func optionalDate(_ index: Int) throws -> Date? { try optionalDouble(index).map(Date.init(timeIntervalSince1970:)) }
+    func bool(_ index: Int) throws -> Bool { try row[index].decode(Bool.self) }
+    func int64(_ index: Int) throws -> Int64 { try row[index].decode(Int64.self) }
+    func int(_ index: Int) throws -> Int { Int(try int64(index)) }
+    func optionalInt(_ index: Int) throws -> Int? { try row[index].decode(Int64?.self).map(Int.init) }
+    func bytes(_ index: Int) throws -> [UInt8] { [UInt8](try row[index].decode(Data.self)) }
+    func optionalBytes(_ index: Int) throws -> [UInt8]? { try row[index].decode(Data?.self).map { [UInt8]($0) } }
+}
+
+extension Date {
+    /// The stored form of a time: seconds since the epoch, as in the SQLite schema.
+    var stored: Double { timeIntervalSince1970 }
+}
+
+extension TokenHash {
+    /// The stored form of a hash (BYTEA).
+    var stored: Data { Data(bytes) }
+}
+
+/// A statement assembled from optional conditions: each value is bound as the next `$n`.
+struct DynamicQuery {
+    private var text: String
+    private var binds = PostgresBindings()
+
+    init(_ text: String) { self.text = text }
+
+    /// Binds `value` and returns its placeholder.
+    mutating func bind<Value: PostgresDynamicTypeEncodable>(_ value: Value) -> String {
+        binds.append(value)
+        return "$\(binds.count)"
+    }
+
+    /// Appends `fragment` (placeholders from ``bind(_:)``) after a space.
+    mutating func append(_ fragment: String) { text += " " + fragment }
+
+    var query: PostgresQuery { PostgresQuery(unsafeSQL: text, binds: binds) }
+}
