@@ -126,7 +126,8 @@ let package = Package(
         .target(
             name: "Tessera",
             dependencies: [
-                "TesseraCore", "TesseraCrypto", "TesseraSQLite", "TesseraServer", "TesseraMail", "TesseraEvents",
+                "TesseraCore", "TesseraCrypto", "TesseraSQLite", "TesseraPostgres", "TesseraMigrations", "TesseraServer", "TesseraMail",
+                "TesseraEvents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -95,10 +95,12 @@ public struct PostgresMigrator: Sendable {
         return applied
     }
 
-    /// PostgreSQL's own message for a server error, else the error's description.
-    static func message(_ error: any Error) -> String {
-        if let error = error as? PSQLError, let message = error.serverInfo?[.message] {
-            return message
+    /// PostgreSQL's own message for a server error, what went wrong for a client-side one
+    /// (never the query or its values), else the error's description.
+    public static func message(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] { return message }
+            return error.underlying.map { "\(error.code): \($0)" } ?? "\(error.code)"
         }
         return String(describing: error)
     }

@@ -32,7 +32,11 @@ public final class PostgresStorage: Sendable {
     public init(url: PostgresURL, poolSize: Int, logger: Logger) {
         self.url = url
         self.logger = logger
-        let client = PostgresClient(configuration: url.clientConfiguration(poolSize: poolSize), backgroundLogger: logger)
+        // The pool's own chatter stays out of the log: failures reach the caller as errors, and
+        // a lease asked for before `run()` has begun (the first request) is not worth a warning.
+        var background = logger
+        background.logLevel = .error
+        let client = PostgresClient(configuration: url.clientConfiguration(poolSize: poolSize), backgroundLogger: background)
         self.client = client
         running = Task { await client.run() }
         eventsCommitted = ChangeNotifier()

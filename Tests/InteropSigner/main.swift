@@ -43,7 +43,7 @@ enum AnyJSON: Codable {
 }
 
 let settings = try SettingsResolver(flags: [:]).resolve()
-let storage = try TesseraRuntime.openStorage(settings)
+let storage = try await TesseraRuntime.openDatabase(settings, logger: Logger(label: "interop-signer"))
 let keys = try await TesseraRuntime.loadKeys(settings, storage: storage, logger: Logger(label: "interop-signer"))
 let input = FileHandle.standardInput.readDataToEndOfFile()
 let claims = try JSONDecoder().decode([String: AnyJSON].self, from: input)

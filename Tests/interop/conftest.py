@@ -1,5 +1,11 @@
 """Fixtures that start the real `tessera` binary, as a user would, on a free loopback port
-with a temporary database and keys dir, and stop it with SIGTERM at the end."""
+with a temporary database and keys dir, and stop it with SIGTERM at the end.
+
+With TESSERA_INTEROP_POSTGRES set (the superuser URL of a running cluster, as
+`scripts/pg-cluster start` prints), every test's database is a fresh PostgreSQL database on it,
+migrated with `tessera migrate` before the first server starts: the whole suite then runs
+against the PostgreSQL backend. Tests that read the SQLite file itself are marked
+`sqlite_only` and skipped there."""
 import os
 import pathlib
 import signal
@@ -7,11 +13,59 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN_DIR = pathlib.Path(os.environ.get("TESSERA_BIN_DIR", ROOT / ".build" / "debug"))
+POSTGRES = os.environ.get("TESSERA_INTEROP_POSTGRES", "")
+
+_databases: dict[str, str] = {}
+
+
+def database_for(tmp: pathlib.Path) -> str:
+    """The database of a test's directory: an SQLite file in it, or (with
+    TESSERA_INTEROP_POSTGRES) one fresh PostgreSQL database per directory, migrated once, so
+    that servers restarted in one test share it."""
+    if not POSTGRES:
+        return str(tmp / "data" / "tessera.sqlite")
+    key = str(tmp)
+    if key not in _databases:
+        name = "interop_" + uuid.uuid4().hex[:16]
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", POSTGRES, "-c", f"CREATE DATABASE {name}"],
+                       check=True, capture_output=True, text=True)
+        url = POSTGRES.replace("/postgres?", f"/{name}?", 1)
+        migrated = subprocess.run([str(BIN_DIR / "tessera"), "migrate", "--database", url], capture_output=True, text=True,
+                                  env={"PATH": os.environ.get("PATH", "")}, cwd=tmp)
+        assert migrated.returncode == 0, migrated.stderr
+        _databases[key] = url
+    return _databases[key]
+
+
+def database_rows(server, sql: str) -> list[tuple]:
+    """The rows of one SELECT on the server's database, SQLite or PostgreSQL; NULL is None,
+    every other value as the database prints it (SQLite's own types)."""
+    database = server.env["TESSERA_DATABASE"]
+    if not database.startswith("postgres"):
+        import sqlite3
+        with sqlite3.connect(database) as db:
+            return db.execute(sql).fetchall()
+    out = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "\x1f", "-R", "\x1d", "-P", "null=\x1eNULL", "-v", "ON_ERROR_STOP=1", "-d", database,
+                          "-c", sql], check=True, capture_output=True, text=True).stdout
+    return [tuple(None if v == "\x1eNULL" else v for v in line.split("\x1f")) for line in out.rstrip("\n").split("\x1d") if line]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: reads or checks the SQLite file itself")
+
+
+def pytest_collection_modifyitems(config, items):
+    if POSTGRES:
+        skip = pytest.mark.skip(reason="checks the SQLite file itself; this run is on PostgreSQL")
+        for item in items:
+            if "sqlite_only" in item.keywords:
+                item.add_marker(skip)
 
 
 def free_port() -> int:
@@ -31,7 +85,7 @@ class Tessera:
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "TESSERA_PORT": str(self.port),
             "TESSERA_ISSUER": self.issuer,
-            "TESSERA_DATABASE": str(tmp / "data" / "tessera.sqlite"),
+            "TESSERA_DATABASE": database_for(tmp),
             "TESSERA_KEYS_DIR": str(tmp / "keys"),
             "TESSERA_BCRYPT_COST": "10",
         }

@@ -2,10 +2,11 @@
 and a post-sign-up hook whose failures are retried with backoff, survive a restart and are
 dead-lettered."""
 import os
-import sqlite3
 import time
 
 import requests
+
+from conftest import database_rows
 
 
 def wait_for(predicate, timeout=10.0):
@@ -26,8 +27,8 @@ def lines(path):
 
 
 def hook_runs(server):
-    with sqlite3.connect(server.env["TESSERA_DATABASE"]) as db:
-        return db.execute("SELECT user_id, state, attempts, last_error FROM hook_runs ORDER BY id").fetchall()
+    rows = database_rows(server, "SELECT user_id, state, attempts, last_error FROM hook_runs ORDER BY id")
+    return [(user, state, int(attempts), error) for user, state, attempts, error in rows]
 
 
 def example(start_tessera, tmp_path, **env):

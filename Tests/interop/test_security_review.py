@@ -10,6 +10,7 @@ import threading
 from collections import Counter
 from urllib.parse import parse_qs, urlparse
 
+import pytest
 import requests
 
 from conftest import BIN_DIR
@@ -151,6 +152,7 @@ def test_F15_request_text_cannot_forge_log_lines(tessera):
     assert not any(line.startswith("forged") for line in tessera.log_lines), tessera.log_lines
 
 
+@pytest.mark.sqlite_only
 def test_F17_the_database_and_its_directory_are_private(tessera):
     signup(tessera, "file@example.com")
     data = tessera.tmp / "data"

@@ -5,14 +5,16 @@ import TesseraCore
 public struct ServeCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Apply pending migrations and serve the identity provider.",
+        abstract: "Serve the identity provider (an SQLite database is migrated first).",
         discussion: """
             Settings come from flags, then TESSERA_* environment variables, then the config \
             file, then defaults. Logs one line when ready; SIGTERM or SIGINT drain in-flight \
-            requests and exit 0.
+            requests and exit 0. A PostgreSQL database shared by several instances must be \
+            migrated first with `tessera migrate` (or give --migrate).
 
             Example:
               tessera serve --port 9000 --issuer https://id.example.com --database /var/lib/tessera/tessera.sqlite
+              tessera serve --issuer https://id.example.com --database postgres://tessera@db.internal/tessera?sslmode=verify-full
             """)
 
     @Option(help: "Listen address (env TESSERA_HOST; default 127.0.0.1).")
@@ -23,6 +25,9 @@ public struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Issuer URL, no trailing slash (env TESSERA_ISSUER; default http://HOST:PORT).")
     var issuer: String?
+
+    @Flag(help: "Apply pending migrations to a PostgreSQL database before serving (SQLite is always migrated).")
+    var migrate = false
 
     @OptionGroup var options: SettingsOptions
 
@@ -35,7 +40,7 @@ public struct ServeCommand: AsyncParsableCommand {
     /// Serves with `hooks` registered.
     public func run(hooks: Hooks) async throws {
         let settings = try options.resolve(extraFlags: ["host": host, "port": port, "issuer": issuer].compactMapValues { $0 })
-        try await TesseraRuntime.serve(settings: settings, hooks: hooks)
+        try await TesseraRuntime.serve(settings: settings, hooks: hooks, migrate: migrate)
     }
 
     /// The whole `main` of an operator's executable: parses `serve`'s flags from the process's

@@ -1,6 +1,7 @@
 import Foundation
 import TesseraCore
 import TesseraMail
+import TesseraPostgres
 
 /// Why one raw value was refused (the resolver adds the setting and its origin).
 struct InvalidValue: Error {
@@ -23,7 +24,16 @@ struct SettingSpec: Sendable {
         SettingSpec(key: "issuer") { value, settings throws(InvalidValue) in
             settings.issuer = try issuer(value)
         },
-        text("database", \.database),
+        SettingSpec(key: "database") { value, settings throws(InvalidValue) in
+            do throws(PostgresURL.Invalid) {
+                _ = try DatabaseLocation(value)
+            } catch {
+                throw InvalidValue(error.description)
+            }
+            guard !value.isEmpty else { throw InvalidValue("must not be empty") }
+            settings.database = value
+        },
+        integer("database_pool_size", \.databasePoolSize, 1...500),
         text("keys_dir", \.keysDir),
         seconds("access_token_ttl", \.accessTokenTTL, 300...86400),
         seconds("refresh_token_ttl", \.refreshTokenTTL, 1...(100 * 365 * 86400)),

@@ -22,7 +22,7 @@ enum EventsRuntime {
         }
     }
 
-    static func deliverer(_ settings: Settings, storage: SQLiteStorage, logger: Logger) throws -> WebhookDeliverer {
+    static func deliverer(_ settings: Settings, storage: any Storage, logger: Logger) throws -> WebhookDeliverer {
         let client: WebhookHTTPClient
         do {
             client = try WebhookHTTPClient(
@@ -35,7 +35,7 @@ enum EventsRuntime {
             now: { Date() }, logger: logger)
     }
 
-    static func admin(_ settings: Settings, storage: SQLiteStorage) throws -> WebhookAdmin {
+    static func admin(_ settings: Settings, storage: any Storage) throws -> WebhookAdmin {
         WebhookAdmin(store: storage, sealer: try sealer(settings), crypto: OpenSSLPrimitives(), settings: settings, now: { Date() })
     }
 }

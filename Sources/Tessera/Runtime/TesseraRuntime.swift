@@ -34,12 +34,12 @@ public enum TesseraRuntime {
         return logger
     }
 
-    /// Opens and migrates the database.
+    /// Opens and migrates an SQLite database (tests and tools that need SQLite itself).
     public static func openStorage(_ settings: Settings) throws -> SQLiteStorage {
         try openAndMigrate(settings).storage
     }
 
-    /// Opens the database and applies pending migrations, returning their names.
+    /// Opens an SQLite database and applies pending migrations, returning their names.
     static func openAndMigrate(_ settings: Settings) throws -> (storage: SQLiteStorage, applied: [String]) {
         do {
             let storage = try SQLiteStorage(path: settings.database)
@@ -95,9 +95,9 @@ public enum TesseraRuntime {
 
     /// Serves until SIGTERM or SIGINT, with `hooks` registered. Throws ``StartupError`` for
     /// anything that stops start-up.
-    public static func serve(settings: Settings, hooks: Hooks = .none) async throws {
+    public static func serve(settings: Settings, hooks: Hooks = .none, migrate: Bool = false) async throws {
         let logger = bootstrapLogging(settings)
-        let storage = try openStorage(settings)
+        let storage = try await openDatabase(settings, policy: migrate ? .apply : .applyToSQLiteOnly, logger: logger).storage
         let keys = try await loadKeys(settings, storage: storage, logger: logger)
         try await registerConfiguredClients(settings, storage: storage, logger: logger)
         let courier = try MailRuntime.courier(settings, storage: storage, logger: logger)

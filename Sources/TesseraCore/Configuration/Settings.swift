@@ -8,6 +8,8 @@ public struct Settings: Sendable, Equatable {
     /// The issuer URL, no trailing slash.
     public var issuer: String = "http://127.0.0.1:8080"
     public var database: String = "./data/tessera.sqlite"
+    /// The most connections to PostgreSQL this instance opens (contract §10.1), 1–500.
+    public var databasePoolSize: Int = 20
     public var keysDir: String = "./keys"
     /// Access-token lifetime in seconds (300–86400).
     public var accessTokenTTL: TimeInterval = 900

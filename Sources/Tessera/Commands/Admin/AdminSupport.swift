@@ -41,17 +41,17 @@ struct AdminOptions: ParsableArguments {
 /// it, and the output and confirmation conventions of contract §6.
 struct AdminContext {
     let settings: Settings
-    let storage: SQLiteStorage
+    let storage: any Storage
     let options: AdminOptions
     let now = Date()
 
-    init(_ options: AdminOptions) throws {
+    init(_ options: AdminOptions) async throws {
         self.options = options
         settings = try options.settings.resolve()
         var quiet = settings
         quiet.logLevel = "warning"
-        _ = TesseraRuntime.bootstrapLogging(quiet)
-        storage = try TesseraRuntime.openStorage(settings)
+        let logger = TesseraRuntime.bootstrapLogging(quiet)
+        storage = try await TesseraRuntime.openDatabase(settings, policy: .applyToSQLiteOnly, logger: logger).storage
     }
 
     /// Who ran the command, as far as the operating system tells: the real user, the

@@ -55,7 +55,7 @@ struct ClientsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             var grantSet = Set(grants.compactMap(GrantType.init(rawValue:)))
             if grantSet.isEmpty { grantSet = redirectURIs.isEmpty ? [.clientCredentials] : [.authorizationCode, .refreshToken] }
             if grantSet.contains(.authorizationCode), redirectURIs.isEmpty { throw AdminError.usage("authorization_code needs --redirect-uri") }
@@ -79,7 +79,7 @@ struct ClientsCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             let clients = try await context.storage.listClients()
             try context.emit(json: clients.map(ClientsCommand.json), text: TextTable.render(
                 ["CLIENT_ID", "NAME", "TYPE", "GRANTS"],
@@ -93,7 +93,7 @@ struct ClientsCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             let client = try await context.client(clientID)
             let json = ClientsCommand.json(client)
             try context.emit(json: json, text: TextTable.render(["FIELD", "VALUE"], json.keys.sorted().map { key in
@@ -108,7 +108,7 @@ struct ClientsCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             _ = try await context.adminManagedClient(clientID)
             try context.confirm("delete client \(clientID) and revoke its tokens")
             try await context.storage.deleteClient(id: clientID, now: context.now)
@@ -125,7 +125,7 @@ struct ClientsCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             let client = try await context.adminManagedClient(clientID)
             guard !client.isPublic else { throw AdminError.usage("client \(clientID) is public: it has no secret") }
             try context.confirm("replace the secret of client \(clientID)")

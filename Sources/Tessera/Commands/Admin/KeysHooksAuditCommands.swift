@@ -13,7 +13,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             let keys = try await context.storage.allSigningKeys()
             let state = { (key: SigningKeyRecord) in
                 key.state == .retiring && !key.isPublished(at: context.now) ? SigningKeyState.retired : key.state
@@ -36,7 +36,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             let generated: KeyDirectory.LoadedKey
             do {
                 generated = try KeyDirectory(path: context.settings.keysDir).generate()
@@ -62,7 +62,7 @@ struct HooksCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             let runs = try await context.storage.deadHookRuns()
             try context.emit(
                 json: runs.map { ["id": $0.id, "user_id": $0.userID, "hook": $0.hook, "attempts": $0.attempts, "last_error": $0.lastError ?? ""] as [String: Any] },
@@ -83,7 +83,7 @@ struct HooksCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             let count = try await context.storage.retryDeadHookRuns(ids: id.map { [$0] }, now: context.now)
             if let id, count == 0 { throw AdminError.notFound("no dead-lettered run \(id)") }
             try await context.audit("hooks.retry", target: id.map { "run \($0)" } ?? "all", details: "\(count) runs")
@@ -103,7 +103,7 @@ struct AuditCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = try AdminContext(options)
+        let context = try await AdminContext(options)
         let entries = try await context.storage.adminActions(limit: limit)
         try context.emit(
             json: entries.map { ["id": $0.id, "at": $0.at.iso8601, "actor": $0.actor, "action": $0.action, "target": $0.target ?? "", "details": $0.details ?? ""] as [String: Any] },

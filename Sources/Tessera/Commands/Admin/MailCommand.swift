@@ -32,7 +32,7 @@ struct MailCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             let mail = try await context.storage.listMail(status: status.flatMap(MailStatus.init(rawValue:)), recipient: to, limit: limit)
             try context.emit(
                 json: mail.map { message -> [String: Any] in
@@ -70,7 +70,7 @@ struct MailCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             if let id {
                 guard let found = try await context.storage.mail(id: id) else { throw AdminError.notFound("no message \(id)") }
                 guard found.status == .failed else { throw AdminError.declined("message \(id) is \(found.status.rawValue), not failed") }

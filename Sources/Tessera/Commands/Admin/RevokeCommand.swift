@@ -32,7 +32,7 @@ struct RevokeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = try AdminContext(options)
+        let context = try await AdminContext(options)
         if let token {
             guard let refresh = RefreshToken(presented: token) else { throw AdminError.usage("--token must be a refresh token (tsr_…)") }
             let hash = refresh.hash(using: OpenSSLPrimitives())

@@ -50,7 +50,7 @@ struct UsersCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             let users: [User]
             do {
                 users = try await context.storage.listUsers(limit: limit, after: after, emailPrefix: emailPrefix, status: status.flatMap(UserStatus.init(rawValue:)))
@@ -68,7 +68,7 @@ struct UsersCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             let found = try await context.user(user)
             var json = UsersCommand.json(found)
             json["email_verified"] = found.emailVerified
@@ -103,7 +103,7 @@ struct UsersCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             guard let address = EmailAddress(email) else { throw AdminError.usage("\(email) is not a valid email address") }
             let hash = passwordStdin ? try await UsersCommand.hashPasswordFromStandardInput(context) : nil
             let user = User(
@@ -141,7 +141,7 @@ struct UsersCommand: AsyncParsableCommand {
     }
 
     static func setStatus(_ user: String, _ status: UserStatus, options: AdminOptions, action: String) async throws {
-        let context = try AdminContext(options)
+        let context = try await AdminContext(options)
         let found = try await context.user(user)
         if status == .disabled { try context.confirm("disable user \(found.id) and revoke everything they hold") }
         try await context.storage.setStatus(userID: found.id, status, now: context.now)
@@ -157,7 +157,7 @@ struct UsersCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             let found = try await context.user(user)
             let verified = try await context.storage.markEmailVerified(userID: found.id, now: context.now)
             try await context.audit("users.verify-email", target: "user \(found.id)")
@@ -179,7 +179,7 @@ struct UsersCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             let found = try await context.user(user)
             try context.confirm("set the password of user \(found.id) and revoke everything they hold")
             let hash = try await UsersCommand.hashPasswordFromStandardInput(context)
@@ -201,7 +201,7 @@ struct UsersCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             let found = try await context.user(user)
             let crypto = OpenSSLPrimitives()
             let lifecycle = LifecycleService(
@@ -224,7 +224,7 @@ struct UsersCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             let found = try await context.user(user)
             try context.confirm("delete user \(found.id) and all their data")
             try await context.storage.deleteUser(id: found.id, farewell: nil, now: context.now)

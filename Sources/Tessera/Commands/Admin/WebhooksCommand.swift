@@ -42,7 +42,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             let registration: WebhookAdmin.Registration
             do {
                 registration = try await EventsRuntime.admin(context.settings, storage: context.storage)
@@ -64,7 +64,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             let endpoints = try await context.storage.endpoints()
             try context.emit(
                 json: endpoints.map(WebhooksCommand.json),
@@ -83,7 +83,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             let endpoint = try await WebhooksCommand.endpoint(id, in: context)
             let json = WebhooksCommand.json(endpoint)
             try context.emit(json: json, text: json.keys.sorted().map { "\($0): \(json[$0].map { $0 is NSNull ? "" : "\($0)" } ?? "")" }.joined(separator: "\n"))
@@ -96,7 +96,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             try await WebhooksCommand.setEnabled(true, id: id, context: context)
         }
     }
@@ -107,7 +107,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             try await WebhooksCommand.setEnabled(false, id: id, context: context)
         }
     }
@@ -128,7 +128,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             _ = try await WebhooksCommand.endpoint(id, in: context)
             try context.confirm("delete webhook \(id) and its deliveries")
             do {
@@ -154,7 +154,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             _ = try await WebhooksCommand.endpoint(id, in: context)
             try context.confirm("rotate the secret of webhook \(id)")
             let secret: String
@@ -184,7 +184,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             _ = try await WebhooksCommand.endpoint(id, in: context)
             let deliveries = try await context.storage.deliveries(
                 endpointID: id, status: status.flatMap(DeliveryStatus.init(rawValue:)), userID: user, limit: limit)
@@ -226,7 +226,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             let count: Int
             do {
                 count = try await context.storage.retryDeliveries(deliveryID.map { .delivery($0) } ?? .all(endpointID: endpoint), now: context.now)
@@ -255,7 +255,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             let count: Int
             do {
                 count = try await context.storage.replay(endpointID: id, after: after, userID: user, now: context.now)
@@ -274,7 +274,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             let logger = Logger(label: "tessera.webhooks")
             let deliverer = try EventsRuntime.deliverer(context.settings, storage: context.storage, logger: logger)
             let (deliveryID, result): (Int64, DeliveryResult?)
@@ -322,7 +322,7 @@ struct EventsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let context = try AdminContext(options)
+            let context = try await AdminContext(options)
             let page = try await context.storage.events(EventQuery(after: after, limit: limit, typePrefix: type, subject: user))
             guard case .events(let events, _) = page else {
                 throw AdminError.notFound("events after position \(after ?? 0) are past event_retention and gone")
