@@ -39,6 +39,9 @@ public final class MailCourier: Sendable {
     let renderer: MailRenderer
     let maxAttempts: Int
     let retryBaseDelay: TimeInterval
+    /// This instance's name on the messages it claims, and how long a claim lasts.
+    let instanceID: String
+    let leaseLength: TimeInterval
     let now: Now
     let logger: Logger
     private let wake = ChangeNotifier()
@@ -53,6 +56,8 @@ public final class MailCourier: Sendable {
         self.renderer = renderer
         self.maxAttempts = settings.mailMaxAttempts
         self.retryBaseDelay = settings.mailRetryBaseDelay
+        self.instanceID = settings.instanceID
+        self.leaseLength = settings.leaseTimeout
         self.now = now
         self.logger = logger
     }
@@ -133,12 +138,13 @@ public final class MailCourier: Sendable {
     /// The next messages due, those whose code has died marked `expired` instead.
     private func nextBatch() async throws -> [QueuedMail] {
         while true {
-            let due = try await store.dueMail(now: now(), limit: Self.batchSize)
+            let now = now()
+            let due = try await store.claimMail(now: now, limit: Self.batchSize, lease: Lease(holder: instanceID, until: now + leaseLength))
             if due.isEmpty { return [] }
             var sendable: [QueuedMail] = []
             for mail in due {
-                if let expiry = mail.request.codeExpiresAt, expiry <= now() {
-                    try await store.markMailExpired(id: mail.id, now: now())
+                if let expiry = mail.request.codeExpiresAt, expiry <= now {
+                    try await store.markMailExpired(id: mail.id, now: now)
                     logger.info("mail expired before it could be sent", metadata: ["mail.id": "\(mail.id)", "mail.template": "\(mail.request.template.rawValue)"])
                 } else {
                     sendable.append(mail)

@@ -23,18 +23,23 @@ extension PostgresStorage: MailOutbox {
             """)
     }
 
-    public func dueMail(now: Date, limit: Int) async throws -> [QueuedMail] {
-        try await read { sql in
+    /// Claims with `FOR UPDATE SKIP LOCKED`: instances claiming at once take different messages.
+    public func claimMail(now: Date, limit: Int, lease: Lease) async throws -> [QueuedMail] {
+        try await write { sql in
             try await sql.rows("""
-                SELECT \(unescaped: Self.mailColumns) FROM mail_outbox
-                WHERE status = 'queued' AND next_attempt_at <= \(now.stored) ORDER BY next_attempt_at, created_at LIMIT \(limit)
-                """).map(Self.queuedMail)
+                UPDATE mail_outbox SET leased_until = \(lease.until.stored), leased_by = \(lease.holder) WHERE id IN (
+                    SELECT id FROM mail_outbox
+                    WHERE status = 'queued' AND next_attempt_at <= \(now.stored) AND (leased_until IS NULL OR leased_until <= \(now.stored))
+                    ORDER BY next_attempt_at, created_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                RETURNING \(unescaped: Self.mailColumns)
+                """).map(Self.queuedMail).sorted { ($0.nextAttemptAt, $0.createdAt) < ($1.nextAttemptAt, $1.createdAt) }
         }
     }
 
     public func nextMailDue() async throws -> Date? {
         try await read { sql in
-            try await sql.row("SELECT min(next_attempt_at) FROM mail_outbox WHERE status = 'queued'")?.optionalDate(0)
+            try await sql.row("SELECT min(greatest(next_attempt_at, coalesce(leased_until, 0))) FROM mail_outbox WHERE status = 'queued'")?
+                .optionalDate(0)
         }
     }
 
@@ -42,7 +47,7 @@ extension PostgresStorage: MailOutbox {
         try await write { sql in
             try await sql.execute("""
                 UPDATE mail_outbox SET status = 'sent', attempts = attempts + 1, last_error = NULL, \(unescaped: Self.scrubCode),
-                    updated_at = \(now.stored) WHERE id = \(id)
+                    leased_until = NULL, leased_by = NULL, updated_at = \(now.stored) WHERE id = \(id)
                 """)
         }
     }
@@ -50,7 +55,8 @@ extension PostgresStorage: MailOutbox {
     public func markMailExpired(id: String, now: Date) async throws {
         try await write { sql in
             try await sql.execute("""
-                UPDATE mail_outbox SET status = 'expired', \(unescaped: Self.scrubCode), updated_at = \(now.stored) WHERE id = \(id) AND status = 'queued'
+                UPDATE mail_outbox SET status = 'expired', \(unescaped: Self.scrubCode), leased_until = NULL, leased_by = NULL,
+                    updated_at = \(now.stored) WHERE id = \(id) AND status = 'queued'
                 """)
         }
     }
@@ -59,7 +65,8 @@ extension PostgresStorage: MailOutbox {
         try await write { sql in
             try await sql.execute("""
                 UPDATE mail_outbox SET status = \(retryAt == nil ? "failed" : "queued"), attempts = attempts + 1, last_error = \(String(error.prefix(1000))),
-                    next_attempt_at = COALESCE(\(retryAt?.stored), next_attempt_at), updated_at = \(now.stored)
+                    next_attempt_at = COALESCE(\(retryAt?.stored), next_attempt_at), leased_until = NULL, leased_by = NULL,
+                    updated_at = \(now.stored)
                 WHERE id = \(id) AND status = 'queued'
                 """)
         }

@@ -60,10 +60,10 @@ public final class PostgresStorage: Sendable {
         try await PostgresMigrator(client: client, logger: logger).applied()
     }
 
-    /// Whether the database answers a query (for readiness).
+    /// Whether the database answers a query within a second (for readiness).
     public func ping() async -> Bool {
         do {
-            return try await read { sql in try await sql.rows("SELECT 1").count == 1 }
+            return try await read(waiting: .seconds(1)) { sql in try await sql.rows("SELECT 1").count == 1 }
         } catch {
             return false
         }
@@ -71,11 +71,46 @@ public final class PostgresStorage: Sendable {
 
     // MARK: Running statements
 
+    /// How long a request waits for a pooled connection before it is answered 503: the pool
+    /// waits for ever while the database cannot be reached.
+    static let connectionWait: Duration = .seconds(5)
+
     /// Runs `body` on one pooled connection outside a transaction (for reads of one statement,
     /// or several that need no common snapshot).
-    func read<T: Sendable>(_ body: @Sendable (SQL) async throws -> T) async throws -> T {
+    func read<T: Sendable>(waiting wait: Duration = connectionWait, _ body: @escaping @Sendable (SQL) async throws -> T) async throws -> T {
         try await Self.mapErrors {
-            try await client.withConnection { connection in try await body(SQL(connection: connection, logger: logger)) }
+            try await withConnection(waiting: wait) { connection in try await body(SQL(connection: connection, logger: self.logger)) }
+        }
+    }
+
+    /// Leases a connection for `body`, or throws ``StorageError/unavailable`` when none is
+    /// given within ``connectionWait`` (the waiting lease is cancelled). Once leased, `body`
+    /// runs to its end whatever the time.
+    func withConnection<T: Sendable>(
+        waiting wait: Duration = connectionWait, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let leased = EventFlag()
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { [client] in
+                try await client.withConnection { connection in
+                    leased.value.store(true, ordering: .relaxed)
+                    return try await body(connection)
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: wait)
+                if !leased.value.load(ordering: .relaxed) {
+                    throw StorageError.unavailable(reason: "no database connection within \(wait)")
+                }
+                return nil
+            }
+            while let result = try await group.next() {
+                if let value = result {
+                    group.cancelAll()
+                    return value
+                }
+            }
+            throw CancellationError()
         }
     }
 
@@ -90,7 +125,7 @@ public final class PostgresStorage: Sendable {
             let appended = EventFlag()
             do {
                 let value = try await Self.mapErrors {
-                    try await client.withConnection { connection in
+                    try await withConnection { [logger] connection in
                         let sql = SQL(connection: connection, logger: logger, eventsAppended: appended)
                         _ = try await sql.run("BEGIN")
                         do {

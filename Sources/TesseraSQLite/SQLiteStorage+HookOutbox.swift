@@ -5,18 +5,21 @@ import TesseraCore
 extension SQLiteStorage: HookOutbox {
     static let hookRunColumns = "id, user_id, hook, state, attempts, next_attempt_at, last_error"
 
-    public func dueHookRuns(now: Date, limit: Int) async throws -> [HookRun] {
-        try readOnCallingThread { db in
+    public func claimHookRuns(now: Date, limit: Int, lease: Lease) async throws -> [HookRun] {
+        try await write { db in
             try Row.fetchAll(db, sql: """
-                SELECT \(Self.hookRunColumns) FROM hook_runs
-                WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
-                """, arguments: [now.stored, limit]).map(Self.hookRun)
+                UPDATE hook_runs SET leased_until = ?, leased_by = ? WHERE id IN (
+                    SELECT id FROM hook_runs WHERE state = 'pending' AND next_attempt_at <= ?3 AND (leased_until IS NULL OR leased_until <= ?3)
+                    ORDER BY next_attempt_at, id LIMIT ?4)
+                RETURNING \(Self.hookRunColumns)
+                """, arguments: [lease.until.stored, lease.holder, now.stored, limit]).map(Self.hookRun)
+                .sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
         }
     }
 
     public func nextHookRunDue() async throws -> Date? {
         try readOnCallingThread { db in
-            try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM hook_runs WHERE state = 'pending'")
+            try Double.fetchOne(db, sql: "SELECT MIN(max(next_attempt_at, coalesce(leased_until, 0))) FROM hook_runs WHERE state = 'pending'")
                 .map(Date.init(timeIntervalSince1970:))
         }
     }
@@ -40,7 +43,10 @@ extension SQLiteStorage: HookOutbox {
     public func markHookRunSucceeded(id: Int64, now: Date) async throws {
         try await write { db in
             try db.execute(
-                sql: "UPDATE hook_runs SET state = 'succeeded', attempts = attempts + 1, last_error = NULL, updated_at = ? WHERE id = ?",
+                sql: """
+                    UPDATE hook_runs SET state = 'succeeded', attempts = attempts + 1, last_error = NULL, leased_until = NULL, leased_by = NULL,
+                        updated_at = ? WHERE id = ?
+                    """,
                 arguments: [now.stored, id])
         }
     }
@@ -50,7 +56,7 @@ extension SQLiteStorage: HookOutbox {
             try db.execute(
                 sql: """
                     UPDATE hook_runs SET state = ?, attempts = attempts + 1, last_error = ?,
-                        next_attempt_at = COALESCE(?, next_attempt_at), updated_at = ?
+                        next_attempt_at = COALESCE(?, next_attempt_at), leased_until = NULL, leased_by = NULL, updated_at = ?
                     WHERE id = ?
                     """,
                 arguments: [retryAt == nil ? "dead" : "pending", String(error.prefix(1000)), retryAt?.stored, now.stored, id])

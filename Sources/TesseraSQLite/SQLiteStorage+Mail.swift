@@ -35,18 +35,21 @@ extension SQLiteStorage: MailOutbox {
     /// Removes the code from the variables of the messages `condition` selects (bound to `arguments`).
     static let scrubCode = "variables = json_remove(variables, '$.code')"
 
-    public func dueMail(now: Date, limit: Int) async throws -> [QueuedMail] {
-        try readOnCallingThread { db in
+    public func claimMail(now: Date, limit: Int, lease: Lease) async throws -> [QueuedMail] {
+        try await write { db in
             try Row.fetchAll(db, sql: """
-                SELECT \(Self.mailColumns) FROM mail_outbox
-                WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, created_at LIMIT ?
-                """, arguments: [now.stored, limit]).map(Self.queuedMail)
+                UPDATE mail_outbox SET leased_until = ?, leased_by = ? WHERE id IN (
+                    SELECT id FROM mail_outbox WHERE status = 'queued' AND next_attempt_at <= ?3 AND (leased_until IS NULL OR leased_until <= ?3)
+                    ORDER BY next_attempt_at, created_at LIMIT ?4)
+                RETURNING \(Self.mailColumns)
+                """, arguments: [lease.until.stored, lease.holder, now.stored, limit]).map(Self.queuedMail)
+                .sorted { ($0.nextAttemptAt, $0.createdAt) < ($1.nextAttemptAt, $1.createdAt) }
         }
     }
 
     public func nextMailDue() async throws -> Date? {
         try readOnCallingThread { db in
-            try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM mail_outbox WHERE status = 'queued'")
+            try Double.fetchOne(db, sql: "SELECT MIN(max(next_attempt_at, coalesce(leased_until, 0))) FROM mail_outbox WHERE status = 'queued'")
                 .map(Date.init(timeIntervalSince1970:))
         }
     }
@@ -54,7 +57,10 @@ extension SQLiteStorage: MailOutbox {
     public func markMailSent(id: String, now: Date) async throws {
         try await write { db in
             try Self.cached(
-                db, sql: "UPDATE mail_outbox SET status = 'sent', attempts = attempts + 1, last_error = NULL, \(Self.scrubCode), updated_at = ? WHERE id = ?",
+                db, sql: """
+                    UPDATE mail_outbox SET status = 'sent', attempts = attempts + 1, last_error = NULL, \(Self.scrubCode),
+                        leased_until = NULL, leased_by = NULL, updated_at = ? WHERE id = ?
+                    """,
                 arguments: [now.stored, id])
         }
     }
@@ -62,7 +68,10 @@ extension SQLiteStorage: MailOutbox {
     public func markMailExpired(id: String, now: Date) async throws {
         try await write { db in
             try Self.cached(
-                db, sql: "UPDATE mail_outbox SET status = 'expired', \(Self.scrubCode), updated_at = ? WHERE id = ? AND status = 'queued'",
+                db, sql: """
+                    UPDATE mail_outbox SET status = 'expired', \(Self.scrubCode), leased_until = NULL, leased_by = NULL, updated_at = ?
+                    WHERE id = ? AND status = 'queued'
+                    """,
                 arguments: [now.stored, id])
         }
     }
@@ -72,7 +81,7 @@ extension SQLiteStorage: MailOutbox {
             try Self.cached(
                 db, sql: """
                     UPDATE mail_outbox SET status = ?, attempts = attempts + 1, last_error = ?,
-                        next_attempt_at = COALESCE(?, next_attempt_at), updated_at = ?
+                        next_attempt_at = COALESCE(?, next_attempt_at), leased_until = NULL, leased_by = NULL, updated_at = ?
                     WHERE id = ? AND status = 'queued'
                     """,
                 arguments: [retryAt == nil ? "failed" : "queued", String(error.prefix(1000)), retryAt?.stored, now.stored, id])

@@ -41,6 +41,7 @@ public enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringCon
     case hookRunsCommitWithTheirUser
     case eventRedactionAndRetention
     case webhookEndpointsAndSecrets
+    case outboxClaimsAcrossHandles
 
     public var testDescription: String { rawValue }
 
@@ -79,6 +80,7 @@ public enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringCon
         case .hookRunsCommitWithTheirUser: try await cases.hookRunsCommitWithTheirUser()
         case .eventRedactionAndRetention: try await cases.eventRedactionAndRetention()
         case .webhookEndpointsAndSecrets: try await cases.webhookEndpointsAndSecrets()
+        case .outboxClaimsAcrossHandles: try await cases.outboxClaimsAcrossHandles()
         }
     }
 }
@@ -395,19 +397,58 @@ struct Cases<Handle: Storage>: Sendable {
 
     func hookRunsCommitWithTheirUser() async throws {
         try await store.createUser(user("u1"), postSignUpHooks: ["crm", "mailer"], verification: nil, now: now)
-        let due = try await store.dueHookRuns(now: now, limit: 10)
-        #expect(Set(due.map(\.hook)) == ["crm", "mailer"] && due.allSatisfy { $0.userID == "u1" && $0.attempts == 0 })
         await #expect(throws: StorageError.alreadyExists) {
             try await store.createUser(user("u2", email: "u1@example.com"), postSignUpHooks: ["crm"], verification: nil, now: now)
         }
-        #expect(try await store.dueHookRuns(now: now, limit: 10).count == 2, "a refused sign-up leaves no hook run")
+        let due = try await store.claimHookRuns(now: now, limit: 10, lease: Lease(holder: "a", until: now + 30))
+        #expect(Set(due.map(\.hook)) == ["crm", "mailer"] && due.allSatisfy { $0.userID == "u1" && $0.attempts == 0 })
+        #expect(due.count == 2, "a refused sign-up leaves no hook run")
         let first = try #require(due.first)
-        try await store.markHookRunFailed(id: first.id, error: "timeout", retryAt: now + 30, now: now)
-        #expect(try await store.dueHookRuns(now: now, limit: 10).count == 1)
-        #expect(try await store.nextHookRunDue() == now, "the other run is still due")
+        try await store.markHookRunFailed(id: first.id, error: "timeout", retryAt: now + 60, now: now)
+        #expect(try await store.nextHookRunDue() == now + 30, "the other run waits for its lease")
+        #expect(try await store.claimHookRuns(now: now + 31, limit: 10, lease: Lease(holder: "b", until: now + 61)).count == 1)
         try await store.markHookRunFailed(id: first.id, error: "timeout", retryAt: nil, now: now)
         #expect(try await store.deadHookRuns().map(\.id) == [first.id])
         #expect(try await store.retryDeadHookRuns(ids: nil, now: now) == 1)
+    }
+
+    /// Two handles claiming hook runs and mail at once, in small batches: every item is
+    /// claimed exactly once; unmarked claims are taken over once their lease has run out;
+    /// marked ones never again.
+    func outboxClaimsAcrossHandles() async throws {
+        let other = try await makeHandle()
+        for index in 0..<40 {
+            let owner = user("o\(index)")
+            try await store.createUser(
+                owner, postSignUpHooks: ["crm"], verification: code(owner, .verifyEmail, owner.email, secret: "s\(index)"), now: now)
+        }
+        func claimAll(at time: Date, holder: String) async throws -> (hooks: [Int64], mail: [String]) {
+            try await withThrowingTaskGroup(of: ([Int64], [String]).self) { group in
+                for (name, handle) in [("\(holder)-1", store), ("\(holder)-2", other)] {
+                    group.addTask {
+                        var hooks: [Int64] = [], mail: [String] = []
+                        while true {
+                            let lease = Lease(holder: name, until: time + 30)
+                            let runs = try await handle.claimHookRuns(now: time, limit: 3, lease: lease)
+                            let messages = try await handle.claimMail(now: time, limit: 3, lease: lease)
+                            if runs.isEmpty && messages.isEmpty { return (hooks, mail) }
+                            hooks += runs.map(\.id)
+                            mail += messages.map(\.id)
+                        }
+                    }
+                }
+                return try await group.reduce(into: ([Int64](), [String]())) { $0.0 += $1.0; $0.1 += $1.1 }
+            }
+        }
+        let first = try await claimAll(at: now, holder: "a")
+        #expect(first.hooks.count == 40 && Set(first.hooks).count == 40, "each run claimed once")
+        #expect(first.mail.count == 40 && Set(first.mail).count == 40, "each message claimed once")
+        #expect(try await claimAll(at: now + 29, holder: "b").hooks.isEmpty, "leased work is not claimed again")
+        try await store.markHookRunSucceeded(id: first.hooks[0], now: now)
+        try await other.markMailSent(id: first.mail[0], now: now)
+        let takenOver = try await claimAll(at: now + 31, holder: "c")
+        #expect(Set(takenOver.hooks) == Set(first.hooks.dropFirst()), "expired leases are taken over; a marked run is done")
+        #expect(Set(takenOver.mail) == Set(first.mail.dropFirst()), "expired leases are taken over; a sent message is done")
     }
 
     func eventRedactionAndRetention() async throws {

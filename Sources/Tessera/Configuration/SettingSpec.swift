@@ -34,6 +34,13 @@ struct SettingSpec: Sendable {
             settings.database = value
         },
         integer("database_pool_size", \.databasePoolSize, 1...500),
+        SettingSpec(key: "instance_id") { value, settings throws(InvalidValue) in
+            guard (1...128).contains(value.count), value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:".contains($0)) }) else {
+                throw InvalidValue("must be 1 to 128 characters of letters, digits, '-', '_', '.' and ':'")
+            }
+            settings.instanceID = value
+        },
+        seconds("lease_timeout", \.leaseTimeout, 1...3600),
         text("keys_dir", \.keysDir),
         seconds("access_token_ttl", \.accessTokenTTL, 300...86400),
         seconds("refresh_token_ttl", \.refreshTokenTTL, 1...(100 * 365 * 86400)),

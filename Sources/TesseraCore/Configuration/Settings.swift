@@ -10,6 +10,16 @@ public struct Settings: Sendable, Equatable {
     public var database: String = "./data/tessera.sqlite"
     /// The most connections to PostgreSQL this instance opens (contract §10.1), 1–500.
     public var databasePoolSize: Int = 20
+    /// This instance's name in logs and outbox leases: by default the host name and the pid.
+    public var instanceID: String = Settings.defaultInstanceID
+    /// How long outbox work (a hook run, a message) claimed by an instance stays its own; a
+    /// crashed instance's claims are taken over after this, 1–3600 s.
+    public var leaseTimeout: TimeInterval = 30
+
+    /// `hostname-pid`.
+    public static var defaultInstanceID: String {
+        "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    }
     public var keysDir: String = "./keys"
     /// Access-token lifetime in seconds (300–86400).
     public var accessTokenTTL: TimeInterval = 900

@@ -4,7 +4,8 @@ import Logging
 /// Works through the durable queue of post-sign-up hook runs: runs each due one with a
 /// timeout; on failure schedules the next attempt after `hook_retry_base_delay × 2^(n−1)`,
 /// until `hook_max_attempts`, then dead-letters it. Because the queue is in the database,
-/// runs left pending by a crash or restart are picked up by the next server.
+/// runs left pending by a crash or restart are picked up by the next server. Runs are claimed
+/// under a lease (`lease_timeout`), so instances sharing a database never run one attempt twice.
 public final class PostSignUpHookRunner: Sendable {
     public typealias Store = HookOutbox & UserStore
 
@@ -51,7 +52,8 @@ public final class PostSignUpHookRunner: Sendable {
     public func runDue() async throws -> Int {
         var attempted = 0
         while true {
-            let due = try await store.dueHookRuns(now: now(), limit: 32)
+            let now = now()
+            let due = try await store.claimHookRuns(now: now, limit: 32, lease: Lease(holder: settings.instanceID, until: now + leaseLength))
             if due.isEmpty { return attempted }
             for run in due {
                 try await attempt(run)
@@ -59,6 +61,10 @@ public final class PostSignUpHookRunner: Sendable {
             }
         }
     }
+
+    /// How long a claimed run stays this instance's: `lease_timeout`, and at least two hook
+    /// timeouts so that no attempt outlives its claim.
+    var leaseLength: TimeInterval { max(settings.leaseTimeout, 2 * settings.hookTimeout) }
 
     private func attempt(_ run: HookRun) async throws {
         let failure: String?

@@ -67,9 +67,11 @@ public struct QueuedMail: Sendable, Equatable {
 /// stores that cause them (sign-up, codes, password changes); this protocol is the courier's
 /// and the admin CLI's side of it.
 public protocol MailOutbox: Sendable {
-    /// Queued messages due at `now`, oldest first.
-    func dueMail(now: Date, limit: Int) async throws -> [QueuedMail]
-    /// When the earliest queued message is due, if any.
+    /// Claims queued messages due at `now` and not leased (or whose lease has run out), oldest
+    /// first, under `lease`: no other caller, on any instance, claims them until it ends or
+    /// the message is marked.
+    func claimMail(now: Date, limit: Int, lease: Lease) async throws -> [QueuedMail]
+    /// When the earliest queued message is due (or its lease ends), if any.
     func nextMailDue() async throws -> Date?
     /// Sent: the code leaves the stored variables.
     func markMailSent(id: String, now: Date) async throws

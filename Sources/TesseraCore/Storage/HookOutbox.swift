@@ -28,16 +28,19 @@ public struct HookRun: Sendable, Equatable {
 
 /// The durable queue of post-sign-up hook runs.
 public protocol HookOutbox: Sendable {
-    /// Pending runs due at `now`, oldest first.
-    func dueHookRuns(now: Date, limit: Int) async throws -> [HookRun]
-    /// When the earliest pending run is due, if any.
+    /// Claims pending runs due at `now` and not leased (or whose lease has run out), oldest
+    /// first, under `lease`: no other caller, on any instance, claims them until it ends or the
+    /// run is marked.
+    func claimHookRuns(now: Date, limit: Int, lease: Lease) async throws -> [HookRun]
+    /// When the earliest pending run is due (or its lease ends), if any.
     func nextHookRunDue() async throws -> Date?
+    /// Succeeded; its lease ends.
     func markHookRunSucceeded(id: Int64, now: Date) async throws
     /// Dead-lettered runs, oldest first.
     func deadHookRuns() async throws -> [HookRun]
     /// Puts dead-lettered runs (these ids, or all when nil) back in the queue, due now, with
     /// their attempts reset. Returns how many were re-queued.
     func retryDeadHookRuns(ids: [Int64]?, now: Date) async throws -> Int
-    /// Records a failed attempt: pending again at `retryAt`, or dead-lettered when nil.
+    /// Records a failed attempt: pending again at `retryAt`, or dead-lettered when nil; its lease ends.
     func markHookRunFailed(id: Int64, error: String, retryAt: Date?, now: Date) async throws
 }

@@ -6,8 +6,9 @@ import TesseraCore
 
 /// The router's outermost middleware: every error, from any route or from the router itself
 /// (its "not found" passes through here too), leaves in the contract's JSON format. Unknown
-/// paths give 404, known paths with another method 405 (with `Allow`), and anything
-/// unexpected 500 `server_error`, logged with the request id.
+/// paths give 404, known paths with another method 405 (with `Allow`), a database out of
+/// reach 503 `temporarily_unavailable` with `Retry-After`, and anything unexpected 500
+/// `server_error`, logged with the request id.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = TesseraRequestContext
 
@@ -34,6 +35,10 @@ struct ErrorMiddleware: RouterMiddleware {
             return APIError(error).response()
         } catch let error as HTTPError {
             return map(error, request: request, context: context).response()
+        } catch StorageError.unavailable(let reason) {
+            // The database is out of reach (contract §10.3): the request may be sent again.
+            context.logger.warning("database unavailable", metadata: ["reason": "\(reason)"])
+            return APIError(AccountError.busy(retryAfter: 1)).response()
         } catch {
             context.logger.error("unexpected error", metadata: ["error.type": "\(type(of: error))", "error": "\(error)"])
             return APIError.serverError().response()
