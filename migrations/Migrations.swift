@@ -25,7 +25,7 @@ public enum Migrations {
         Migration("0010_deleted_users", PackageResources._010_deleted_users_sql),
         Migration("0011_user_emails", PackageResources._011_user_emails_sql),
         Migration("0012_events_and_webhooks", PackageResources._012_events_and_webhooks_sql),
-        Migration("0013_outbox_leases", PackageResources._013_outbox_leases_sql),
+        Migration("0013_cluster_coordination", PackageResources._013_cluster_coordination_sql),
     ]
 
     /// The PostgreSQL schema: the same migrations by name and order (a test holds the two lists
@@ -43,6 +43,6 @@ public enum Migrations {
         Migration("0010_deleted_users", PackageResources._010_deleted_users_pg_sql),
         Migration("0011_user_emails", PackageResources._011_user_emails_pg_sql),
         Migration("0012_events_and_webhooks", PackageResources._012_events_and_webhooks_pg_sql),
-        Migration("0013_outbox_leases", PackageResources._013_outbox_leases_pg_sql),
+        Migration("0013_cluster_coordination", PackageResources._013_cluster_coordination_pg_sql),
     ]
 }

@@ -124,6 +124,15 @@ extension PostgresStorage: RetentionStore {
             if removed < Self.sweepBatch { break }
         }
         let batch = Self.sweepBatch
+        // Limits past their window: full buckets, failures no longer counted.
+        _ = try await deleteInBatches { sql in
+            try await sql.execute("DELETE FROM rate_buckets WHERE key IN (SELECT key FROM rate_buckets WHERE expires_at <= \(at) LIMIT \(batch))")
+        }
+        _ = try await deleteInBatches { sql in
+            try await sql.execute("""
+                DELETE FROM login_failures WHERE account_key IN (SELECT account_key FROM login_failures WHERE expires_at <= \(at) LIMIT \(batch))
+                """)
+        }
         return SweepCounts(
             families: try await deleteInBatches { sql in
                 try await sql.execute("""

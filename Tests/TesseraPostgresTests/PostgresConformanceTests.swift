@@ -58,3 +58,52 @@ struct PostgresSchemaTests {
         await storage.shutdown()
     }
 }
+
+@Suite("PostgreSQL: limits shared by instances")
+struct PostgresSharedLimitTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test("one address's bucket is shared by two handles: of 12 concurrent takes, exactly the burst is admitted")
+    func sharedBucket() async throws {
+        let backend = PostgresBackend()
+        let first = try await backend.makeStorage()
+        let second = try await backend.anotherHandle(on: first)
+        let waits = try await withThrowingTaskGroup(of: TimeInterval?.self) { group in
+            for index in 0..<12 {
+                let handle = index.isMultiple(of: 2) ? first : second
+                group.addTask { try await handle.takeToken("login:192.0.2.1", rate: 0.5, burst: 5, now: now) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(waits.filter { $0 == nil }.count == 5)
+        #expect(waits.compactMap { $0 }.allSatisfy { $0 > 0 && $0 <= 2 }, "a refused take says when a token is back")
+        #expect(try await second.takeToken("login:192.0.2.1", rate: 0.5, burst: 5, now: now + 2) == nil, "one token back after 1/rate")
+        #expect(try await first.takeToken("login:192.0.2.2", rate: 0.5, burst: 5, now: now) == nil, "another address has its own bucket")
+        await backend.close(second)
+        await backend.close(first)
+    }
+
+    @Test("an account's failures recorded through two handles are one list, capped, windowed and cleared")
+    func sharedFailures() async throws {
+        let backend = PostgresBackend()
+        let first = try await backend.makeStorage()
+        let second = try await backend.anotherHandle(on: first)
+        let key = Array(repeating: UInt8(7), count: 32)
+        try await withThrowingTaskGroup(of: [Date].self) { group in
+            for index in 0..<8 {
+                let handle = index.isMultiple(of: 2) ? first : second
+                group.addTask {
+                    try await handle.recordLoginFailure(key, at: now + Double(index), since: now - 900, keep: 5, expires: now + 900)
+                }
+            }
+            try await group.waitForAll()
+        }
+        let failures = try await second.loginFailures(key, since: now - 900)
+        #expect(failures == (3..<8).map { now + Double($0) }, "the newest five, oldest first")
+        #expect(try await first.loginFailures(key, since: now + 5).count == 2, "older failures fall out of the window")
+        try await first.clearLoginFailures(key)
+        #expect(try await second.loginFailures(key, since: now - 900).isEmpty)
+        await backend.close(second)
+        await backend.close(first)
+    }
+}

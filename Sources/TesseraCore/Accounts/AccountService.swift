@@ -12,7 +12,7 @@ public struct AccountService: Sendable {
     let passwords: PasswordHashing
     let throttle: LoginThrottle
     /// Sign-ups per client IP (`signup_ip_rate`, bursts of ``signUpBurst``).
-    let signUps: RateLimiter
+    let signUps: AddressLimiter
     /// The costs stored hashes have, for the dummy hash of unknown emails.
     let costs: PasswordCosts
     public let issuer: TokenIssuer
@@ -46,7 +46,7 @@ public struct AccountService: Sendable {
         self.hasher = hasher
         self.passwords = PasswordHashing(hasher: hasher, crypto: crypto)
         self.throttle = throttle
-        self.signUps = RateLimiter(rate: settings.signUpIPRate, burst: Self.signUpBurst)
+        self.signUps = AddressLimiter(name: "signup", rate: settings.signUpIPRate, burst: Self.signUpBurst, shared: throttle.shared)
         self.costs = PasswordCosts(fallback: settings.bcryptCost) { [store] in try await store.passwordHashCosts() }
         self.issuer = TokenIssuer(settings: settings, signer: signer, crypto: crypto)
         self.crypto = crypto
@@ -66,7 +66,7 @@ public struct AccountService: Sendable {
     /// and mail in one transaction. With `require_email_verification` the user starts
     /// `unconfirmed` and cannot sign in until the code is used.
     public func signUp(email rawEmail: String, password rawPassword: String, attributes: [String: String], clientIP: String) async throws -> User {
-        if let retryAfter = signUps.admit(clientIP, now: now()) { throw AccountError.tooManyRequests(retryAfter: retryAfter) }
+        if let retryAfter = try await signUps.admit(clientIP, now: now()) { throw AccountError.tooManyRequests(retryAfter: retryAfter) }
         guard let email = EmailAddress(rawEmail) else { throw AccountError.invalidEmail }
         let password = try PasswordPolicy.validate(rawPassword)
         try Self.checkAttributes(attributes)
@@ -150,7 +150,7 @@ public struct AccountService: Sendable {
     /// cannot name an account, so it is refused without hashing and without being remembered.
     public func verifyPassword(email rawEmail: String, password rawPassword: String, clientIP: String) async throws -> User {
         let now = now()
-        try throttle.admitAttempt(fromIP: clientIP, now: now)
+        try await throttle.admitAttempt(fromIP: clientIP, now: now)
         guard let address = EmailAddress(rawEmail) else {
             logger.info("login failed", metadata: ["reason": "malformed email"])
             throw AccountError.invalidCredentials
@@ -159,24 +159,24 @@ public struct AccountService: Sendable {
         // address that names none; the lookup is the same read either way.
         let user = try await store.user(email: address.key)
         let key = user.map { AccountKey(userID: $0.id, using: crypto) } ?? AccountKey(address, using: crypto)
-        try throttle.begin(key, now: now)
+        try await throttle.begin(key, now: now)
         let checked: (user: User?, password: Password?, matches: Bool)
         do {
             let password = PasswordPolicy.presented(rawPassword)
             let matches = try await passwords.verify(password, against: user?.passwordHash, dummyCost: costs.draw(now: now))
             checked = (user, password, matches)
         } catch {
-            throttle.finish(key, succeeded: false, now: now)
+            _ = try? await throttle.finish(key, succeeded: false, now: now)
             throw error
         }
         guard checked.matches, let user = checked.user, let password = checked.password, let hash = user.passwordHash else {
-            if let lockedUntil = throttle.finish(key, succeeded: false, now: now), let user = checked.user {
+            if let lockedUntil = try await throttle.finish(key, succeeded: false, now: now), let user = checked.user {
                 recordLockOut(user, until: lockedUntil, now: now)
             }
             logger.info("login failed", metadata: ["reason": "\(checked.user == nil ? "unknown email" : "wrong password")"])
             throw AccountError.invalidCredentials
         }
-        throttle.finish(key, succeeded: true, now: now)
+        try await throttle.finish(key, succeeded: true, now: now)
         switch user.status {
         case .active: break
         case .disabled: throw AccountError.userDisabled

@@ -26,6 +26,11 @@ public struct AccountKey: Hashable, Sendable {
         words = (word(0), word(1), word(2), word(3))
     }
 
+    /// The key's 32 bytes, as the database stores it.
+    public var bytes: [UInt8] {
+        [words.0, words.1, words.2, words.3].flatMap { word in (0..<8).reversed().map { UInt8(truncatingIfNeeded: word >> ($0 * 8)) } }
+    }
+
     public static func == (lhs: AccountKey, rhs: AccountKey) -> Bool {
         lhs.words == rhs.words
     }
@@ -38,7 +43,9 @@ public struct AccountKey: Hashable, Sendable {
     }
 }
 
-/// Brute-force protection for password logins, in memory:
+/// Brute-force protection for password logins. Attempts in flight are counted in memory; the
+/// failures are too, or in the database when the storage shares limits between instances
+/// (``SharedLimitStore``), so that every instance counts the same failures:
 /// - per account (whether or not it exists, so the limit reveals nothing): failures within
 ///   `window` plus attempts still being checked may not reach `maxFailures`. Counting the
 ///   attempts in flight means concurrent guesses cannot slip past the limit together. A
@@ -60,28 +67,45 @@ public final class LoginThrottle: Sendable {
 
     let maxFailures: Int
     let window: TimeInterval
-    let addresses: RateLimiter
+    let addresses: AddressLimiter
+    let shared: (any SharedLimitStore)?
     private let state = Mutex(State())
 
-    public init(maxFailures: Int, window: TimeInterval, ipRate: Double) {
+    public init(maxFailures: Int, window: TimeInterval, ipRate: Double, shared: (any SharedLimitStore)? = nil) {
         self.maxFailures = maxFailures
         self.window = window
-        self.addresses = RateLimiter(rate: ipRate, burst: ipRate)
+        self.addresses = AddressLimiter(name: "login", rate: ipRate, burst: ipRate, shared: shared)
+        self.shared = shared
     }
 
-    public convenience init(settings: Settings) {
-        self.init(maxFailures: settings.loginMaxFailures, window: settings.loginFailureWindow, ipRate: settings.loginIPRate)
+    public convenience init(settings: Settings, shared: (any SharedLimitStore)? = nil) {
+        self.init(maxFailures: settings.loginMaxFailures, window: settings.loginFailureWindow, ipRate: settings.loginIPRate, shared: shared)
     }
 
     /// Takes one attempt from the IP's bucket, or throws `too_many_attempts`.
-    public func admitAttempt(fromIP ip: String, now: Date) throws(AccountError) {
-        if let retryAfter = addresses.admit(ip, now: now) { throw .tooManyAttempts(retryAfter: retryAfter) }
+    public func admitAttempt(fromIP ip: String, now: Date) async throws {
+        if let retryAfter = try await addresses.admit(ip, now: now) { throw AccountError.tooManyAttempts(retryAfter: retryAfter) }
     }
 
     /// Starts a password check for the account, counted as in flight until ``finish(_:succeeded:now:)``;
     /// throws `too_many_attempts` when recent failures and attempts in flight reach the limit.
-    public func begin(_ key: AccountKey, now: Date) throws(AccountError) {
+    public func begin(_ key: AccountKey, now: Date) async throws {
         guard maxFailures > 0 else { return }
+        if let shared {
+            let failures = try await shared.loginFailures(key.bytes, since: now - window)
+            let retryAfter: TimeInterval? = state.withLock { state in
+                var account = state.accounts[key] ?? Account()
+                if failures.count + account.inFlight >= maxFailures {
+                    return failures.first.map { window - now.timeIntervalSince($0) } ?? 1
+                }
+                account.inFlight += 1
+                account.failures = failures
+                state.accounts[key] = account
+                return nil
+            }
+            if let retryAfter { throw AccountError.tooManyAttempts(retryAfter: max(1, Int(retryAfter.rounded(.up)))) }
+            return
+        }
         let retryAfter: TimeInterval? = state.withLock { state in
             sweep(&state, now: now)
             var account = state.accounts[key] ?? Account()
@@ -95,14 +119,31 @@ public final class LoginThrottle: Sendable {
             state.accounts[key] = account
             return nil
         }
-        if let retryAfter { throw .tooManyAttempts(retryAfter: max(1, Int(retryAfter.rounded(.up)))) }
+        if let retryAfter { throw AccountError.tooManyAttempts(retryAfter: max(1, Int(retryAfter.rounded(.up)))) }
     }
 
     /// Ends an attempt ``begin(_:now:)`` admitted: a failure is counted, a success resets.
     /// Returns when the lock ends if this failure is the one that reached the limit.
     @discardableResult
-    public func finish(_ key: AccountKey, succeeded: Bool, now: Date) -> Date? {
+    public func finish(_ key: AccountKey, succeeded: Bool, now: Date) async throws -> Date? {
         guard maxFailures > 0 else { return nil }
+        if let shared {
+            // What this instance saw at the start, and its attempt no longer in flight.
+            let sawFailures: Bool = state.withLock { state in
+                guard var account = state.accounts[key] else { return true }
+                account.inFlight = max(0, account.inFlight - 1)
+                let saw = !account.failures.isEmpty
+                state.accounts[key] = account.inFlight == 0 ? nil : account
+                return saw
+            }
+            if succeeded {
+                if sawFailures { try await shared.clearLoginFailures(key.bytes) }
+                return nil
+            }
+            let recent = try await shared.recordLoginFailure(key.bytes, at: now, since: now - window, keep: maxFailures, expires: now + window)
+            guard recent.count == maxFailures, let oldest = recent.first else { return nil }
+            return oldest + window
+        }
         return state.withLock { state -> Date? in
             guard var account = state.accounts[key] else { return nil }
             account.inFlight = max(0, account.inFlight - 1)

@@ -28,8 +28,8 @@ public struct EmailAddressService: Sendable {
         self.logger = logger
     }
 
-    private func admit(_ clientIP: String) throws(AccountError) {
-        try lifecycle.admit(clientIP)
+    private func admit(_ clientIP: String) async throws {
+        try await lifecycle.admit(clientIP)
     }
 
     private func mailQueued() { lifecycle.mailQueued() }
@@ -44,7 +44,7 @@ public struct EmailAddressService: Sendable {
     /// code goes to it (within the resend limits). 409 when another account has it as primary
     /// or verified, or it is already one of this account's verified addresses.
     public func add(_ rawEmail: String, to user: User, clientIP: String) async throws -> String {
-        try admit(clientIP)
+        try await admit(clientIP)
         guard let address = EmailAddress(rawEmail) else { throw AccountError.invalidEmail }
         let (mail, now) = (mail, now())
         let outcome = try await store.addEmail(
@@ -66,7 +66,7 @@ public struct EmailAddressService: Sendable {
     /// `POST /v1/me/emails/verify`: spends the address's `add_email` code; the address becomes
     /// verified and an `email_added` notice goes to the primary.
     public func verify(_ rawEmail: String, code rawCode: String, of user: User, clientIP: String) async throws -> String {
-        try admit(clientIP)
+        try await admit(clientIP)
         guard let address = EmailAddress(rawEmail), let code = OneTimeCode(presented: rawCode) else { throw AccountError.invalidCode }
         let mail = mail
         let notice = mail.notice(.emailAdded, to: user.email, about: address.display, user: user, now: now())

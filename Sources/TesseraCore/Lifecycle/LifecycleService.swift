@@ -12,7 +12,7 @@ public struct LifecycleService: Sendable {
     public let mail: LifecycleMail
     let passwords: PasswordHashing
     /// Requests per client IP to the code endpoints (`code_ip_rate`, bursts of ``ipBurst``).
-    let limiter: RateLimiter
+    let limiter: AddressLimiter
     let now: Now
     let logger: Logger
     /// Called after mail was queued, to wake the courier.
@@ -22,13 +22,13 @@ public struct LifecycleService: Sendable {
 
     public init(
         settings: Settings, store: any Store, mail: LifecycleMail, hasher: any PasswordHasher, crypto: any CryptoPrimitives,
-        now: @escaping Now, logger: Logger, mailQueued: @escaping @Sendable () -> Void
+        now: @escaping Now, logger: Logger, mailQueued: @escaping @Sendable () -> Void, sharedLimits: (any SharedLimitStore)? = nil
     ) {
         self.settings = settings
         self.store = store
         self.mail = mail
         self.passwords = PasswordHashing(hasher: hasher, crypto: crypto)
-        self.limiter = RateLimiter(rate: settings.codeIPRate, burst: Self.ipBurst)
+        self.limiter = AddressLimiter(name: "code", rate: settings.codeIPRate, burst: Self.ipBurst, shared: sharedLimits)
         self.now = now
         self.logger = logger
         self.mailQueued = mailQueued
@@ -36,8 +36,8 @@ public struct LifecycleService: Sendable {
 
     /// One token from `clientIP`'s bucket of `code_ip_rate`, shared by every endpoint and page
     /// that sends or checks a code.
-    func admit(_ clientIP: String) throws(AccountError) {
-        if let retryAfter = limiter.admit(clientIP, now: now()) { throw .tooManyRequests(retryAfter: retryAfter) }
+    func admit(_ clientIP: String) async throws {
+        if let retryAfter = try await limiter.admit(clientIP, now: now()) { throw AccountError.tooManyRequests(retryAfter: retryAfter) }
     }
 
     // MARK: Verification
@@ -46,7 +46,7 @@ public struct LifecycleService: Sendable {
     /// to an account whose address is not verified yet (and not disabled), within the resend
     /// limits. Answers the same in every case.
     public func requestVerification(email rawEmail: String, clientIP: String) async throws {
-        try admit(clientIP)
+        try await admit(clientIP)
         guard let address = EmailAddress(rawEmail) else { throw AccountError.invalidEmail }
         let (mail, now) = (mail, now())
         let issued = try await store.issueCode(emailKey: address.key, purpose: .verifyEmail, limits: settings.codeSendLimits, now: now) { user, address in
@@ -59,7 +59,7 @@ public struct LifecycleService: Sendable {
     /// `POST /v1/email/verify`: spends a verification code; the address becomes verified and
     /// an `unconfirmed` user `active`.
     public func verifyEmail(email rawEmail: String, code rawCode: String, clientIP: String) async throws -> User {
-        try admit(clientIP)
+        try await admit(clientIP)
         guard let address = EmailAddress(rawEmail), let code = OneTimeCode(presented: rawCode) else { throw AccountError.invalidCode }
         let mail = mail
         let outcome = try await store.spendCode(
@@ -83,7 +83,7 @@ public struct LifecycleService: Sendable {
     /// disabled or over the resend limits.
     /// Answers the same in every case.
     public func forgotPassword(email rawEmail: String, clientIP: String) async throws {
-        try admit(clientIP)
+        try await admit(clientIP)
         guard let address = EmailAddress(rawEmail) else { throw AccountError.invalidEmail }
         if try await issueRecovery(emailKey: address.key, limits: settings.codeSendLimits) { mailQueued() }
     }
@@ -110,7 +110,7 @@ public struct LifecycleService: Sendable {
     /// A weak password is refused before the code is looked at (the code stays unspent). The
     /// new password is hashed whether or not the account exists, so the time tells nothing.
     public func resetPassword(email rawEmail: String, code rawCode: String, password rawPassword: String, clientIP: String) async throws -> User {
-        try admit(clientIP)
+        try await admit(clientIP)
         let password = try PasswordPolicy.validate(rawPassword)
         let address = EmailAddress(rawEmail)
         var user: User?

@@ -45,12 +45,13 @@ public struct Dependencies: Sendable {
         hookRunner = runner
         let mail = LifecycleMail(settings: settings, secret: codeSecret ?? CodeSecret.generate(using: crypto), crypto: crypto)
         accounts = AccountService(
-            settings: settings, store: storage, hasher: hasher, throttle: LoginThrottle(settings: settings),
+            settings: settings, store: storage, hasher: hasher, throttle: LoginThrottle(settings: settings, shared: storage as? any SharedLimitStore),
             signer: keys, verifier: keys, crypto: crypto, hooks: hooks,
             clients: ClientRegistry(store: storage, settings: settings, crypto: crypto), lifecycleMail: mail, now: now, logger: logger,
             userCreated: { runner.nudge() }, mailQueued: mailQueued)
         lifecycle = LifecycleService(
-            settings: settings, store: storage, mail: mail, hasher: hasher, crypto: crypto, now: now, logger: logger, mailQueued: mailQueued)
+            settings: settings, store: storage, mail: mail, hasher: hasher, crypto: crypto, now: now, logger: logger, mailQueued: mailQueued,
+            sharedLimits: storage as? any SharedLimitStore)
         addresses = EmailAddressService(store: storage, accounts: accounts, lifecycle: lifecycle, logger: logger)
         authorization = AuthorizationService(settings: settings, store: storage, accounts: accounts, crypto: crypto, now: now, logger: logger)
         retention = RetentionSweeper(store: storage, eventRetention: settings.eventRetention, now: now, logger: logger)
