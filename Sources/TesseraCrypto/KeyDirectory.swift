@@ -117,7 +117,12 @@ public struct KeyDirectory: Sendable {
     /// The sealer of secrets at rest, keyed by `sealing.key` (32 random bytes, base64, mode
     /// 0600), created on first use. Losing the file makes every sealed secret unreadable.
     public func loadOrCreateSealer() throws(Failure) -> AESGCMSealer {
-        AESGCMSealer(key: Array(try loadOrCreateSecret(Self.sealingKeyFile).prefix(32)))
+        AESGCMSealer(key: try loadOrCreateSealingKey())
+    }
+
+    /// The 32 bytes of `sealing.key`, created on first use.
+    public func loadOrCreateSealingKey() throws(Failure) -> [UInt8] {
+        Array(try loadOrCreateSecret(Self.sealingKeyFile).prefix(32))
     }
 
     /// At least 32 secret bytes from `name` in this directory: created (random) when missing;

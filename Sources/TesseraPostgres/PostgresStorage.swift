@@ -29,14 +29,17 @@ public final class PostgresStorage: Sendable {
 
     /// Opens a pool of at most `poolSize` connections to `url`. Connections are made when first
     /// needed; ``ping()`` or ``migrate()`` tells whether the database answers.
-    public init(url: PostgresURL, poolSize: Int, logger: Logger) {
+    /// `applicationName` names the connections in `pg_stat_activity` (`tessera:<instance_id>`).
+    public init(url: PostgresURL, poolSize: Int, applicationName: String = "tessera", logger: Logger) {
         self.url = url
         self.logger = logger
         // The pool's own chatter stays out of the log: failures reach the caller as errors, and
         // a lease asked for before `run()` has begun (the first request) is not worth a warning.
         var background = logger
         background.logLevel = .error
-        let client = PostgresClient(configuration: url.clientConfiguration(poolSize: poolSize), backgroundLogger: background)
+        var configuration = url.clientConfiguration(poolSize: poolSize)
+        configuration.options.additionalStartupParameters = [("application_name", String(applicationName.prefix(63)))]
+        let client = PostgresClient(configuration: configuration, backgroundLogger: background)
         self.client = client
         running = Task { await client.run() }
         eventsCommitted = ChangeNotifier()
@@ -77,10 +80,29 @@ public final class PostgresStorage: Sendable {
 
     /// Runs `body` on one pooled connection outside a transaction (for reads of one statement,
     /// or several that need no common snapshot).
+    /// A read that meets a connection the server has closed (a restart, `pg_terminate_backend`)
+    /// runs once more on another: reads change nothing.
     func read<T: Sendable>(waiting wait: Duration = connectionWait, _ body: @escaping @Sendable (SQL) async throws -> T) async throws -> T {
         try await Self.mapErrors {
-            try await withConnection(waiting: wait) { connection in try await body(SQL(connection: connection, logger: self.logger)) }
+            do {
+                return try await withConnection(waiting: wait) { connection in try await body(SQL(connection: connection, logger: self.logger)) }
+            } catch let error as PSQLError where Self.isLostConnection(error) {
+                return try await withConnection(waiting: wait) { connection in try await body(SQL(connection: connection, logger: self.logger)) }
+            }
         }
+    }
+
+    /// Whether `error` says the connection is gone (closed by either side, or the server
+    /// terminating it), so that nothing more happens on it.
+    static func isLostConnection(_ error: PSQLError) -> Bool {
+        if lostConnection.contains(error.code) { return true }
+        guard let state = sqlState(error) else { return false }
+        return state.hasPrefix("57P") || state.hasPrefix("08")
+    }
+
+    /// A transaction whose BEGIN failed on a lost connection: nothing was sent, so it may run again.
+    struct StaleConnection: Error {
+        let underlying: PSQLError
     }
 
     /// Leases a connection for `body`, or throws ``StorageError/unavailable`` when none is
@@ -121,13 +143,18 @@ public final class PostgresStorage: Sendable {
     @discardableResult
     func write<T: Sendable>(_ body: @escaping @Sendable (SQL) async throws -> T) async throws -> T {
         var attempt = 0
+        var retriedStale = false
         while true {
             let appended = EventFlag()
             do {
                 let value = try await Self.mapErrors {
                     try await withConnection { [logger] connection in
                         let sql = SQL(connection: connection, logger: logger, eventsAppended: appended)
-                        _ = try await sql.run("BEGIN")
+                        do {
+                            _ = try await sql.run("BEGIN")
+                        } catch let error as PSQLError where Self.isLostConnection(error) {
+                            throw StaleConnection(underlying: error)
+                        }
                         do {
                             let value = try await body(sql)
                             _ = try await sql.run("COMMIT")
@@ -143,6 +170,9 @@ public final class PostgresStorage: Sendable {
             } catch let error as PSQLError where Self.isTransient(error) && attempt < Self.transientRetries {
                 attempt += 1
                 try await Task.sleep(for: .milliseconds(Int.random(in: 1...(2 << min(attempt, 6)))))
+            } catch let stale as StaleConnection {
+                guard !retriedStale else { throw Self.mapped(stale.underlying) }
+                retriedStale = true
             }
         }
     }
@@ -168,14 +198,16 @@ public final class PostgresStorage: Sendable {
         do {
             return try await body()
         } catch let error as PSQLError {
-            if sqlState(error) == "23505" { throw StorageError.alreadyExists }
-            if error.serverInfo == nil, lostConnection.contains(error.code) { throw StorageError.unavailable(reason: "\(error.code)") }
-            // Admin shutdown, crash shutdown, cannot connect now (class 57P): the database is going away.
-            if let state = sqlState(error), state.hasPrefix("57P") || state.hasPrefix("08") {
-                throw StorageError.unavailable(reason: "PostgreSQL \(state)")
-            }
-            throw error
+            throw mapped(error)
         }
+    }
+
+    /// The storage error a server error stands for, else the error itself.
+    static func mapped(_ error: PSQLError) -> any Error {
+        if sqlState(error) == "23505" { return StorageError.alreadyExists }
+        // A lost connection, or the server shutting down or refusing connections (57P, 08).
+        if isLostConnection(error) { return StorageError.unavailable(reason: sqlState(error).map { "PostgreSQL \($0)" } ?? "\(error.code)") }
+        return error
     }
 }
 

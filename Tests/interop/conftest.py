@@ -89,6 +89,9 @@ class Tessera:
             "TESSERA_KEYS_DIR": str(tmp / "keys"),
             "TESSERA_BCRYPT_COST": "10",
         }
+        if POSTGRES:
+            # PostgreSQL keeps the keys in the database, sealed under this (a test value).
+            self.env["TESSERA_KEY_ENCRYPTION_KEY"] = "dGVzc2VyYS1pbnRlcm9wLWtleS1lbmNyeXB0aW9uLWs="
         self.env.update(env or {})
         self.log_lines: list[str] = []
         command = [str(BIN_DIR / binary)] + ([] if binary != "tessera" else ["serve"]) + list(args)

@@ -155,12 +155,25 @@ def test_clients_lifecycle(tessera):
 def test_key_rotation_without_restart(tessera):
     before = signup_and_login(tessera)["access_token"]
     assert [k["state"] for k in admin_json(tessera, "keys", "list")] == ["active"]
-    new_kid = admin_json(tessera, "keys", "rotate")["kid"]
+    rotated = admin_json(tessera, "keys", "rotate")
+    new_kid = rotated["kid"]
+    assert rotated["state"] == "next"
+
+    def login():
+        return requests.post(tessera.url("/v1/login"), json={"email": "ann@example.com", "password": "correct horse battery"},
+                             timeout=10).json()["access_token"]
+
+    # Published first (within cluster_sync_interval), signing only after the activation delay:
+    # no token carries a kid the JWKS does not.
     deadline = time.time() + 10
     while len(requests.get(tessera.url("/.well-known/jwks.json"), timeout=5).json()["keys"]) < 2 and time.time() < deadline:
-        time.sleep(0.1)
-    after = requests.post(tessera.url("/v1/login"), json={"email": "ann@example.com", "password": "correct horse battery"},
-                          timeout=10).json()["access_token"]
+        time.sleep(0.05)
+    assert jwt.get_unverified_header(login())["kid"] != new_kid, "the new key does not sign before its activation"
+    deadline = time.time() + 10
+    after = login()
+    while jwt.get_unverified_header(after)["kid"] != new_kid and time.time() < deadline:
+        time.sleep(0.2)
+        after = login()
     assert jwt.get_unverified_header(after)["kid"] == new_kid != jwt.get_unverified_header(before)["kid"]
     jwks = jwt.PyJWKClient(tessera.url("/.well-known/jwks.json"), cache_keys=False)
     for token in (before, after):

@@ -1,5 +1,6 @@
 import Foundation
 import TesseraCore
+import TesseraCrypto
 import TesseraMail
 import TesseraPostgres
 
@@ -16,6 +17,9 @@ struct SettingSpec: Sendable {
     let apply: @Sendable (String, inout Settings) throws(InvalidValue) -> Void
 
     var environmentName: String { "TESSERA_" + key.uppercased() }
+
+    /// Whether the value is a secret, never shown in a message.
+    var isSecret: Bool { key == "key_encryption_key" }
 
     /// Every setting of contract §1, in one table.
     static let all: [SettingSpec] = [
@@ -41,6 +45,14 @@ struct SettingSpec: Sendable {
             settings.instanceID = value
         },
         seconds("lease_timeout", \.leaseTimeout, 1...3600),
+        seconds("cluster_sync_interval", \.clusterSyncInterval, 0.05...5),
+        SettingSpec(key: "key_encryption_key") { value, settings throws(InvalidValue) in
+            settings.keyEncryptionKey = try keyEncryptionKey(value)
+        },
+        SettingSpec(key: "key_encryption_key_file") { value, settings throws(InvalidValue) in
+            guard let text = try? String(contentsOfFile: value, encoding: .utf8) else { throw InvalidValue("cannot read \(value)") }
+            settings.keyEncryptionKey = try keyEncryptionKey(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        },
         text("keys_dir", \.keysDir),
         seconds("access_token_ttl", \.accessTokenTTL, 300...86400),
         seconds("refresh_token_ttl", \.refreshTokenTTL, 1...(100 * 365 * 86400)),
@@ -123,6 +135,16 @@ struct SettingSpec: Sendable {
             default: throw InvalidValue("must be true or false")
             }
         }
+    }
+
+    /// A checked `key_encryption_key` (the value itself is never put in a message).
+    static func keyEncryptionKey(_ value: String) throws(InvalidValue) -> String {
+        do throws(KeyEncryption.Invalid) {
+            _ = try KeyEncryption(parsing: value)
+        } catch {
+            throw InvalidValue(error.description)
+        }
+        return value
     }
 
     static func text(_ key: String, _ path: any WritableKeyPath<Settings, String> & Sendable) -> SettingSpec {

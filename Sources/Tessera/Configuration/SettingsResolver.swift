@@ -59,7 +59,9 @@ public struct SettingsResolver {
             do {
                 try spec.apply(value, &settings)
             } catch {
-                throw ConfigurationError("invalid \(spec.key) \"\(Self.shown(value))\" (from \(origin)): \(error.description)")
+                // A secret is never echoed, not even a wrong one.
+                let shown = spec.isSecret ? "" : " \"\(Self.shown(value))\""
+                throw ConfigurationError("invalid \(spec.key)\(shown) (from \(origin)): \(error.description)")
             }
             if spec.key == "issuer" { issuerGiven = true }
         }

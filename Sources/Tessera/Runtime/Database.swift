@@ -58,7 +58,8 @@ extension TesseraRuntime {
             let (storage, applied) = try openAndMigrate(sqlite)
             return (storage, applied)
         case .postgres(let url):
-            let storage = PostgresStorage(url: url, poolSize: settings.databasePoolSize, logger: logger)
+            let storage = PostgresStorage(
+                url: url, poolSize: settings.databasePoolSize, applicationName: "tessera:\(settings.instanceID)", logger: logger)
             do {
                 if policy == .apply { return (storage, try await storage.migrate()) }
                 let applied = Set(try await storage.appliedMigrations())

@@ -14,15 +14,17 @@ enum EventsRuntime {
     /// deliveries never take a turn of the loops that serve HTTP.
     static let webhookLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
-    static func sealer(_ settings: Settings) throws -> AESGCMSealer {
+    static func sealer(_ settings: Settings, storage: any Storage) async throws -> AESGCMSealer {
         do {
-            return try KeyDirectory(path: settings.keysDir).loadOrCreateSealer()
-        } catch {
+            return try await KeyCustody(settings, storage: storage).webhookSealer()
+        } catch let error as StartupError {
+            throw error
+        } catch let error as KeyDirectory.Failure {
             throw StartupError(error.description)
         }
     }
 
-    static func deliverer(_ settings: Settings, storage: any Storage, logger: Logger) throws -> WebhookDeliverer {
+    static func deliverer(_ settings: Settings, storage: any Storage, logger: Logger) async throws -> WebhookDeliverer {
         let client: WebhookHTTPClient
         do {
             client = try WebhookHTTPClient(
@@ -31,12 +33,12 @@ enum EventsRuntime {
             throw StartupError("webhook TLS: \(error)")
         }
         return WebhookDeliverer(
-            store: storage, sealer: try sealer(settings), client: client, crypto: OpenSSLPrimitives(), settings: settings,
+            store: storage, sealer: try await sealer(settings, storage: storage), client: client, crypto: OpenSSLPrimitives(), settings: settings,
             now: { Date() }, logger: logger)
     }
 
-    static func admin(_ settings: Settings, storage: any Storage) throws -> WebhookAdmin {
-        WebhookAdmin(store: storage, sealer: try sealer(settings), crypto: OpenSSLPrimitives(), settings: settings, now: { Date() })
+    static func admin(_ settings: Settings, storage: any Storage) async throws -> WebhookAdmin {
+        WebhookAdmin(store: storage, sealer: try await sealer(settings, storage: storage), crypto: OpenSSLPrimitives(), settings: settings, now: { Date() })
     }
 }
 

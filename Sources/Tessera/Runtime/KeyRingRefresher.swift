@@ -5,36 +5,44 @@ import TesseraCore
 import TesseraCrypto
 
 /// Keeps a running server's key ring in step with the database, so `tessera admin keys
-/// rotate` needs no restart: every second it reads the (tiny) `signing_keys` table and, when
-/// the records changed or a retiring key's time is up, reloads the keys dir and swaps the
-/// ring atomically. The next token is signed with the new active key.
+/// rotate` needs no restart, on one instance or many: every `cluster_sync_interval` it reads
+/// the (tiny) `signing_keys` table; a `next` key whose time has come is promoted (by whichever
+/// instance gets there first); when the records changed or a retiring key's time is up, it
+/// reloads the private keys (keys dir or database) and swaps the ring atomically. A rotated key
+/// is published for ``Settings/keyActivationDelay`` before it signs, so every instance's JWKS
+/// carries it before any token does.
 struct KeyRingRefresher: Service {
-    static let interval: Duration = .seconds(1)
-
     let ring: KeyRing
-    let storage: any SigningKeyStore
-    let directory: KeyDirectory
+    let storage: any SigningKeyStore & ClientStore
+    let custody: KeyCustody
+    let settings: Settings
     let logger: Logger
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try? await Task.sleep(for: Self.interval)
+                try? await Task.sleep(for: .seconds(settings.clusterSyncInterval))
                 await refreshIfNeeded()
             }
         }
     }
 
-    /// One check: reloads when the records or the published set changed.
+    /// One check: promotes a due `next` key, and reloads when the records or the published set changed.
     func refreshIfNeeded(now: Date = Date()) async {
         do {
-            let records = try await storage.allSigningKeys()
+            var records = try await storage.allSigningKeys()
+            if records.contains(where: { $0.state == .next && ($0.activateAfter ?? .distantPast) <= now }) {
+                let retireAfter = now.addingTimeInterval(try await TesseraRuntime.longestTokenLifetime(settings, clients: storage))
+                if try await storage.promoteNextSigningKey(now: now, retireAfter: retireAfter) {
+                    logger.notice("next signing key promoted to active", metadata: ["instance": "\(settings.instanceID)"])
+                }
+                records = try await storage.allSigningKeys()
+            }
             let published = records.filter { $0.isPublished(at: now) }.map(\.kid).sorted()
             guard records != ring.records || published != ring.publishedKids else { return }
-            let loaded = try directory.load()
-            let privateKeys = Dictionary(loaded.map { ($0.kid, $0.key) }, uniquingKeysWith: { first, _ in first })
+            let privateKeys = try await custody.privateKeys()
             if let active = records.first(where: { $0.state == .active }), privateKeys[active.kid] == nil {
-                logger.error("active signing key is not in the keys dir; still signing with the previous one", metadata: ["key.kid": "\(active.kid)"])
+                logger.error("the active signing key's private key is missing; still signing with the previous one", metadata: ["key.kid": "\(active.kid)"])
                 return
             }
             try ring.replace(records: records, privateKeys: privateKeys, now: now)

@@ -37,10 +37,12 @@ enum MailRuntime {
         }
     }
 
-    static func codeSecret(_ settings: Settings) throws -> CodeSecret {
+    static func codeSecret(_ settings: Settings, storage: any SigningKeyStore) async throws -> CodeSecret {
         do {
-            return try KeyDirectory(path: settings.keysDir).loadOrCreateCodeSecret()
-        } catch {
+            return try await KeyCustody(settings, storage: storage).codeSecret()
+        } catch let error as StartupError {
+            throw error
+        } catch let error as KeyDirectory.Failure {
             throw StartupError(error.description)
         }
     }

@@ -59,24 +59,42 @@ public enum TesseraRuntime {
     }
 
     public static func loadKeys(_ settings: Settings, storage: some SigningKeyStore & ClientStore, logger: Logger, now: Date = Date()) async throws -> KeyRing {
-        let directory = KeyDirectory(path: settings.keysDir)
-        let loaded: [KeyDirectory.LoadedKey]
+        let custody = try KeyCustody(settings, storage: storage)
+        let records: [SigningKeyRecord]
         do {
-            let (keys, generated) = try directory.loadOrGenerate()
-            if let generated {
-                logger.notice("generated a signing key", metadata: ["key.kid": "\(generated.kid)", "key.file": "\(generated.file.path)"])
+            switch custody.place {
+            case .directory(let directory):
+                let (loaded, generated) = try directory.loadOrGenerate()
+                if let generated {
+                    logger.notice("generated a signing key", metadata: ["key.kid": "\(generated.kid)", "key.file": "\(generated.file.path)"])
+                }
+                records = try await storage.reconcileSigningKeys(
+                    present: loaded.map { SigningKeyMaterial(kid: $0.kid, publicJWK: $0.key.publicKey.jwk.jsonString()) },
+                    preferred: loaded[0].kid,
+                    retireMissingAfter: now.addingTimeInterval(try await longestTokenLifetime(settings, clients: storage)),
+                    now: now)
+            case .database:
+                let existing = try await storage.allSigningKeys()
+                if existing.contains(where: { $0.state == .active }) {
+                    records = existing
+                } else {
+                    // The first start of a deployment: one key, stored sealed; of instances
+                    // starting together one stores its key and the others use it.
+                    let generated = try custody.generate()
+                    records = try await storage.storeFirstSigningKey(
+                        SigningKeyMaterial(kid: generated.key.publicKey.jwk.kid!, publicJWK: generated.key.publicKey.jwk.jsonString()),
+                        sealedPrivateKey: generated.sealed!, now: now)
+                    logger.notice("generated a signing key, stored sealed in the database", metadata: ["key.kid": "\(generated.key.publicKey.jwk.kid!)"])
+                }
             }
-            loaded = keys
-        } catch {
+            return try KeyRing(records: records, privateKeys: try await custody.privateKeys(), now: now)
+        } catch let error as StartupError {
+            throw error
+        } catch let error as KeyDirectory.Failure {
+            throw StartupError(error.description)
+        } catch let error as KeyEncryption.OpenFailure {
             throw StartupError(error.description)
         }
-        let records = try await storage.reconcileSigningKeys(
-            present: loaded.map { SigningKeyMaterial(kid: $0.kid, publicJWK: $0.key.publicKey.jwk.jsonString()) },
-            preferred: loaded[0].kid,
-            retireMissingAfter: now.addingTimeInterval(try await longestTokenLifetime(settings, clients: storage)),
-            now: now)
-        let privateKeys = Dictionary(loaded.map { ($0.kid, $0.key) }, uniquingKeysWith: { first, _ in first })
-        return try KeyRing(records: records, privateKeys: privateKeys, now: now)
     }
 
     /// Makes the registry match the config file: declared clients are registered or updated
@@ -103,10 +121,11 @@ public enum TesseraRuntime {
         let courier = try MailRuntime.courier(settings, storage: storage, logger: logger)
         let dependencies = Dependencies(
             settings: settings, storage: storage, keys: keys, crypto: OpenSSLPrimitives(), hooks: hooks,
-            codeSecret: try MailRuntime.codeSecret(settings), logger: logger, mailQueued: { courier.nudge() })
-        let refresher = KeyRingRefresher(ring: keys, storage: storage, directory: KeyDirectory(path: settings.keysDir), logger: logger)
+            codeSecret: try await MailRuntime.codeSecret(settings, storage: storage), logger: logger, mailQueued: { courier.nudge() })
+        let refresher = KeyRingRefresher(
+            ring: keys, storage: storage, custody: try KeyCustody(settings, storage: storage), settings: settings, logger: logger)
         let dispatcher = WebhookDispatcher(
-            deliverer: try EventsRuntime.deliverer(settings, storage: storage, logger: logger), store: storage,
+            deliverer: try await EventsRuntime.deliverer(settings, storage: storage, logger: logger), store: storage,
             events: storage.eventsCommitted, now: { Date() }, logger: logger)
         let services: [any Service] = [refresher, MailCourierService(courier: courier), WebhookDispatcherService(dispatcher: dispatcher)]
         let application = buildApplication(dependencies: dependencies, logger: logger, services: services) { host, port in

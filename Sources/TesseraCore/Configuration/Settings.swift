@@ -16,6 +16,18 @@ public struct Settings: Sendable, Equatable {
     /// crashed instance's claims are taken over after this, 1–3600 s.
     public var leaseTimeout: TimeInterval = 30
 
+    /// How often an instance looks at what other instances may have changed (signing keys),
+    /// 0.05–5 s.
+    public var clusterSyncInterval: TimeInterval = 0.25
+    /// `key_encryption_key` (or the file `key_encryption_key_file` names): base64 of 32 bytes,
+    /// several comma-separated. With it, signing keys and shared secrets live in the database,
+    /// sealed; without it, in the keys dir (SQLite only). Never logged.
+    public var keyEncryptionKey: String?
+
+    /// How long a rotated key is published before it signs: every instance's refresher has
+    /// looked at least twice by then.
+    public var keyActivationDelay: TimeInterval { 4 * clusterSyncInterval + 1 }
+
     /// `hostname-pid`.
     public static var defaultInstanceID: String {
         "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"

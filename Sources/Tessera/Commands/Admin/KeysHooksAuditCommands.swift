@@ -31,24 +31,38 @@ struct KeysCommand: AsyncParsableCommand {
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Generate a new signing key that signs from now on; the old one stays published until its tokens expire.",
-            discussion: "A running server picks the new key up within a second, without a restart.\n\nExample:\n  tessera admin keys rotate --keys-dir /etc/tessera/keys")
+            abstract: "Generate a new signing key: published at once, signing a moment later; the old one stays published until its tokens expire.",
+            discussion: """
+                Running servers publish the new key within cluster_sync_interval and one of them makes it the signing \
+                key after key activation delay (4 x cluster_sync_interval + 1 s), so every server's JWKS carries it \
+                before any token does. No restart.
+
+                Example:
+                  tessera admin keys rotate --keys-dir /etc/tessera/keys
+                """)
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
             let context = try await AdminContext(options)
-            let generated: KeyDirectory.LoadedKey
+            let custody = try KeyCustody(context.settings, storage: context.storage)
+            let generated: (key: RSAPrivateKey, sealed: [UInt8]?, file: String?)
             do {
-                generated = try KeyDirectory(path: context.settings.keysDir).generate()
-            } catch {
+                generated = try custody.generate()
+            } catch let error as KeyDirectory.Failure {
                 throw StartupError(error.description)
             }
-            let retireAfter = context.now.addingTimeInterval(try await TesseraRuntime.longestTokenLifetime(context.settings, clients: context.storage))
-            try await context.storage.rotateSigningKey(
-                to: SigningKeyMaterial(kid: generated.kid, publicJWK: generated.key.publicKey.jwk.jsonString()), retireAfter: retireAfter, now: context.now)
-            try await context.audit("keys.rotate", target: "key \(generated.kid)")
-            try context.emit(json: ["kid": generated.kid, "state": "active", "file": generated.file.path],
-                             text: "new active key \(generated.kid) (\(generated.file.path)); the previous one retires after \(retireAfter.iso8601)")
+            let kid = generated.key.publicKey.jwk.kid!
+            let activateAfter = context.now.addingTimeInterval(context.settings.keyActivationDelay)
+            try await context.storage.addNextSigningKey(
+                SigningKeyMaterial(kid: kid, publicJWK: generated.key.publicKey.jwk.jsonString()), sealedPrivateKey: generated.sealed,
+                activateAfter: activateAfter, now: context.now)
+            try await context.audit("keys.rotate", target: "key \(kid)")
+            var json: [String: Any] = ["kid": kid, "state": "next", "activate_after": activateAfter.iso8601]
+            json["file"] = generated.file
+            try context.emit(json: json, text: """
+                new key \(kid)\(generated.file.map { " (\($0))" } ?? " (sealed in the database)"): published now, signing from \(activateAfter.iso8601); \
+                the previous one stays published until its tokens expire
+                """)
         }
     }
 }

@@ -206,7 +206,7 @@ struct UsersCommand: AsyncParsableCommand {
             let crypto = OpenSSLPrimitives()
             let lifecycle = LifecycleService(
                 settings: context.settings, store: context.storage,
-                mail: LifecycleMail(settings: context.settings, secret: try MailRuntime.codeSecret(context.settings), crypto: crypto),
+                mail: LifecycleMail(settings: context.settings, secret: try await MailRuntime.codeSecret(context.settings, storage: context.storage), crypto: crypto),
                 hasher: BcryptPasswordHasher(), crypto: crypto, now: { Date() }, logger: Logger(label: "tessera.admin"), mailQueued: {})
             guard try await lifecycle.sendRecovery(to: found) else {
                 throw AdminError.declined("user \(found.id) is disabled; enable it first")

@@ -276,7 +276,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         func run() async throws {
             let context = try await AdminContext(options)
             let logger = Logger(label: "tessera.webhooks")
-            let deliverer = try EventsRuntime.deliverer(context.settings, storage: context.storage, logger: logger)
+            let deliverer = try await EventsRuntime.deliverer(context.settings, storage: context.storage, logger: logger)
             let (deliveryID, result): (Int64, DeliveryResult?)
             do {
                 (deliveryID, result) = try await EventsRuntime.admin(context.settings, storage: context.storage).test(endpointID: id, deliverer: deliverer)
