@@ -8,8 +8,11 @@ extension PostgresStorage: ClientStore {
     public func client(id: String) async throws -> Client? {
         // No registered client has an id outside the id syntax: answer such a one without a read.
         guard ClientDeclaration.isValidID(id) else { return nil }
-        return try await read { sql in
-            try await sql.row("SELECT \(unescaped: Self.clientColumns) FROM clients WHERE id = \(id)").map(Self.client)
+        // Read on every client authentication: kept while no instance changed a client.
+        return try await clients.value(for: id) {
+            try await read { sql in
+                try await sql.row("SELECT \(unescaped: Self.clientColumns) FROM clients WHERE id = \(id)").map(Self.client)
+            }
         }
     }
 

@@ -14,6 +14,9 @@ extension PostgresStorage: RefreshTokenStore {
             expiresAt: try cells.date(first + 6))
     }
 
+    /// Names for the columns the rotation returns (a family's and a user's share some).
+    static let spentColumns = (0..<18).map { "c\($0)" }.joined(separator: ", ")
+
     public func createFamily(_ family: RefreshTokenFamily, firstToken: TokenHash, now: Date) async throws {
         try await write { sql in try await Self.insertFamily(sql, family, firstToken: firstToken, now: now) }
     }
@@ -35,25 +38,28 @@ extension PostgresStorage: RefreshTokenStore {
         _ presented: TokenHash, successor: TokenHash, clientID: String?, now: Date,
         whileCommitting prepare: (RotationOutcome) async throws -> Answer
     ) async throws -> Answer {
-        let outcome = try await write { [self] sql -> RotationOutcome in
-            // The compare-and-set: one statement spends the token when it is current and every
-            // condition holds. Of concurrent presentations on any instances, the row lock lets
-            // one through; the others re-check `used_at IS NULL` once it commits and match nothing.
-            if let spent = try await sql.row("""
-                UPDATE refresh_tokens t SET used_at = \(now.stored)
-                FROM refresh_token_families f JOIN users u ON u.id = f.user_id
-                WHERE t.token_hash = \(presented.stored) AND t.used_at IS NULL AND f.id = t.family_id
-                    AND f.revoked_at IS NULL AND f.expires_at > \(now.stored)
-                    AND (\(clientID)::text IS NULL OR f.client_id = \(clientID)) AND u.status = 'active'
-                RETURNING \(unescaped: Self.familyColumns), \(unescaped: Self.userColumns(prefixedWith: "u."))
-                """) {
-                let family = try Self.family(spent)
-                try await sql.execute("""
+        // The compare-and-set, with the successor, as one statement (one round trip, committed by
+        // itself): the UPDATE spends the token when it is current and every condition holds, and
+        // the INSERT stores the successor only when it did. Of concurrent presentations on any
+        // instances, the row lock lets one through; the others re-check `used_at IS NULL` once it
+        // commits and match nothing.
+        let spent = try await autocommit { sql in
+            try await sql.row("""
+                WITH spent (\(unescaped: Self.spentColumns)) AS (
+                    UPDATE refresh_tokens t SET used_at = \(now.stored)
+                    FROM refresh_token_families f JOIN users u ON u.id = f.user_id
+                    WHERE t.token_hash = \(presented.stored) AND t.used_at IS NULL AND f.id = t.family_id
+                        AND f.revoked_at IS NULL AND f.expires_at > \(now.stored)
+                        AND (\(clientID)::text IS NULL OR f.client_id = \(clientID)) AND u.status = 'active'
+                    RETURNING \(unescaped: Self.familyColumns), \(unescaped: Self.userColumns(prefixedWith: "u."))),
+                successor AS (
                     INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, issued_at)
-                    VALUES (\(successor.stored), \(family.id), \(presented.stored), \(now.stored))
-                    """)
-                return .rotated(family, try Self.user(spent, from: 7))
-            }
+                    SELECT \(successor.stored), c0, \(presented.stored), \(now.stored) FROM spent)
+                SELECT * FROM spent
+                """).map { (try Self.family($0), try Self.user($0, from: 7)) }
+        }
+        if let (family, user) = spent { return try await prepare(.rotated(family, user)) }
+        let outcome = try await write { [self] sql -> RotationOutcome in
             // Not spent: say why, from the token as it stands now.
             guard let found = try await sql.row("""
                 SELECT t.used_at IS NOT NULL, f.revoked_at IS NOT NULL, \(unescaped: Self.familyColumns), \(unescaped: Self.userColumns(prefixedWith: "u."))

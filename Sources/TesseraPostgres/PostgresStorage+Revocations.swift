@@ -12,9 +12,16 @@ extension PostgresStorage: RevocationStore {
         }
     }
 
-    /// Read on every use of an access token, in one statement and never remembered: a
-    /// revocation through any instance holds on the next request.
+    /// Read on every use of an access token, in one statement, and kept while no instance
+    /// changed users, clients or revocations (``ClusterMemo``): a revocation through this
+    /// instance holds on the next request, through another within `cluster_sync_interval`.
     public func accessTokenStanding(jti: String, userID: String, clientID: String) async throws -> AccessTokenStanding {
+        try await standings.value(for: StandingKey(jti: jti, userID: userID, clientID: clientID)) {
+            try await readStanding(jti: jti, userID: userID, clientID: clientID)
+        }
+    }
+
+    private func readStanding(jti: String, userID: String, clientID: String) async throws -> AccessTokenStanding {
         try await read { sql in
             guard let row = try await sql.row("""
                 SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = \(jti)),
@@ -68,4 +75,11 @@ extension PostgresStorage: AuditLog {
             }
         }
     }
+}
+
+/// What an access token's standing is read by.
+struct StandingKey: Hashable, Sendable {
+    let jti: String
+    let userID: String
+    let clientID: String
 }

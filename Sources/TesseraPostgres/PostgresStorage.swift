@@ -21,6 +21,13 @@ public final class PostgresStorage: Sendable {
     let client: PostgresClient
     let logger: Logger
     private let running: Task<Void, Never>
+    private let polling = Mutex<Task<Void, Never>?>(nil)
+    let changes: ChangePoller
+    /// Token standings and clients, kept while no instance changed what they were read from.
+    let standings: ClusterMemo<StandingKey, AccessTokenStanding>
+    let clients: ClusterMemo<String, Client?>
+    /// The most answers each memo keeps.
+    static let memoCapacity = 8_192
     /// Notified after every commit that appended an event (this process's writes; other
     /// instances' events are found by the readers' own polling).
     public let eventsCommitted: ChangeNotifier
@@ -30,7 +37,10 @@ public final class PostgresStorage: Sendable {
     /// Opens a pool of at most `poolSize` connections to `url`. Connections are made when first
     /// needed; ``ping()`` or ``migrate()`` tells whether the database answers.
     /// `applicationName` names the connections in `pg_stat_activity` (`tessera:<instance_id>`).
-    public init(url: PostgresURL, poolSize: Int, applicationName: String = "tessera", logger: Logger) {
+    /// With a `syncInterval`, the change counters are polled that often and the reads behind
+    /// every token check and client authentication are kept between changes (``ClusterMemo``);
+    /// without one (tools, tests of raw behaviour) every read goes to the database.
+    public init(url: PostgresURL, poolSize: Int, applicationName: String = "tessera", syncInterval: TimeInterval? = nil, logger: Logger) {
         self.url = url
         self.logger = logger
         // The pool's own chatter stays out of the log: failures reach the caller as errors, and
@@ -43,10 +53,36 @@ public final class PostgresStorage: Sendable {
         self.client = client
         running = Task { await client.run() }
         eventsCommitted = ChangeNotifier()
+        let changes = ChangePoller(interval: .seconds(syncInterval ?? 1))
+        self.changes = changes
+        standings = ClusterMemo(poller: changes, counter: .standings, capacity: Self.memoCapacity)
+        clients = ClusterMemo(poller: changes, counter: .clients, capacity: Self.memoCapacity)
+        if syncInterval != nil {
+            let task = Task { [weak self] in
+                while !Task.isCancelled {
+                    await self?.pollChanges()
+                    try? await Task.sleep(for: changes.interval)
+                }
+            }
+            polling.withLock { $0 = task }
+        }
+    }
+
+    /// Reads the change counters once (the poller's turn).
+    func pollChanges() async {
+        guard let rows = try? await read(waiting: .seconds(1), { sql in
+            try await sql.rows("SELECT name, generation FROM change_counters").map { (try $0.text(0), try $0.int64(1)) }
+        }) else { return }
+        var generations: [ChangePoller.Counter: Int64] = [:]
+        for (name, generation) in rows {
+            if let counter = ChangePoller.Counter(rawValue: name) { generations[counter] = generation }
+        }
+        changes.record(generations)
     }
 
     /// Closes the pool: running queries finish, new ones fail.
     public func shutdown() async {
+        polling.withLock { $0?.cancel() }
         running.cancel()
         await running.value
     }
@@ -88,6 +124,24 @@ public final class PostgresStorage: Sendable {
                 return try await withConnection(waiting: wait) { connection in try await body(SQL(connection: connection, logger: self.logger)) }
             } catch let error as PSQLError where Self.isLostConnection(error) {
                 return try await withConnection(waiting: wait) { connection in try await body(SQL(connection: connection, logger: self.logger)) }
+            }
+        }
+    }
+
+    /// Runs `body` — one writing statement, committed by itself — on a pooled connection: one
+    /// round trip where BEGIN, the statements and COMMIT would be four. Run again on a
+    /// serialization failure or deadlock (which undid it), never after a lost connection (it
+    /// may have committed).
+    func autocommit<T: Sendable>(_ body: @escaping @Sendable (SQL) async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await Self.mapErrors {
+                    try await withConnection { [logger] connection in try await body(SQL(connection: connection, logger: logger)) }
+                }
+            } catch let error as PSQLError where Self.isTransient(error) && attempt < Self.transientRetries {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...(2 << min(attempt, 6)))))
             }
         }
     }
@@ -166,6 +220,7 @@ public final class PostgresStorage: Sendable {
                     }
                 }
                 if appended.value.load(ordering: .relaxed) { eventsCommitted.notify() }
+                changes.bumpLocal()
                 return value
             } catch let error as PSQLError where Self.isTransient(error) && attempt < Self.transientRetries {
                 attempt += 1

@@ -13,13 +13,13 @@ struct PostgresBackend: StorageBackend {
     static let logger = Logger(label: "tessera.test.postgres")
 
     func makeStorage() async throws -> PostgresStorage {
-        let storage = PostgresStorage(url: try PostgresURL(try PostgresTestCluster.makeDatabase()), poolSize: 8, logger: Self.logger)
+        let storage = PostgresStorage(url: try PostgresURL(try PostgresTestCluster.makeDatabase()), poolSize: 8, syncInterval: 0.05, logger: Self.logger)
         try await storage.migrate()
         return storage
     }
 
     func anotherHandle(on handle: PostgresStorage) async throws -> PostgresStorage {
-        PostgresStorage(url: handle.url, poolSize: 8, logger: Self.logger)
+        PostgresStorage(url: handle.url, poolSize: 8, syncInterval: 0.05, logger: Self.logger)
     }
 
     func close(_ handle: PostgresStorage) async {

@@ -58,14 +58,18 @@ def database_rows(server, sql: str) -> list[tuple]:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: reads or checks the SQLite file itself")
+    config.addinivalue_line("markers", "keys_dir: checks key files in the keys dir (on PostgreSQL the keys live in the database, sealed)")
 
 
 def pytest_collection_modifyitems(config, items):
     if POSTGRES:
         skip = pytest.mark.skip(reason="checks the SQLite file itself; this run is on PostgreSQL")
+        keys = pytest.mark.skip(reason="checks the keys dir's files; on PostgreSQL the keys live in the database")
         for item in items:
             if "sqlite_only" in item.keywords:
                 item.add_marker(skip)
+            if "keys_dir" in item.keywords:
+                item.add_marker(keys)
 
 
 def free_port() -> int:

@@ -142,14 +142,21 @@ def test_sign_ups_spread_over_both_run_each_hook_and_send_each_mail_once_also_wh
             time.sleep(0.2)
         runs = log.read_text().split()
         assert sorted(set(runs)) == expected, "every stored user's hook ran, A's leased runs taken over by B"
+        # A run A had performed but not recorded is taken over once its lease ends, and recorded.
+        deadline = time.time() + 30
+        states = database_rows(b, "SELECT state, count(*) FROM hook_runs GROUP BY state")
+        while states != [("succeeded", str(len(users)))] and time.time() < deadline:
+            time.sleep(0.2)
+            states = database_rows(b, "SELECT state, count(*) FROM hook_runs GROUP BY state")
+        assert states == [("succeeded", str(len(users)))], states
+        runs = log.read_text().split()
         duplicates = len(runs) - len(set(runs))
         messages = sink.wait_for(len(users), timeout=30)
         recipients = [message.rcpt_tos[0] for message in messages]
         assert set(recipients) == set(users), "every stored user got their verification code"
         # Once each: only work A had begun and not yet recorded when it was killed can run again.
         assert duplicates <= 4 and len(recipients) - len(set(recipients)) <= 4, (duplicates, len(recipients) - len(set(recipients)))
-        states = database_rows(b, "SELECT state, count(*) FROM hook_runs GROUP BY state")
-        assert states == [("succeeded", str(len(users)))], states
+        print(f"after killing A: {duplicates} hook runs and {len(recipients) - len(set(recipients))} messages repeated of {len(users)}")
     finally:
         if a is not None:
             if a.process.poll() is None:
@@ -197,7 +204,13 @@ def test_postgresql_going_away_answers_503_and_service_resumes_without_a_restart
         access = login(server, "down@example.com").json()["access_token"]
         assert me(server, access).status_code == 200, "\n".join(server.log_lines)
         subprocess.run([str(ROOT / "scripts" / "pg-cluster"), "halt", str(cluster)], check=True)
+        # A token check may be answered from what the instance read within the last second
+        # (its memo is trusted only while the change counters' polls succeed); then 503.
+        deadline = time.time() + 10
         down = me(server, access)
+        while down.status_code == 200 and time.time() < deadline:
+            time.sleep(0.1)
+            down = me(server, access)
         assert down.status_code == 503 and down.json()["error"] == "temporarily_unavailable" and down.headers["Retry-After"], down.text
         assert login(server, "down@example.com").status_code == 503
         ready = requests.get(server.url("/readyz"), timeout=10)

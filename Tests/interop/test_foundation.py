@@ -8,6 +8,7 @@ import subprocess
 import time
 
 import jwt
+import pytest
 import requests
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import KeySet, RSAKey
@@ -63,6 +64,7 @@ def test_a_token_signed_by_tessera_verifies_with_pyjwt_and_joserfc(tessera):
         pass
 
 
+@pytest.mark.keys_dir
 def test_first_start_generates_a_0600_key_and_logs_one_ready_line(tessera):
     keys = list((tessera.tmp / "keys").glob("*.pem"))
     assert len(keys) == 1
@@ -72,6 +74,7 @@ def test_first_start_generates_a_0600_key_and_logs_one_ready_line(tessera):
     assert tessera.issuer in ready[0] and f"127.0.0.1:{tessera.port}" in ready[0]
 
 
+@pytest.mark.keys_dir
 def test_a_key_from_gen_key_sh_is_used_as_is(tmp_path, start_tessera):
     generated = subprocess.run([str(ROOT / "scripts" / "gen-key.sh"), str(tmp_path / "keys")],
                                capture_output=True, text=True, check=True).stdout.strip()

@@ -59,7 +59,8 @@ extension TesseraRuntime {
             return (storage, applied)
         case .postgres(let url):
             let storage = PostgresStorage(
-                url: url, poolSize: settings.databasePoolSize, applicationName: "tessera:\(settings.instanceID)", logger: logger)
+                url: url, poolSize: settings.databasePoolSize, applicationName: "tessera:\(settings.instanceID)",
+                syncInterval: settings.clusterSyncInterval, logger: logger)
             do {
                 if policy == .apply { return (storage, try await storage.migrate()) }
                 let applied = Set(try await storage.appliedMigrations())
