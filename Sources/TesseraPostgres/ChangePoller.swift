@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TesseraCore
 
 /// The generations of `change_counters` (migration 0005: bumped by triggers in the transaction
 /// of every change to clients, users and revocations, whichever instance makes it), read every
@@ -54,39 +55,22 @@ final class ChangePoller: Sendable {
 /// is unchanged: a change made through any instance is seen within one polling interval, a
 /// change made through this one at once.
 final class ClusterMemo<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    private struct Kept {
-        var version: Int64 = .min
-        var answers: [Key: Value] = [:]
-    }
-
     private let poller: ChangePoller
     private let counter: ChangePoller.Counter
-    private let capacity: Int
-    private let kept = Mutex(Kept())
+    private let kept: KeptAnswers<Key, Value>
 
     init(poller: ChangePoller, counter: ChangePoller.Counter, capacity: Int) {
         self.poller = poller
         self.counter = counter
-        self.capacity = capacity
+        self.kept = KeptAnswers(capacity: capacity)
     }
 
     /// The kept answer for `key`, or `read()`'s, kept unless the version moved while it ran.
     func value(for key: Key, read: () async throws -> Value) async throws -> Value {
         guard let version = poller.version(of: counter) else { return try await read() }
-        let hit = kept.withLock { kept -> Value? in
-            if kept.version != version {
-                kept.version = version
-                kept.answers.removeAll(keepingCapacity: true)
-            }
-            return kept.answers[key]
-        }
-        if let hit { return hit }
+        if let hit = kept.answer(for: key, version: version) { return hit }
         let value = try await read()
-        kept.withLock { kept in
-            guard kept.version == version, poller.version(of: counter) == version else { return }
-            if kept.answers.count >= capacity { kept.answers.removeAll(keepingCapacity: true) }
-            kept.answers[key] = value
-        }
+        if poller.version(of: counter) == version { kept.keep(value, for: key, version: version) }
         return value
     }
 }

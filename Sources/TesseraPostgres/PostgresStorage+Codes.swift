@@ -15,11 +15,7 @@ extension PostgresStorage: CodeStore {
             guard let code else {
                 // No account, declined or throttled: the same rows a real code writes, removed
                 // again before the commit, so the answer's time does not tell the cases apart.
-                let placeholder = NewCode(
-                    userID: "", purpose: purpose, emailKey: emailKey, hash: Array(repeating: 0, count: 32), expiresAt: now,
-                    mail: MailRequest(
-                        id: "uniform-\(UUID().uuidString)", userID: nil, recipient: emailKey, template: .verificationCode,
-                        locale: nil, variables: ["code": "00000000", "expires_in_minutes": "0", "email": emailKey], codeExpiresAt: now))
+                let placeholder = NewCode.placeholder(purpose: purpose, emailKey: emailKey, now: now)
                 let codeID = try await Self.insertCode(sql, placeholder, now: now)
                 try await sql.execute("DELETE FROM mail_outbox WHERE id = \(placeholder.mail.id)")
                 try await sql.execute("DELETE FROM one_time_codes WHERE id = \(codeID)")
@@ -85,9 +81,7 @@ extension PostgresStorage: CodeStore {
             WHERE user_id = \(userID) AND purpose = \(purpose.rawValue) AND created_at > \(now.stored - 3600)
             """)
         else { return true }
-        guard try row.int(0) < limits.maxPerHour else { return false }
-        if let last = try row.optionalDouble(1), now.stored - last < limits.resendInterval { return false }
-        return true
+        return limits.allow(sentWithinHour: try row.int(0), lastSentAt: try row.optionalDate(1), now: now)
     }
 
     public func spendCode(

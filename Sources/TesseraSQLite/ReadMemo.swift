@@ -1,4 +1,4 @@
-import Synchronization
+import TesseraCore
 
 /// Answers of one kind of read, kept only while the data they were read from is unchanged.
 ///
@@ -10,15 +10,9 @@ import Synchronization
 /// It pays where reads repeat: the same token checked again and again, the same client
 /// authenticating, while refresh tokens rotate (which change no counter).
 final class ReadMemo<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    private struct Kept: ~Copyable {
-        var version: Int64 = .min
-        var answers: [Key: Value] = [:]
-    }
-
     private let watch: ChangeWatch
     private let counter: ChangeWatch.Counter
-    private let capacity: Int
-    private let kept = Mutex(Kept())
+    private let kept: KeptAnswers<Key, Value>
 
     /// - Parameters:
     ///   - counter: the generation that moves whenever anything `read` reads changes.
@@ -27,31 +21,19 @@ final class ReadMemo<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     init(watch: ChangeWatch, counter: ChangeWatch.Counter, capacity: Int) {
         self.watch = watch
         self.counter = counter
-        self.capacity = capacity
+        self.kept = KeptAnswers(capacity: capacity)
     }
 
     /// How many answers are kept now.
-    var count: Int { kept.withLock { $0.answers.count } }
+    var count: Int { kept.count }
 
     /// The kept answer for `key`, or `read()`'s, which is kept unless the data changed while
     /// it ran.
     func value(for key: Key, read: () throws -> Value) throws -> Value {
         let version = try watch.generation(of: counter)
-        let hit = kept.withLock { (kept: inout Kept) -> Value? in
-            if kept.version != version {
-                kept.version = version
-                kept.answers.removeAll(keepingCapacity: true)
-            }
-            return kept.answers[key]
-        }
-        if let hit { return hit }
+        if let hit = kept.answer(for: key, version: version) { return hit }
         let value = try read()
-        kept.withLock { (kept: inout Kept) in
-            // A newer version seen meanwhile may postdate this answer: keep nothing then.
-            guard kept.version == version else { return }
-            if kept.answers.count >= capacity { kept.answers.removeAll(keepingCapacity: true) }
-            kept.answers[key] = value
-        }
+        kept.keep(value, for: key, version: version)
         return value
     }
 }

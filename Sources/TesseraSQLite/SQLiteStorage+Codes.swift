@@ -16,11 +16,7 @@ extension SQLiteStorage: CodeStore {
                 // No account, declined or throttled: the same rows a real code writes (a code
                 // and its message, the same tables and indexes, so the same pages in the
                 // commit), removed again before the commit.
-                let placeholder = NewCode(
-                    userID: "", purpose: purpose, emailKey: emailKey, hash: Array(repeating: 0, count: 32), expiresAt: now,
-                    mail: MailRequest(
-                        id: "uniform-\(UUID().uuidString)", userID: nil, recipient: emailKey, template: .verificationCode,
-                        locale: nil, variables: ["code": "00000000", "expires_in_minutes": "0", "email": emailKey], codeExpiresAt: now))
+                let placeholder = NewCode.placeholder(purpose: purpose, emailKey: emailKey, now: now)
                 let codeID = try Self.insertCode(db, placeholder, now: now)
                 try Self.cached(db, sql: "DELETE FROM mail_outbox WHERE id = ?", arguments: [placeholder.mail.id])
                 try Self.cached(db, sql: "DELETE FROM one_time_codes WHERE id = ?", arguments: [codeID])
@@ -80,9 +76,7 @@ extension SQLiteStorage: CodeStore {
             arguments: [userID, purpose.rawValue, now.stored - 3600])
         let sent: Int = row?[0] ?? 0
         let last: Double? = row?[1]
-        guard sent < limits.maxPerHour else { return false }
-        if let last, now.stored - last < limits.resendInterval { return false }
-        return true
+        return limits.allow(sentWithinHour: sent, lastSentAt: last.map(Date.init(timeIntervalSince1970:)), now: now)
     }
 
     public func spendCode(

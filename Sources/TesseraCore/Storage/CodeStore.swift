@@ -21,6 +21,20 @@ public struct NewCode: Sendable {
     }
 }
 
+extension NewCode {
+    /// The stand-in a store writes and removes again, in the same transaction, when it issues no
+    /// code (no account, declined, throttled): rows of the same shape as a real code and its
+    /// message, so that the commit costs the same and neither the answer nor its time tells
+    /// whether an account exists (contract §8.3).
+    public static func placeholder(purpose: CodePurpose, emailKey: String, now: Date) -> NewCode {
+        NewCode(
+            userID: "", purpose: purpose, emailKey: emailKey, hash: Array(repeating: 0, count: 32), expiresAt: now,
+            mail: MailRequest(
+                id: "uniform-\(UUID().uuidString)", userID: nil, recipient: emailKey, template: .verificationCode,
+                locale: nil, variables: ["code": "00000000", "expires_in_minutes": "0", "email": emailKey], codeExpiresAt: now))
+    }
+}
+
 /// A stored code, as a spend sees it.
 public struct StoredCode: Sendable {
     public var id: Int64
@@ -50,6 +64,14 @@ public struct CodeSendLimits: Sendable, Equatable {
 
     /// No limit (an operator's `send-recovery`).
     public static let none = CodeSendLimits(resendInterval: 0, maxPerHour: .max)
+
+    /// Whether one more code may go out, given how many went within the last hour and when the
+    /// last one did (the stores count them; the rule is here).
+    public func allow(sentWithinHour: Int, lastSentAt: Date?, now: Date) -> Bool {
+        guard sentWithinHour < maxPerHour else { return false }
+        if let lastSentAt, now.timeIntervalSince(lastSentAt) < resendInterval { return false }
+        return true
+    }
 }
 
 /// What spending a code does, in the transaction that spends it.
