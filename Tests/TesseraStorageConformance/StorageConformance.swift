@@ -42,6 +42,11 @@ public enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringCon
     case eventRedactionAndRetention
     case webhookEndpointsAndSecrets
     case outboxClaimsAcrossHandles
+    case clientRegistryAndSync
+    case sessionsAndAudit
+    case mailOutboxLifecycle
+    case signingKeyLifecycle
+    case accountAddresses
 
     public var testDescription: String { rawValue }
 
@@ -81,6 +86,11 @@ public enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringCon
         case .eventRedactionAndRetention: try await cases.eventRedactionAndRetention()
         case .webhookEndpointsAndSecrets: try await cases.webhookEndpointsAndSecrets()
         case .outboxClaimsAcrossHandles: try await cases.outboxClaimsAcrossHandles()
+        case .clientRegistryAndSync: try await cases.clientRegistryAndSync()
+        case .sessionsAndAudit: try await cases.sessionsAndAudit()
+        case .mailOutboxLifecycle: try await cases.mailOutboxLifecycle()
+        case .signingKeyLifecycle: try await cases.signingKeyLifecycle()
+        case .accountAddresses: try await cases.accountAddresses()
         }
     }
 }
@@ -449,6 +459,134 @@ struct Cases<Handle: Storage>: Sendable {
         let takenOver = try await claimAll(at: now + 31, holder: "c")
         #expect(Set(takenOver.hooks) == Set(first.hooks.dropFirst()), "expired leases are taken over; a marked run is done")
         #expect(Set(takenOver.mail) == Set(first.mail.dropFirst()), "expired leases are taken over; a sent message is done")
+    }
+
+    func clientRegistryAndSync() async throws {
+        let declared = Client(id: "cfg", name: "Config", secretHash: hash("c"), grants: [.clientCredentials], scope: Scope(["api"]),
+                              createdAt: now, source: .config)
+        let public_ = Client(id: "spa", name: "SPA", secretHash: nil, redirectURIs: ["https://spa.example/cb"], grants: [.authorizationCode],
+                             scope: Scope(["openid"]), createdAt: now)
+        try await store.createClient(public_, now: now)
+        #expect(try await store.syncConfiguredClients([declared], now: now) == [])
+        #expect(try await store.listClients().map(\.id).sorted() == ["cfg", "spa"])
+        #expect(try await store.client(id: "spa")?.redirectURIs == ["https://spa.example/cb"])
+        await #expect(throws: StorageError.notFound) { try await store.replaceClientSecret(id: "spa", hash: hash("x"), now: now) }
+        await #expect(throws: StorageError.notFound) { try await store.replaceClientSecret(id: "nobody", hash: hash("x"), now: now) }
+        await #expect(throws: StorageError.notFound) { try await store.deleteClient(id: "nobody", now: now) }
+        try await store.createUser(user("u1"), postSignUpHooks: [], verification: nil, now: now)
+        try await store.createFamily(family("f1", user: "u1", client: "cfg"), firstToken: hash("cfg-t"), now: now)
+        #expect(try await store.syncConfiguredClients([], now: now + 1) == ["cfg"], "no longer declared: deleted")
+        #expect(try await store.inspect(hash("cfg-t"))?.familyRevoked == true, "with its tokens revoked")
+        #expect(try await store.accessTokenStanding(jti: "j", userID: "u1", clientID: "cfg").clientTokensNotBefore == now + 1)
+        #expect(try await store.revokeClientTokens(clientID: "spa", now: now) == 0)
+    }
+
+    func sessionsAndAudit() async throws {
+        try await store.createUser(user("u1"), postSignUpHooks: [], verification: nil, now: now)
+        try await store.createSession(id: "s1", tokenHash: hash("cookie"), userID: "u1", authTime: now, expiresAt: now + 3600, now: now)
+        #expect(try await store.session(tokenHash: hash("cookie"), now: now + 1)?.id == "s1")
+        #expect(try await store.session(tokenHash: hash("cookie"), now: now + 3601) == nil, "expired")
+        #expect(try await store.session(tokenHash: hash("other"), now: now) == nil)
+        try await store.revokeAllTokens(userID: "u1", now: now + 2)
+        #expect(try await store.session(tokenHash: hash("cookie"), now: now + 3) == nil, "a global sign-out ends it")
+        try await store.createSession(id: "s2", tokenHash: hash("cookie2"), userID: "u1", authTime: now + 5, expiresAt: now + 3600, now: now + 5)
+        try await store.endSession(tokenHash: hash("cookie2"), now: now + 6)
+        #expect(try await store.session(tokenHash: hash("cookie2"), now: now + 7) == nil, "ended")
+        try await store.recordAdminAction(actor: "root", action: "users.disable", target: "u1", details: nil, now: now)
+        try await store.recordAdminAction(actor: "root", action: "keys.rotate", target: nil, details: "k", now: now + 1)
+        let entries = try await store.adminActions(limit: 10)
+        #expect(entries.map(\.action) == ["keys.rotate", "users.disable"], "newest first")
+        #expect(entries.first?.details == "k" && entries.last?.target == "u1")
+    }
+
+    func mailOutboxLifecycle() async throws {
+        let owner = user("m1")
+        var verification = code(owner, .verifyEmail, owner.email, secret: "s")
+        verification.mail.variables = ["code": "12345678"]
+        try await store.createUser(owner, postSignUpHooks: [], verification: verification, now: now)
+        let queued = try await store.listMail(status: .queued, recipient: owner.email.uppercased(), limit: 10)
+        let id = try #require(queued.first?.id)
+        let found = try await store.mail(id: id)
+        #expect(queued.count == 1 && found?.request.recipient == owner.email)
+        #expect(try await store.nextMailDue() == now)
+        try await store.markMailFailed(id: id, error: "421 try later", retryAt: now + 5, now: now)
+        var stored = try #require(try await store.mail(id: id))
+        #expect(stored.status == .queued && stored.attempts == 1 && stored.lastError == "421 try later" && stored.nextAttemptAt == now + 5)
+        try await store.markMailFailed(id: id, error: "550 no such user", retryAt: nil, now: now + 5)
+        #expect(try await store.mail(id: id)?.status == .failed)
+        #expect(try await store.retryFailedMail(ids: nil, now: now + 6) == [id])
+        stored = try #require(try await store.mail(id: id))
+        #expect(stored.status == .queued && stored.attempts == 0)
+        try await store.markMailSent(id: id, now: now + 7)
+        stored = try #require(try await store.mail(id: id))
+        #expect(stored.status == .sent && stored.request.variables["code"] == nil, "a sent message keeps no code")
+        #expect(try await store.retryFailedMail(ids: [id], now: now + 8) == [], "only failed messages are retried")
+        #expect(try await store.listMail(status: .failed, recipient: nil, limit: 10).isEmpty)
+    }
+
+    func signingKeyLifecycle() async throws {
+        let other = try await makeHandle()
+        let first = SigningKeyMaterial(kid: "k1", publicJWK: #"{"kid":"k1"}"#)
+        let records = try await store.reconcileSigningKeys(present: [first], preferred: "k1", retireMissingAfter: now + 900, now: now)
+        #expect(records.map(\.state) == [.active])
+        try await store.addNextSigningKey(SigningKeyMaterial(kid: "k2", publicJWK: #"{"kid":"k2"}"#), sealedPrivateKey: [1, 2, 3],
+                                          activateAfter: now + 2, now: now + 1)
+        let published = try await other.allSigningKeys()
+        #expect(published.map(\.kid) == ["k1", "k2"] && published.allSatisfy { $0.isPublished(at: now + 1) })
+        #expect(try await other.sealedPrivateKeys() == ["k2": [1, 2, 3]])
+        #expect(try await store.promoteNextSigningKey(now: now + 1, retireAfter: now + 901) == false, "not due yet")
+        let promoted = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for handle in [store, other, store, other] {
+                group.addTask { try await handle.promoteNextSigningKey(now: now + 2, retireAfter: now + 902) }
+            }
+            return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+        }
+        #expect(promoted == 1, "one promotion, whoever tried")
+        let after = try await store.allSigningKeys()
+        #expect(after.map(\.state) == [.retiring, .active] && after[0].retireAfter == now + 902)
+        #expect(try await other.storeFirstSigningKey(SigningKeyMaterial(kid: "k3", publicJWK: "{}"), sealedPrivateKey: [9], now: now)
+            .map(\.kid) == ["k1", "k2"], "a first key is stored only when none is active")
+        let secrets = try await withThrowingTaskGroup(of: [UInt8].self) { group in
+            for (index, handle) in [store, other].enumerated() {
+                group.addTask { try await handle.sealedSecret(named: "code_secret") { [UInt8(index + 1)] } }
+            }
+            return try await group.reduce(into: [[UInt8]]()) { $0.append($1) }
+        }
+        #expect(secrets[0] == secrets[1], "servers starting at once end up with one secret")
+    }
+
+    func accountAddresses() async throws {
+        let limits = CodeSendLimits(resendInterval: 0, maxPerHour: 100)
+        let owner = user("e1")
+        try await store.createUser(owner, postSignUpHooks: [], verification: nil, now: now)
+        try await store.createUser(user("e2"), postSignUpHooks: [], verification: nil, now: now)
+        let add = { (address: String, max: Int) in
+            try await store.addEmail(userID: owner.id, email: address, maxAddresses: max, limits: limits, now: now) { found in
+                code(found, .addEmail, address.lowercased(), secret: "a-\(address)")
+            }
+        }
+        #expect(try await add("Second@Example.com", 5) == .added(codeIssued: true))
+        #expect(try await add("e2@example.com", 5) == .taken, "another account's primary")
+        #expect(try await add(owner.email, 5) == .taken, "its own primary")
+        #expect(try await add("third@example.com", 2) == .tooMany)
+        #expect(try await store.addEmail(userID: "nobody", email: "x@example.com", maxAddresses: 5, limits: limits, now: now) { _ in
+            code(owner, .addEmail, "x@example.com", secret: "x")
+        } == .noSuchUser)
+        #expect(try await store.emails(userID: owner.id).map(\.email) == [owner.email, "Second@Example.com"])
+        let notice: @Sendable (User) -> MailRequest = { found in
+            MailRequest(id: "p-\(found.profileVersion)", userID: found.id, recipient: found.email, template: .emailAdded, locale: nil, variables: [:],
+                        codeExpiresAt: nil)
+        }
+        #expect(try await store.makePrimary(userID: owner.id, emailKey: "second@example.com", now: now, notice) == .unverified)
+        #expect(try await store.makePrimary(userID: owner.id, emailKey: "none@example.com", now: now, notice) == .notFound)
+        #expect(try await store.removeEmail(userID: owner.id, emailKey: owner.email, now: now) { found, _ in notice(found) } == .isPrimary)
+        guard case .changed = try await store.removeEmail(userID: owner.id, emailKey: "second@example.com", now: now, { found, _ in notice(found) })
+        else {
+            Issue.record("an added address is removed")
+            return
+        }
+        #expect(try await store.emails(userID: owner.id).map(\.email) == [owner.email])
+        #expect(try await events(store, subject: owner.id).map(\.type) == [.userCreated, .emailAdded, .emailRemoved])
     }
 
     func eventRedactionAndRetention() async throws {
