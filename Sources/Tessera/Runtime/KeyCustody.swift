@@ -74,12 +74,12 @@ struct KeyCustody: Sendable {
         return nil
     }
 
-    /// 32 secret bytes shared by every server: from the keys dir's `file`, or stored once in
-    /// the database under `name`, sealed.
-    func sharedSecret(name: String, file: String) async throws -> [UInt8] {
+    /// 32 secret bytes shared by every server: read from the keys dir by `fromDirectory`, or
+    /// stored once in the database under `name`, sealed.
+    func sharedSecret(name: String, fromDirectory: (KeyDirectory) throws -> [UInt8]) async throws -> [UInt8] {
         switch place {
         case .directory(let directory):
-            return file == KeyDirectory.codeSecretFile ? try directory.loadOrCreateCodeSecret().bytes : try directory.loadOrCreateSealingKey()
+            return try fromDirectory(directory)
         case .database(let encryption):
             let context = "stored-secret:\(name)"
             let sealed = try await storage.sealedSecret(named: name) {
@@ -91,11 +91,11 @@ struct KeyCustody: Sendable {
 
     /// The secret one-time codes are hashed under (contract §8.2).
     func codeSecret() async throws -> CodeSecret {
-        CodeSecret(bytes: try await sharedSecret(name: "code_secret", file: KeyDirectory.codeSecretFile))
+        CodeSecret(bytes: try await sharedSecret(name: "code_secret") { try $0.loadOrCreateCodeSecret().bytes })
     }
 
     /// The sealer of webhook signing secrets at rest.
     func webhookSealer() async throws -> AESGCMSealer {
-        AESGCMSealer(key: Array(try await sharedSecret(name: "webhook_sealing_key", file: KeyDirectory.sealingKeyFile).prefix(32)))
+        AESGCMSealer(key: Array(try await sharedSecret(name: "webhook_sealing_key") { try $0.loadOrCreateSealingKey() }.prefix(32)))
     }
 }
