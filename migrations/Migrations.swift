@@ -27,6 +27,7 @@ public enum Migrations {
         Migration("0012_events_and_webhooks", PackageResources._012_events_and_webhooks_sql),
         Migration("0013_cluster_coordination", PackageResources._013_cluster_coordination_sql),
         Migration("0014_keys_in_database", PackageResources._014_keys_in_database_sql),
+        Migration("0015_groups", PackageResources._015_groups_sql),
     ]
 
     /// The PostgreSQL schema: the same migrations by name and order (a test holds the two lists
@@ -46,5 +47,6 @@ public enum Migrations {
         Migration("0012_events_and_webhooks", PackageResources._012_events_and_webhooks_pg_sql),
         Migration("0013_cluster_coordination", PackageResources._013_cluster_coordination_pg_sql),
         Migration("0014_keys_in_database", PackageResources._014_keys_in_database_pg_sql),
+        Migration("0015_groups", PackageResources._015_groups_pg_sql),
     ]
 }

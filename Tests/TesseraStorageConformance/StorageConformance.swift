@@ -47,6 +47,7 @@ public enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringCon
     case mailOutboxLifecycle
     case signingKeyLifecycle
     case accountAddresses
+    case groupsAndMembers
 
     public var testDescription: String { rawValue }
 
@@ -91,6 +92,7 @@ public enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringCon
         case .mailOutboxLifecycle: try await cases.mailOutboxLifecycle()
         case .signingKeyLifecycle: try await cases.signingKeyLifecycle()
         case .accountAddresses: try await cases.accountAddresses()
+        case .groupsAndMembers: try await cases.groupsAndMembers()
         }
     }
 }
@@ -553,6 +555,50 @@ struct Cases<Handle: Storage>: Sendable {
             return try await group.reduce(into: [[UInt8]]()) { $0.append($1) }
         }
         #expect(secrets[0] == secrets[1], "servers starting at once end up with one secret")
+    }
+
+    func groupsAndMembers() async throws {
+        let other = try await makeHandle()
+        for id in ["g1", "g2", "g3"] { try await store.createUser(user(id), postSignUpHooks: [], verification: nil, now: now) }
+        let group = { (name: String, precedence: Int?) in UserGroup(name: name, description: "d \(name)", precedence: precedence, createdAt: now, updatedAt: now) }
+        try await store.createGroup(group("zeta", 1))
+        try await store.createGroup(group("alpha", nil))
+        try await store.createGroup(group("Beta", 5))
+        try await store.createGroup(group("beta", 1))
+        await #expect(throws: StorageError.alreadyExists) { try await other.createGroup(group("zeta", 2)) }
+        #expect(try await other.listGroups(limit: 10, after: nil).map(\.name) == ["Beta", "alpha", "beta", "zeta"], "byte order of names")
+        #expect(try await store.listGroups(limit: 2, after: "Beta").map(\.name) == ["alpha", "beta"])
+        #expect(try await store.group(named: "zeta") == group("zeta", 1))
+        #expect(try await store.group(named: "ZETA") == nil, "names are exact")
+        // Sixteen concurrent adds of one member over two handles: one row.
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for index in 0..<16 {
+                let handle = index.isMultiple(of: 2) ? store : other
+                tasks.addTask { try await handle.addMember(group: "zeta", userID: "g1", now: now) }
+            }
+            try await tasks.waitForAll()
+        }
+        for name in ["alpha", "Beta", "beta"] { try await store.addMember(group: name, userID: "g1", now: now) }
+        try await other.addMember(group: "zeta", userID: "g2", now: now)
+        await #expect(throws: StorageError.notFound) { try await store.addMember(group: "nope", userID: "g1", now: now) }
+        await #expect(throws: StorageError.notFound) { try await store.addMember(group: "zeta", userID: "nobody", now: now) }
+        #expect(try await other.groups(ofUser: "g1").map(\.name) == ["beta", "zeta", "Beta", "alpha"], "precedence, none last, then name")
+        #expect(try await store.members(of: "zeta", limit: 10, after: nil).map(\.id) == ["g1", "g2"])
+        #expect(try await store.members(of: "zeta", limit: 10, after: "g1").map(\.id) == ["g2"])
+        await #expect(throws: StorageError.notFound) { try await store.members(of: "nope", limit: 10, after: nil) }
+        #expect(try await store.removeMember(group: "zeta", userID: "g2"))
+        #expect(try await !store.removeMember(group: "zeta", userID: "g2"), "removed once")
+        let updated = try await other.updateGroup(named: "alpha", description: nil, precedence: 0, now: now + 5)
+        #expect(updated?.precedence == 0 && updated?.description == nil && updated?.updatedAt == now + 5)
+        #expect(try await store.updateGroup(named: "nope", description: nil, precedence: nil, now: now) == nil)
+        #expect(try await store.groups(ofUser: "g1").first?.name == "alpha")
+        // A group goes with its memberships; a user with theirs.
+        #expect(try await store.deleteGroup(named: "beta"))
+        #expect(try await !store.deleteGroup(named: "beta"))
+        #expect(try await store.groups(ofUser: "g1").map(\.name) == ["alpha", "zeta", "Beta"])
+        try await store.deleteUser(id: "g1", farewell: nil, now: now)
+        #expect(try await store.members(of: "zeta", limit: 10, after: nil).isEmpty)
+        #expect(try await other.groups(ofUser: "g1").isEmpty)
     }
 
     func accountAddresses() async throws {

@@ -255,6 +255,7 @@ def test_usage_errors_exit_2_with_one_line(tessera, args):
     ["users", "delete"], ["clients", "create"], ["clients", "list"], ["clients", "show"], ["clients", "delete"],
     ["clients", "rotate-secret"], ["keys", "list"], ["keys", "rotate"], ["hooks", "failed"], ["hooks", "retry"], ["audit"],
     ["users", "verify-email"], ["users", "set-password"],
+    ["groups", "create"], ["groups", "list"], ["groups", "delete"], ["groups", "add-user"], ["groups", "remove-user"], ["groups", "members"],
 ])
 def test_every_command_has_help_with_an_example(tessera, command):
     result = run_admin(tessera, *command, "--help")

@@ -4,7 +4,7 @@ import Logging
 /// The first-party account API (contract §4): sign-up with hooks, password login, refresh
 /// rotation with reuse detection, logout, and bearer-token authentication.
 public struct AccountService: Sendable {
-    public typealias Store = UserStore & RefreshTokenStore & RevocationStore & EventLog
+    public typealias Store = UserStore & RefreshTokenStore & RevocationStore & EventLog & GroupStore
 
     let settings: Settings
     let store: any Store
@@ -210,7 +210,9 @@ public struct AccountService: Sendable {
         let now = now()
         let audience = clients.audience(for: client)
         guard withRefreshToken else {
-            return try issuer.issue(user: user, clientID: client.id, audience: audience, scope: scope, authTime: now, lifetime: client.accessTokenTTL, now: now)
+            return try issuer.issue(
+                user: user, clientID: client.id, audience: audience, scope: scope, authTime: now, lifetime: client.accessTokenTTL,
+                groups: try await groupClaim(userID: user.id, scope: scope), now: now)
         }
         return try await startFamily(
             user: user, clientID: client.id, audience: audience, scope: scope, authTime: now, lifetime: client.accessTokenTTL, now: now)
@@ -221,7 +223,8 @@ public struct AccountService: Sendable {
         user: User, clientID: String, audience: String, scope: Scope, authTime: Date, lifetime: TimeInterval? = nil, now: Date
     ) async throws -> IssuedTokens {
         var tokens = try issuer.issue(
-            user: user, clientID: clientID, audience: audience, scope: scope, authTime: authTime, lifetime: lifetime, now: now)
+            user: user, clientID: clientID, audience: audience, scope: scope, authTime: authTime, lifetime: lifetime,
+            groups: try await groupClaim(userID: user.id, scope: scope), now: now)
         let refresh = RefreshToken.generate(using: crypto)
         let family = RefreshTokenFamily(
             id: RandomIdentifier.make(using: crypto), userID: user.id, clientID: clientID, scope: scope.description,
@@ -231,6 +234,13 @@ public struct AccountService: Sendable {
         tokens.refreshExpiresAt = family.expiresAt
         logger.info("login", metadata: ["user.id": "\(user.id)", "client.id": "\(clientID)", "grant.family": "\(family.id)"])
         return tokens
+    }
+
+    /// The `groups` claim: the user's group names in precedence order when `scope` holds
+    /// `groups` (read only then), else nil.
+    public func groupClaim(userID: String, scope: Scope) async throws -> [String]? {
+        guard scope.contains(Scope.groups) else { return nil }
+        return try await store.groups(ofUser: userID).map(\.name)
     }
 
     /// First-party tokens always reach the user's own account API (`account`), also those
@@ -294,7 +304,8 @@ public struct AccountService: Sendable {
                     try Self.grantedScope(requested, allowed: granted, default: granted), clientID: family.clientID)
                 var tokens = try issuer.issue(
                     user: user, clientID: family.clientID, audience: clients.audience(for: authenticated), scope: scope,
-                    authTime: family.authTime, lifetime: authenticated.accessTokenTTL, now: now)
+                    authTime: family.authTime, lifetime: authenticated.accessTokenTTL,
+                    groups: try await groupClaim(userID: user.id, scope: scope), now: now)
                 tokens.refreshToken = successor
                 tokens.refreshExpiresAt = family.expiresAt
                 return .issued(tokens)

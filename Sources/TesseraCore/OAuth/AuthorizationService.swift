@@ -109,7 +109,8 @@ public struct AuthorizationService: Sendable {
         let scope = Scope(parsing: record.scope) ?? Scope([])
         var tokens = try accounts.issuer.issue(
             user: user, clientID: client.id, audience: accounts.clients.audience(for: client), scope: scope, authTime: record.authTime,
-            nonce: record.nonce, jti: jti, lifetime: client.accessTokenTTL, now: now)
+            nonce: record.nonce, jti: jti, lifetime: client.accessTokenTTL,
+            groups: try await accounts.groupClaim(userID: user.id, scope: scope), now: now)
         if scope.contains(Scope.offlineAccess), client.grants.contains(.refreshToken) {
             tokens.refreshToken = refresh
             tokens.refreshExpiresAt = now.addingTimeInterval(refreshTTL)

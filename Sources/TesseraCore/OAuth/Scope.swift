@@ -52,6 +52,8 @@ public struct Scope: Sendable, Equatable, CustomStringConvertible {
     /// `aws.cognito.signin.user.admin`: first-party tokens always carry it; another client only
     /// when registered with it and asking for it.
     public static let account = "account"
+    /// The user's groups as the `groups` claim of access and ID tokens (contract §11.5).
+    public static let groups = "groups"
 
     /// `self` without `token`.
     public func removing(_ token: String) -> Scope { Scope(tokens.filter { $0 != token }) }

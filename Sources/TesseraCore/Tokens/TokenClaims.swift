@@ -16,14 +16,20 @@ public struct AccessTokenClaims: RegisteredClaims, JSONObjectWritable, Equatable
     public var scope: String
     /// When the user authenticated (user tokens only).
     public var authTime: Int?
+    /// The user's groups in precedence order, when the scope holds `groups` (contract §11.5).
+    public var groups: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case iss, sub, aud, exp, iat, nbf, jti, scope
+        case iss, sub, aud, exp, iat, nbf, jti, scope, groups
         case clientID = "client_id"
         case authTime = "auth_time"
     }
 
-    public init(iss: String, sub: String, aud: Audience, exp: Int, iat: Int, jti: String, clientID: String, scope: String, authTime: Int?) {
+    public init(
+        iss: String, sub: String, aud: Audience, exp: Int, iat: Int, jti: String, clientID: String, scope: String, authTime: Int?,
+        groups: [String]? = nil
+    ) {
+        self.groups = groups
         self.iss = iss
         self.sub = sub
         self.aud = aud
@@ -48,6 +54,7 @@ public struct AccessTokenClaims: RegisteredClaims, JSONObjectWritable, Equatable
         writer.add("client_id", clientID)
         writer.add("scope", scope)
         writer.add("auth_time", authTime)
+        writer.add("groups", groups)
     }
 }
 
@@ -68,9 +75,11 @@ public struct IDTokenClaims: RegisteredClaims, Equatable {
     public var atHash: String?
     public var email: String?
     public var emailVerified: Bool?
+    /// The user's groups in precedence order, when the scope holds `groups`.
+    public var groups: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case iss, sub, aud, exp, iat, nbf, nonce, email
+        case iss, sub, aud, exp, iat, nbf, nonce, email, groups
         case authTime = "auth_time"
         case atHash = "at_hash"
         case emailVerified = "email_verified"

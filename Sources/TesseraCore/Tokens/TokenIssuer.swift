@@ -12,17 +12,18 @@ public struct TokenIssuer: Sendable {
         self.crypto = crypto
     }
 
-    /// Signs an access token and, when `scope` has `openid`, an ID token for `user`.
+    /// Signs an access token and, when `scope` has `openid`, an ID token for `user`. `groups`
+    /// (the user's, read when the scope holds `groups`) goes into both.
     public func issue(
         user: User, clientID: String, audience: String, scope: Scope, authTime: Date, nonce: String? = nil, jti: String? = nil,
-        lifetime requestedLifetime: TimeInterval? = nil, now: Date
+        lifetime requestedLifetime: TimeInterval? = nil, groups: [String]? = nil, now: Date
     ) throws -> IssuedTokens {
         let iat = now.epochSeconds
         let lifetime = Int(requestedLifetime ?? settings.accessTokenTTL)
         let access = AccessTokenClaims(
             iss: settings.issuer, sub: user.id, aud: .one(audience), exp: iat + lifetime, iat: iat,
             jti: jti ?? RandomIdentifier.make(using: crypto), clientID: clientID, scope: scope.description,
-            authTime: authTime.epochSeconds)
+            authTime: authTime.epochSeconds, groups: groups)
         let accessToken = try signer.sign(access, type: AccessTokenClaims.type)
         var idToken: String?
         if scope.contains(Scope.openID) {
@@ -30,7 +31,7 @@ public struct TokenIssuer: Sendable {
             let claims = IDTokenClaims(
                 iss: settings.issuer, sub: user.id, aud: .one(clientID), exp: iat + lifetime, iat: iat, nbf: nil,
                 authTime: authTime.epochSeconds, nonce: nonce, atHash: atHash(accessToken),
-                email: withEmail ? user.email : nil, emailVerified: withEmail ? user.emailVerified : nil)
+                email: withEmail ? user.email : nil, emailVerified: withEmail ? user.emailVerified : nil, groups: groups)
             idToken = try signer.sign(claims, type: IDTokenClaims.type)
         }
         return IssuedTokens(accessToken: accessToken, accessClaims: access, expiresIn: lifetime, idToken: idToken)

@@ -43,7 +43,7 @@ struct DiscoveryDocument: Encodable {
     let revocationEndpoint: String
     let introspectionEndpoint: String
     let endSessionEndpoint: String
-    let scopesSupported = [Scope.openID, Scope.email, Scope.profile, Scope.offlineAccess, Scope.account]
+    let scopesSupported = [Scope.openID, Scope.email, Scope.profile, Scope.offlineAccess, Scope.account, Scope.groups]
     let responseTypesSupported = ["code"]
     let responseModesSupported = ["query"]
     let grantTypesSupported = GrantType.allCases.map(\.rawValue)
@@ -54,7 +54,7 @@ struct DiscoveryDocument: Encodable {
     let introspectionEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post"]
     let codeChallengeMethodsSupported = [PKCE.method]
     let promptValuesSupported = AuthorizationRequest.promptValues
-    let claimsSupported = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "email", "email_verified", "updated_at"]
+    let claimsSupported = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "email", "email_verified", "updated_at", "groups"]
         + UserInfoController.profileClaims
     let authorizationResponseIssParameterSupported = true
     let claimsParameterSupported = false

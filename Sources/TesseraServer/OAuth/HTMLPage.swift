@@ -118,6 +118,7 @@ enum HTMLPage {
         case Scope.profile: "see your profile (name and other details you gave)"
         case Scope.offlineAccess: "stay signed in when you are away"
         case Scope.account: "read and change your account"
+        case Scope.groups: "see which groups you are in"
         default: "use \(scope)"
         }
     }

@@ -8,7 +8,7 @@ import TesseraCore
 struct TokenController {
     static let path = "/oauth2/token"
     /// Scopes about the user; a client acting for itself cannot have them.
-    static let identityScopes: Set<String> = [Scope.openID, Scope.email, Scope.profile, Scope.offlineAccess, Scope.account]
+    static let identityScopes: Set<String> = [Scope.openID, Scope.email, Scope.profile, Scope.offlineAccess, Scope.account, Scope.groups]
 
     let accounts: AccountService
     let authorization: AuthorizationService
