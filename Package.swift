@@ -122,12 +122,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The Cognito-compatible API (contract §11): the cognito-idp JSON protocol as a
+        // translation layer over the core's services.
+        .target(
+            name: "TesseraCognito",
+            dependencies: [
+                "TesseraCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The library operators import: configuration, the composition root and the CLI.
         .target(
             name: "Tessera",
             dependencies: [
                 "TesseraCore", "TesseraCrypto", "TesseraSQLite", "TesseraPostgres", "TesseraMigrations", "TesseraServer", "TesseraMail",
-                "TesseraEvents",
+                "TesseraEvents", "TesseraCognito",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -28,6 +28,7 @@ public enum Migrations {
         Migration("0013_cluster_coordination", PackageResources._013_cluster_coordination_sql),
         Migration("0014_keys_in_database", PackageResources._014_keys_in_database_sql),
         Migration("0015_groups", PackageResources._015_groups_sql),
+        Migration("0016_cognito", PackageResources._016_cognito_sql),
     ]
 
     /// The PostgreSQL schema: the same migrations by name and order (a test holds the two lists
@@ -48,5 +49,6 @@ public enum Migrations {
         Migration("0013_cluster_coordination", PackageResources._013_cluster_coordination_pg_sql),
         Migration("0014_keys_in_database", PackageResources._014_keys_in_database_pg_sql),
         Migration("0015_groups", PackageResources._015_groups_pg_sql),
+        Migration("0016_cognito", PackageResources._016_cognito_pg_sql),
     ]
 }

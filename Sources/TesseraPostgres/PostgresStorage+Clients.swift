@@ -3,7 +3,7 @@ import PostgresNIO
 import TesseraCore
 
 extension PostgresStorage: ClientStore {
-    static let clientColumns = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, access_token_ttl, created_at, source"
+    static let clientColumns = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, access_token_ttl, created_at, source, auth_flows, refresh_rotation, retry_grace_seconds, secret_sealed"
 
     public func client(id: String) async throws -> Client? {
         // No registered client has an id outside the id syntax: answer such a one without a read.
@@ -46,10 +46,12 @@ extension PostgresStorage: ClientStore {
         }
     }
 
-    public func replaceClientSecret(id: String, hash: TokenHash, now: Date) async throws {
+    public func replaceClientSecret(id: String, hash: TokenHash, sealed: [UInt8]?, now: Date) async throws {
+        let sealed = sealed.map { Data($0) }
         try await write { sql in
             guard try await sql.execute("""
-                UPDATE clients SET secret_hash = \(hash.stored), updated_at = \(now.stored) WHERE id = \(id) AND secret_hash IS NOT NULL
+                UPDATE clients SET secret_hash = \(hash.stored), secret_sealed = \(sealed), updated_at = \(now.stored)
+                WHERE id = \(id) AND secret_hash IS NOT NULL
                 """) == 1
             else { throw StorageError.notFound }
         }
@@ -62,13 +64,18 @@ extension PostgresStorage: ClientStore {
             ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash,
                 redirect_uris = excluded.redirect_uris, post_logout_redirect_uris = excluded.post_logout_redirect_uris,
                 grants = excluded.grants, scope = excluded.scope, audience = excluded.audience, access_token_ttl = excluded.access_token_ttl,
-                source = excluded.source, updated_at = excluded.updated_at
+                source = excluded.source, updated_at = excluded.updated_at, auth_flows = excluded.auth_flows,
+                refresh_rotation = excluded.refresh_rotation, retry_grace_seconds = excluded.retry_grace_seconds,
+                secret_sealed = excluded.secret_sealed
             """ : ""
         try await sql.execute("""
-            INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, access_token_ttl, source, created_at, updated_at)
+            INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, access_token_ttl, source, created_at, updated_at,
+                                 auth_flows, refresh_rotation, retry_grace_seconds, secret_sealed)
             VALUES (\(client.id), \(client.name), \(client.secretHash?.stored), \(try json(client.redirectURIs)),
                     \(try json(client.postLogoutRedirectURIs)), \(try json(client.grants.map(\.rawValue).sorted())),
-                    \(client.scope.description), \(client.audience), \(client.accessTokenTTL), \(source), \(client.createdAt.stored), \(now.stored))
+                    \(client.scope.description), \(client.audience), \(client.accessTokenTTL), \(source), \(client.createdAt.stored), \(now.stored),
+                    \(try json(client.cognito.authFlows.map(\.rawValue).sorted())), \(client.cognito.refreshRotation ? "enabled" : "disabled"),
+                    \(Int64(client.cognito.retryGraceSeconds)), \(client.cognito.sealedSecret.map { Data($0) }))
             \(unescaped: onConflict)
             """)
     }
@@ -84,6 +91,9 @@ extension PostgresStorage: ClientStore {
             redirectURIs: try decode(3), postLogoutRedirectURIs: try decode(4),
             grants: Set(try decode(5).compactMap(GrantType.init(rawValue:))),
             scope: Scope(parsing: try row.text(6)) ?? Scope([]), audience: try row.optionalText(7), accessTokenTTL: try row.optionalDouble(8),
-            createdAt: try row.date(9), source: ClientSource(rawValue: try row.text(10)) ?? .admin)
+            createdAt: try row.date(9), source: ClientSource(rawValue: try row.text(10)) ?? .admin,
+            cognito: CognitoAppSettings(
+                authFlows: Set(try decode(11).compactMap(CognitoAuthFlow.init(rawValue:))), refreshRotation: try row.text(12) == "enabled",
+                retryGraceSeconds: try row.int(13), sealedSecret: try row.optionalBytes(14)))
     }
 }

@@ -15,25 +15,26 @@ extension PostgresStorage: RevocationStore {
     /// Read on every use of an access token, in one statement, and kept while no instance
     /// changed users, clients or revocations (``ClusterMemo``): a revocation through this
     /// instance holds on the next request, through another within `cluster_sync_interval`.
-    public func accessTokenStanding(jti: String, userID: String, clientID: String) async throws -> AccessTokenStanding {
-        try await standings.value(for: StandingKey(jti: jti, userID: userID, clientID: clientID)) {
-            try await readStanding(jti: jti, userID: userID, clientID: clientID)
+    public func accessTokenStanding(jti: String, userID: String, clientID: String, familyID: String?) async throws -> AccessTokenStanding {
+        try await standings.value(for: StandingKey(jti: jti, userID: userID, clientID: clientID, familyID: familyID)) {
+            try await readStanding(jti: jti, userID: userID, clientID: clientID, familyID: familyID)
         }
     }
 
-    private func readStanding(jti: String, userID: String, clientID: String) async throws -> AccessTokenStanding {
+    private func readStanding(jti: String, userID: String, clientID: String, familyID: String?) async throws -> AccessTokenStanding {
         try await read { sql in
             guard let row = try await sql.row("""
                 SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = \(jti)),
                        (SELECT tokens_not_before FROM client_revocations WHERE client_id = \(clientID)),
                        EXISTS (SELECT 1 FROM clients WHERE id = \(clientID)),
+                       EXISTS (SELECT 1 FROM refresh_token_families WHERE id = \(familyID) AND revoked_at IS NOT NULL),
                        \(unescaped: Self.userColumns(prefixedWith: "u."))
                 FROM (SELECT 1) AS one LEFT JOIN users u ON u.id = \(userID)
                 """)
             else { return AccessTokenStanding(jtiRevoked: false, user: nil, clientRegistered: false) }
             return AccessTokenStanding(
-                jtiRevoked: try row.bool(0), user: row.isNull(3) ? nil : try Self.user(row, from: 3),
-                clientRegistered: try row.bool(2), clientTokensNotBefore: try row.optionalDate(1))
+                jtiRevoked: try row.bool(0), user: row.isNull(4) ? nil : try Self.user(row, from: 4),
+                clientRegistered: try row.bool(2), clientTokensNotBefore: try row.optionalDate(1), familyRevoked: try row.bool(3))
         }
     }
 
@@ -82,4 +83,5 @@ struct StandingKey: Hashable, Sendable {
     let jti: String
     let userID: String
     let clientID: String
+    let familyID: String?
 }

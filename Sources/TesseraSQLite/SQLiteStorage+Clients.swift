@@ -3,7 +3,7 @@ import GRDB
 import TesseraCore
 
 extension SQLiteStorage: ClientStore {
-    static let clientColumns = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, access_token_ttl, created_at, source"
+    static let clientColumns = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, access_token_ttl, created_at, source, auth_flows, refresh_rotation, retry_grace_seconds, secret_sealed"
 
     public func client(id: String) async throws -> Client? {
         // No registered client has an id outside the id syntax: answer such a one without a read,
@@ -52,11 +52,11 @@ extension SQLiteStorage: ClientStore {
         }
     }
 
-    public func replaceClientSecret(id: String, hash: TokenHash, now: Date) async throws {
+    public func replaceClientSecret(id: String, hash: TokenHash, sealed: [UInt8]?, now: Date) async throws {
         try await write { db in
             try db.execute(
-                sql: "UPDATE clients SET secret_hash = ?, updated_at = ? WHERE id = ? AND secret_hash IS NOT NULL",
-                arguments: [Data(hash.bytes), now.stored, id])
+                sql: "UPDATE clients SET secret_hash = ?, secret_sealed = ?, updated_at = ? WHERE id = ? AND secret_hash IS NOT NULL",
+                arguments: [Data(hash.bytes), sealed.map { Data($0) }, now.stored, id])
             guard db.changesCount == 1 else { throw StorageError.notFound }
         }
     }
@@ -66,18 +66,23 @@ extension SQLiteStorage: ClientStore {
         let json = { (value: [String]) in String(decoding: try encoder.encode(value), as: UTF8.self) }
         try db.execute(
             sql: """
-                INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, access_token_ttl, source, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grants, scope, audience, access_token_ttl, source, created_at, updated_at,
+                                     auth_flows, refresh_rotation, retry_grace_seconds, secret_sealed)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 \(replacing ? """
                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash,
                         redirect_uris = excluded.redirect_uris, post_logout_redirect_uris = excluded.post_logout_redirect_uris,
                         grants = excluded.grants, scope = excluded.scope, audience = excluded.audience, access_token_ttl = excluded.access_token_ttl,
-                        source = excluded.source, updated_at = excluded.updated_at
+                        source = excluded.source, updated_at = excluded.updated_at, auth_flows = excluded.auth_flows,
+                        refresh_rotation = excluded.refresh_rotation, retry_grace_seconds = excluded.retry_grace_seconds,
+                        secret_sealed = excluded.secret_sealed
                     """ : "")
                 """,
             arguments: [client.id, client.name, client.secretHash.map { Data($0.bytes) }, try json(client.redirectURIs),
                         try json(client.postLogoutRedirectURIs), try json(client.grants.map(\.rawValue).sorted()),
-                        client.scope.description, client.audience, client.accessTokenTTL, source, client.createdAt.stored, now.stored])
+                        client.scope.description, client.audience, client.accessTokenTTL, source, client.createdAt.stored, now.stored,
+                        try json(client.cognito.authFlows.map(\.rawValue).sorted()), client.cognito.refreshRotation ? "enabled" : "disabled",
+                        client.cognito.retryGraceSeconds, client.cognito.sealedSecret.map { Data($0) }])
     }
 
     private static let decoder = JSONDecoder()
@@ -93,6 +98,9 @@ extension SQLiteStorage: ClientStore {
             redirectURIs: decode(3), postLogoutRedirectURIs: decode(4),
             grants: Set(decode(5).compactMap(GrantType.init(rawValue:))),
             scope: Scope(parsing: row[6]) ?? Scope([]), audience: row[7], accessTokenTTL: row[8],
-            createdAt: Date(timeIntervalSince1970: row[9]), source: ClientSource(rawValue: row[10]) ?? .admin)
+            createdAt: Date(timeIntervalSince1970: row[9]), source: ClientSource(rawValue: row[10]) ?? .admin,
+            cognito: CognitoAppSettings(
+                authFlows: Set(decode(11).compactMap(CognitoAuthFlow.init(rawValue:))), refreshRotation: (row[12] as String) == "enabled",
+                retryGraceSeconds: row[13], sealedSecret: (row[14] as Data?).map { Array($0) }))
     }
 }

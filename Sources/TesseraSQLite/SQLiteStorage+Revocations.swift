@@ -11,11 +11,11 @@ extension SQLiteStorage: RevocationStore {
         }
     }
 
-    public func accessTokenStanding(jti: String, userID: String, clientID: String) async throws -> AccessTokenStanding {
+    public func accessTokenStanding(jti: String, userID: String, clientID: String, familyID: String?) async throws -> AccessTokenStanding {
         // Checked on every use of a token: kept while what it reads is unchanged, else one
         // statement. Every table it reads is counted in 'standings' (migration 0005).
-        try standings.value(for: StandingKey(jti: jti, userID: userID, clientID: clientID)) {
-            try readStanding(jti: jti, userID: userID, clientID: clientID)
+        try standings.value(for: StandingKey(jti: jti, userID: userID, clientID: clientID, familyID: familyID)) {
+            try readStanding(jti: jti, userID: userID, clientID: clientID, familyID: familyID)
         }
     }
 
@@ -25,17 +25,18 @@ extension SQLiteStorage: RevocationStore {
         SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?1) AS jti_revoked,
                (SELECT tokens_not_before FROM client_revocations WHERE client_id = ?2) AS client_not_before,
                EXISTS (SELECT 1 FROM clients WHERE id = ?2) AS client_registered,
+               EXISTS (SELECT 1 FROM refresh_token_families WHERE id = ?4 AND revoked_at IS NOT NULL) AS family_revoked,
                \(userColumns(prefixedWith: "u."))
         FROM (SELECT 1) LEFT JOIN users u ON u.id = ?3
         """
 
-    private func readStanding(jti: String, userID: String, clientID: String) throws -> AccessTokenStanding {
+    private func readStanding(jti: String, userID: String, clientID: String, familyID: String?) throws -> AccessTokenStanding {
         try readOneStatementOnCallingThread { db in
-            let row = try Row.fetchOne(db.cachedStatement(sql: Self.standingLookup), arguments: [jti, clientID, userID])
+            let row = try Row.fetchOne(db.cachedStatement(sql: Self.standingLookup), arguments: [jti, clientID, userID, familyID])
             guard let row else { return AccessTokenStanding(jtiRevoked: false, user: nil, clientRegistered: false) }
             return AccessTokenStanding(
-                jtiRevoked: row[0], user: row.isNull(at: 3) ? nil : Self.user(row, from: 3),
-                clientRegistered: row[2], clientTokensNotBefore: (row[1] as Double?).map(Date.init(timeIntervalSince1970:)))
+                jtiRevoked: row[0], user: row.isNull(at: 4) ? nil : Self.user(row, from: 4),
+                clientRegistered: row[2], clientTokensNotBefore: (row[1] as Double?).map(Date.init(timeIntervalSince1970:)), familyRevoked: row[3])
         }
     }
 
@@ -60,4 +61,5 @@ struct StandingKey: Hashable, Sendable {
     let jti: String
     let userID: String
     let clientID: String
+    let familyID: String?
 }

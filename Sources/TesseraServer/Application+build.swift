@@ -30,15 +30,17 @@ struct RetentionService: Service {
 ///   - services: more services to run alongside (the key-ring refresher).
 ///   - runsHookRunner: whether the application runs the post-sign-up hook runner as a service
 ///     (tests that drive the runner by hand turn it off).
+///   - moreRoutes: adds the routes of modules the server does not know (the Cognito API).
 ///   - onReady: called once the server is listening, with the bound host and port.
 public func buildApplication(
     dependencies: Dependencies,
     logger: Logger,
     services: [any Service] = [],
     runsHookRunner: Bool = true,
+    moreRoutes: (Router<TesseraRequestContext>) -> Void = { _ in },
     onReady: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
 ) -> some ApplicationProtocol {
-    let router = buildRouter(dependencies: dependencies)
+    let router = buildRouter(dependencies: dependencies, moreRoutes: moreRoutes)
     return Application(
         router: router,
         server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(dependencies.settings.httpIdleTimeout * 1e9)))),
@@ -55,7 +57,7 @@ public func buildApplication(
 }
 
 /// The router with every route of Tessera.
-func buildRouter(dependencies: Dependencies) -> Router<TesseraRequestContext> {
+func buildRouter(dependencies: Dependencies, moreRoutes: (Router<TesseraRequestContext>) -> Void = { _ in }) -> Router<TesseraRequestContext> {
     let router = Router(context: TesseraRequestContext.self, options: .autoGenerateHeadEndpoints)
     let routes = RouteMethods()
     router.add(middleware: ErrorMiddleware(routes: routes))
@@ -79,6 +81,7 @@ func buildRouter(dependencies: Dependencies) -> Router<TesseraRequestContext> {
         authorization: dependencies.authorization, accounts: dependencies.accounts, lifecycle: dependencies.lifecycle, keys: dependencies.keys,
         settings: dependencies.settings, crypto: dependencies.crypto
     ).addRoutes(to: router)
+    moreRoutes(router)
     routes.record(router.routes)
     return router
 }

@@ -390,7 +390,7 @@ struct Cases<Handle: Storage>: Sendable {
         try await store.createClient(client, now: now)
         await #expect(throws: StorageError.alreadyExists) { try await store.createClient(client, now: now) }
         #expect(try await other.client(id: "web")?.name == "Web", "read (and remembered) through the other handle")
-        try await store.replaceClientSecret(id: "web", hash: hash("rotated"), now: now)
+        try await store.replaceClientSecret(id: "web", hash: hash("rotated"), sealed: nil, now: now)
         var seen = try await other.client(id: "web")
         for _ in 0..<100 where seen?.secretHash != hash("rotated") {
             try await Task.sleep(for: .milliseconds(10))
@@ -472,8 +472,8 @@ struct Cases<Handle: Storage>: Sendable {
         #expect(try await store.syncConfiguredClients([declared], now: now) == [])
         #expect(try await store.listClients().map(\.id).sorted() == ["cfg", "spa"])
         #expect(try await store.client(id: "spa")?.redirectURIs == ["https://spa.example/cb"])
-        await #expect(throws: StorageError.notFound) { try await store.replaceClientSecret(id: "spa", hash: hash("x"), now: now) }
-        await #expect(throws: StorageError.notFound) { try await store.replaceClientSecret(id: "nobody", hash: hash("x"), now: now) }
+        await #expect(throws: StorageError.notFound) { try await store.replaceClientSecret(id: "spa", hash: hash("x"), sealed: nil, now: now) }
+        await #expect(throws: StorageError.notFound) { try await store.replaceClientSecret(id: "nobody", hash: hash("x"), sealed: nil, now: now) }
         await #expect(throws: StorageError.notFound) { try await store.deleteClient(id: "nobody", now: now) }
         try await store.createUser(user("u1"), postSignUpHooks: [], verification: nil, now: now)
         try await store.createFamily(family("f1", user: "u1", client: "cfg"), firstToken: hash("cfg-t"), now: now)

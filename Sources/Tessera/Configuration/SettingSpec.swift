@@ -125,6 +125,21 @@ struct SettingSpec: Sendable {
         seconds("webhook_disable_after", \.webhookDisableAfter, 60...(100 * 365 * 86400)),
         boolean("webhook_allow_private_networks", \.webhookAllowPrivateNetworks),
         seconds("event_retention", \.eventRetention, 3600...(100 * 365 * 86400)),
+        // The Cognito-compatible API (contract §11.1, §11.6).
+        SettingSpec(key: "cognito_pool_id") { value, settings throws(InvalidValue) in
+            guard value.wholeMatch(of: /[\w-]+_[0-9a-zA-Z]+/) != nil, value.count <= 55 else {
+                throw InvalidValue("must be <region>_<suffix>, e.g. eu-west-1_AbC123xyz")
+            }
+            settings.cognitoPoolID = value
+        },
+        SettingSpec(key: "cognito_cors_origins") { value, settings throws(InvalidValue) in
+            let origins = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !origins.isEmpty, origins.allSatisfy({ $0 == "*" || $0.hasPrefix("http://") || $0.hasPrefix("https://") }) else {
+                throw InvalidValue("must be * or comma-separated origins such as https://app.example.com")
+            }
+            settings.cognitoCORSOrigins = origins
+        },
+        boolean("cognito_srp", \.cognitoSRP),
     ]
 
     static func boolean(_ key: String, _ path: any WritableKeyPath<Settings, Bool> & Sendable) -> SettingSpec {

@@ -94,8 +94,14 @@ struct KeyCustody: Sendable {
         CodeSecret(bytes: try await sharedSecret(name: "code_secret") { try $0.loadOrCreateCodeSecret().bytes })
     }
 
-    /// The sealer of webhook signing secrets at rest.
-    func webhookSealer() async throws -> AESGCMSealer {
+    /// The sealer of every secret kept at rest because a protocol needs its plaintext: webhook
+    /// signing secrets, client secrets (`SECRET_HASH`), SigV4 access-key secrets, SRP verifiers.
+    /// One key (the keys dir's `sealing.key`, or shared in the database); each secret is sealed
+    /// for a context naming its kind and owner, so none opens as another.
+    func secretSealer() async throws -> AESGCMSealer {
         AESGCMSealer(key: Array(try await sharedSecret(name: "webhook_sealing_key") { try $0.loadOrCreateSealingKey() }.prefix(32)))
     }
+
+    /// The sealer of webhook signing secrets at rest (``secretSealer()``).
+    func webhookSealer() async throws -> AESGCMSealer { try await secretSealer() }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import TesseraCognito
 import TesseraCore
 import ServiceLifecycle
 import TesseraCrypto
@@ -100,9 +101,18 @@ public enum TesseraRuntime {
     /// Makes the registry match the config file: declared clients are registered or updated
     /// (the file's secret is the secret), and clients the file no longer declares are removed
     /// with their tokens revoked.
-    public static func registerConfiguredClients(_ settings: Settings, storage: some ClientStore, logger: Logger, now: Date = Date()) async throws {
+    public static func registerConfiguredClients(_ settings: Settings, storage: some ClientStore & SigningKeyStore, logger: Logger, now: Date = Date()) async throws {
         let crypto = OpenSSLPrimitives()
-        let removed = try await storage.syncConfiguredClients(settings.clients.map { $0.client(using: crypto, now: now) }, now: now)
+        let sealer = try await KeyCustody(settings, storage: storage).secretSealer()
+        var clients: [Client] = []
+        for declaration in settings.clients {
+            var client = declaration.client(using: crypto, now: now)
+            if let secret = declaration.secret {
+                client.cognito.sealedSecret = try sealer.seal(Array(secret.utf8), context: CognitoAppSettings.sealingContext(clientID: client.id))
+            }
+            clients.append(client)
+        }
+        let removed = try await storage.syncConfiguredClients(clients, now: now)
         for declaration in settings.clients {
             logger.info("client registered from config", metadata: ["client.id": "\(declaration.id)"])
         }
@@ -128,7 +138,10 @@ public enum TesseraRuntime {
             deliverer: try await EventsRuntime.deliverer(settings, storage: storage, logger: logger), store: storage,
             events: storage.eventsCommitted, now: { Date() }, logger: logger)
         let services: [any Service] = [refresher, MailCourierService(courier: courier), WebhookDispatcherService(dispatcher: dispatcher)]
-        let application = buildApplication(dependencies: dependencies, logger: logger, services: services) { host, port in
+        let cognito = try await CognitoRuntime.api(settings, dependencies: dependencies, logger: logger)
+        let application = buildApplication(
+            dependencies: dependencies, logger: logger, services: services, moreRoutes: { router in cognito?.addRoutes(to: router) }
+        ) { host, port in
             logger.notice("tessera ready", metadata: ["issuer": "\(settings.issuer)", "address": "\(host):\(port)"])
         }
         do {

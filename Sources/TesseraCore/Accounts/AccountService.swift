@@ -222,13 +222,25 @@ public struct AccountService: Sendable {
     func startFamily(
         user: User, clientID: String, audience: String, scope: Scope, authTime: Date, lifetime: TimeInterval? = nil, now: Date
     ) async throws -> IssuedTokens {
-        var tokens = try issuer.issue(
-            user: user, clientID: clientID, audience: audience, scope: scope, authTime: authTime, lifetime: lifetime,
-            groups: try await groupClaim(userID: user.id, scope: scope), now: now)
-        let refresh = RefreshToken.generate(using: crypto)
+        try await startFamily(user: user, clientID: clientID, scope: scope, authTime: authTime, lifetime: lifetime, now: now) { grant in
+            try issuer.issue(
+                user: grant.user, clientID: grant.clientID, audience: audience, scope: grant.scope, authTime: grant.authTime,
+                lifetime: grant.lifetime, groups: try await groupClaim(userID: grant.user.id, scope: grant.scope), now: grant.now)
+        }
+    }
+
+    /// Starts a refresh family for a user who just signed in, with its tokens minted by `mint`
+    /// (Tessera's shape, or the Cognito API's): the family's first refresh token is stored,
+    /// then handed out with them.
+    public func startFamily(
+        user: User, clientID: String, scope: Scope, authTime: Date, lifetime: TimeInterval?, now: Date, mint: TokenMinter
+    ) async throws -> IssuedTokens {
         let family = RefreshTokenFamily(
             id: RandomIdentifier.make(using: crypto), userID: user.id, clientID: clientID, scope: scope.description,
             authTime: authTime, createdAt: now, expiresAt: now.addingTimeInterval(settings.refreshTokenTTL))
+        var tokens = try await mint(
+            TokenGrant(user: user, clientID: clientID, scope: scope, authTime: authTime, familyID: family.id, lifetime: lifetime, now: now))
+        let refresh = RefreshToken.generate(using: crypto)
         try await store.createFamily(family, firstToken: refresh.hash(using: crypto), now: now)
         tokens.refreshToken = refresh
         tokens.refreshExpiresAt = family.expiresAt
@@ -281,6 +293,16 @@ public struct AccountService: Sendable {
     /// and left untouched (RFC 6749 §6, RFC 9700 §4.14). Reuse of a rotated token revokes its
     /// whole family.
     public func refresh(_ presented: String, client authenticated: Client, scope requested: String? = nil) async throws -> IssuedTokens {
+        try await refresh(presented, client: authenticated, scope: requested) { grant in
+            try issuer.issue(
+                user: grant.user, clientID: grant.clientID, audience: clients.audience(for: authenticated), scope: grant.scope,
+                authTime: grant.authTime, lifetime: grant.lifetime, groups: try await groupClaim(userID: grant.user.id, scope: grant.scope),
+                now: grant.now)
+        }
+    }
+
+    /// ``refresh(_:client:scope:)`` with the tokens minted by `mint`.
+    public func refresh(_ presented: String, client authenticated: Client, scope requested: String?, mint: TokenMinter) async throws -> IssuedTokens {
         guard let token = RefreshToken(presented: presented) else { throw AccountError.invalidGrant(reason: "malformed token") }
         let now = now()
         if requested != nil, let family = try await store.family(containing: token.hash(using: crypto)) {
@@ -302,10 +324,9 @@ public struct AccountService: Sendable {
                 // RFC 6749 §6: a refresh may narrow the scope, never widen it.
                 let scope = Self.withAccountIfFirstParty(
                     try Self.grantedScope(requested, allowed: granted, default: granted), clientID: family.clientID)
-                var tokens = try issuer.issue(
-                    user: user, clientID: family.clientID, audience: clients.audience(for: authenticated), scope: scope,
-                    authTime: family.authTime, lifetime: authenticated.accessTokenTTL,
-                    groups: try await groupClaim(userID: user.id, scope: scope), now: now)
+                var tokens = try await mint(TokenGrant(
+                    user: user, clientID: family.clientID, scope: scope, authTime: family.authTime, familyID: family.id,
+                    lifetime: authenticated.accessTokenTTL, now: now))
                 tokens.refreshToken = successor
                 tokens.refreshExpiresAt = family.expiresAt
                 return .issued(tokens)
@@ -320,6 +341,26 @@ public struct AccountService: Sendable {
             logger.warning("refresh token reuse: family revoked", metadata: ["grant.family": "\(familyID)"])
             throw AccountError.invalidGrant(reason: "reuse detected")
         }
+    }
+
+    /// Uses a refresh token without rotating it, for a client whose Cognito-API refresh tokens
+    /// do not rotate (contract §11.4, `refresh_token_rotation: disabled`): the token must be
+    /// current, of this client, its family neither revoked nor expired, its user active.
+    /// Returns new tokens from `mint` and no refresh token.
+    public func refreshWithoutRotation(_ presented: String, client: Client, mint: TokenMinter) async throws -> IssuedTokens {
+        guard let token = RefreshToken(presented: presented) else { throw AccountError.invalidGrant(reason: "malformed token") }
+        let now = now()
+        guard let standing = try await store.inspect(token.hash(using: crypto)) else { throw AccountError.invalidGrant(reason: "unknown token") }
+        guard standing.family.clientID == client.id else { throw AccountError.invalidGrant(reason: "token of another client") }
+        guard !standing.familyRevoked else { throw AccountError.invalidGrant(reason: "family revoked") }
+        guard !standing.used else { throw AccountError.invalidGrant(reason: "token already rotated") }
+        guard standing.family.expiresAt > now else { throw AccountError.invalidGrant(reason: "family expired") }
+        guard let user = standing.user, user.status == .active else { throw AccountError.invalidGrant(reason: "user cannot sign in") }
+        if let notBefore = user.tokensNotBefore, standing.issuedAt <= notBefore { throw AccountError.invalidGrant(reason: "signed out") }
+        let family = standing.family
+        return try await mint(TokenGrant(
+            user: user, clientID: family.clientID, scope: Scope(parsing: family.scope) ?? Scope([]), authTime: family.authTime,
+            familyID: family.id, lifetime: client.accessTokenTTL, now: now))
     }
 
     /// What a rotation led to, decided while it commits and acted on once it has.
@@ -344,19 +385,7 @@ public struct AccountService: Sendable {
     /// every refresh family and every access token issued so far, and queues a
     /// `password_changed` notice. Returns a new first-party token set, as a login does.
     public func changePassword(of user: User, current: String, new rawPassword: String, clientIP: String) async throws -> IssuedTokens {
-        let password = try PasswordPolicy.validate(rawPassword)
-        let checked = try await verifyPassword(email: user.email, password: current, clientIP: clientIP)
-        guard checked.id == user.id else { throw AccountError.invalidCredentials }
-        let hash = try await passwords.hash(password, cost: settings.bcryptCost, priority: .other)
-        let changedAt = now()
-        let notice = lifecycleMail.notice(.passwordChanged, to: user.email, about: user.email, user: user, now: changedAt)
-        do {
-            try await store.changePassword(userID: user.id, hash: hash, notice: notice, now: changedAt)
-        } catch StorageError.notFound {
-            throw BearerError.invalidToken(reason: "no such user")
-        }
-        mailQueued()
-        logger.notice("password changed; every other session revoked", metadata: ["user.id": "\(user.id)"])
+        let (checked, changedAt) = try await replacePassword(of: user, current: current, new: rawPassword, clientIP: clientIP)
         // `iat` has whole seconds, and a token of the change's second counts as before it:
         // the new set is issued from the next second on.
         let boundary = Date(timeIntervalSince1970: changedAt.timeIntervalSince1970.rounded(.down) + 1)
@@ -370,6 +399,27 @@ public struct AccountService: Sendable {
             lifetime: client.accessTokenTTL, now: issuedAt)
     }
 
+    /// The password change of ``changePassword(of:current:new:clientIP:)`` without new tokens
+    /// (the Cognito API's `ChangePassword`): the same checks, the same revocations and notice.
+    /// Returns the user as checked and the instant of the change.
+    @discardableResult
+    public func replacePassword(of user: User, current: String, new rawPassword: String, clientIP: String) async throws -> (User, Date) {
+        let password = try PasswordPolicy.validate(rawPassword)
+        let checked = try await verifyPassword(email: user.email, password: current, clientIP: clientIP)
+        guard checked.id == user.id else { throw AccountError.invalidCredentials }
+        let hash = try await passwords.hash(password, cost: settings.bcryptCost, priority: .other)
+        let changedAt = now()
+        let notice = lifecycleMail.notice(.passwordChanged, to: user.email, about: user.email, user: user, now: changedAt)
+        do {
+            try await store.changePassword(userID: user.id, hash: hash, notice: notice, now: changedAt)
+        } catch StorageError.notFound {
+            throw BearerError.invalidToken(reason: "no such user")
+        }
+        mailQueued()
+        logger.notice("password changed; every other session revoked", metadata: ["user.id": "\(user.id)"])
+        return (checked, changedAt)
+    }
+
     // MARK: Deletion
 
     /// `POST /v1/me/deletion`: with the current password (checked as a login, counting toward
@@ -379,6 +429,13 @@ public struct AccountService: Sendable {
     public func deleteAccount(of user: User, currentPassword: String, clientIP: String) async throws {
         let checked = try await verifyPassword(email: user.email, password: currentPassword, clientIP: clientIP)
         guard checked.id == user.id else { throw AccountError.invalidCredentials }
+        try await erase(user, by: "its user")
+    }
+
+    /// Erases the account of a user who proved who they are (the Cognito API's `DeleteUser`,
+    /// which takes the access token alone), as ``deleteAccount(of:currentPassword:clientIP:)``
+    /// does after its password check.
+    public func erase(_ user: User, by actor: String) async throws {
         let now = now()
         let farewell = lifecycleMail.notice(.accountDeleted, to: user.email, about: user.email, user: user, now: now)
         do {
@@ -387,7 +444,7 @@ public struct AccountService: Sendable {
             throw BearerError.invalidToken(reason: "no such user")
         }
         mailQueued()
-        logger.notice("account deleted by its user", metadata: ["user.id": "\(user.id)"])
+        logger.notice("account deleted by \(actor)", metadata: ["user.id": "\(user.id)"])
     }
 
     // MARK: Profile
@@ -441,3 +498,29 @@ public enum BearerError: Error, Equatable, Sendable {
     /// Valid, but its scope lacks `required` (403).
     case insufficientScope(required: String)
 }
+
+/// What a sign-in or a refresh grants, for a ``TokenMinter`` to turn into tokens.
+public struct TokenGrant: Sendable {
+    public let user: User
+    public let clientID: String
+    public let scope: Scope
+    public let authTime: Date
+    /// The refresh family the tokens descend from, if any.
+    public let familyID: String?
+    /// The client's own access-token lifetime, if it has one.
+    public let lifetime: TimeInterval?
+    public let now: Date
+
+    public init(user: User, clientID: String, scope: Scope, authTime: Date, familyID: String?, lifetime: TimeInterval?, now: Date) {
+        self.user = user
+        self.clientID = clientID
+        self.scope = scope
+        self.authTime = authTime
+        self.familyID = familyID
+        self.lifetime = lifetime
+        self.now = now
+    }
+}
+
+/// Signs the access (and ID) token of a grant, in one API's shape.
+public typealias TokenMinter = @Sendable (TokenGrant) async throws -> IssuedTokens

@@ -111,6 +111,21 @@ public struct Settings: Sendable, Equatable {
     /// How long events are kept.
     public var eventRetention: TimeInterval = 2_592_000
 
+    // MARK: The Cognito-compatible API (contract §11)
+
+    /// The user pool id the Cognito API answers as (`<region>_<suffix>`); the API is off when nil.
+    public var cognitoPoolID: String?
+    /// Origins allowed to call the Cognito API from a browser; `*` allows any.
+    public var cognitoCORSOrigins: [String] = ["*"]
+    /// Whether the Cognito API keeps SRP verifiers and offers `USER_SRP_AUTH`.
+    public var cognitoSRP = true
+
+    /// `iss` of the tokens the Cognito API issues: `<public_url>/<pool id>`.
+    public var cognitoIssuer: String? { cognitoPoolID.map { publicBaseURL + "/" + $0 } }
+
+    /// The pool id's region (before the `_`), for SigV4 and discovery.
+    public var cognitoRegion: String? { cognitoPoolID.flatMap { $0.split(separator: "_").first.map(String.init) } }
+
     public init() {}
 
     /// The audience of first-party access tokens.

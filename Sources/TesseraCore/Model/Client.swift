@@ -35,6 +35,8 @@ public struct Client: Sendable, Equatable {
     public var accessTokenTTL: TimeInterval?
     public var createdAt: Date
     public var source: ClientSource
+    /// How the client may use the Cognito-compatible API (contract §11.2, §11.4).
+    public var cognito: CognitoAppSettings
 
     /// The bounds of a per-client token lifetime, as for the server-wide setting.
     public static let accessTokenTTLRange: ClosedRange<TimeInterval> = 300...86400
@@ -42,8 +44,9 @@ public struct Client: Sendable, Equatable {
     public init(
         id: String, name: String, secretHash: TokenHash?, redirectURIs: [String] = [], postLogoutRedirectURIs: [String] = [],
         grants: Set<GrantType>, scope: Scope, audience: String? = nil, accessTokenTTL: TimeInterval? = nil, createdAt: Date,
-        source: ClientSource = .admin
+        source: ClientSource = .admin, cognito: CognitoAppSettings = CognitoAppSettings()
     ) {
+        self.cognito = cognito
         self.source = source
         self.accessTokenTTL = accessTokenTTL
         self.id = id
@@ -85,4 +88,40 @@ public struct ClientSecret: Sendable, CustomStringConvertible, CustomDebugString
 
     public var description: String { "<redacted>" }
     public var debugDescription: String { "<redacted>" }
+}
+
+/// A sign-in flow of the Cognito API (`ExplicitAuthFlowsType`), granted per client.
+public enum CognitoAuthFlow: String, Sendable, CaseIterable, Codable {
+    case userPassword = "USER_PASSWORD_AUTH"
+    case userSRP = "USER_SRP_AUTH"
+    case refreshToken = "REFRESH_TOKEN_AUTH"
+    case adminUserPassword = "ADMIN_USER_PASSWORD_AUTH"
+}
+
+/// A client's settings for the Cognito-compatible API.
+public struct CognitoAppSettings: Sendable, Equatable {
+    /// The flows `InitiateAuth` and `AdminInitiateAuth` accept from the client.
+    public var authFlows: Set<CognitoAuthFlow>
+    /// Whether each use of a refresh token at the Cognito API rotates it (contract §11.4).
+    public var refreshRotation: Bool
+    /// Seconds (0–60) after a rotation during which the old token still answers.
+    public var retryGraceSeconds: Int
+    /// The client secret sealed (AES-256-GCM) for checking `SECRET_HASH`; nil for a public
+    /// client, or one whose secret was set before the Cognito API existed.
+    public var sealedSecret: [UInt8]?
+
+    public static let defaultAuthFlows: Set<CognitoAuthFlow> = [.userSRP, .refreshToken]
+    public static let retryGraceRange = 0...60
+
+    public init(
+        authFlows: Set<CognitoAuthFlow> = defaultAuthFlows, refreshRotation: Bool = true, retryGraceSeconds: Int = 0, sealedSecret: [UInt8]? = nil
+    ) {
+        self.authFlows = authFlows
+        self.refreshRotation = refreshRotation
+        self.retryGraceSeconds = retryGraceSeconds
+        self.sealedSecret = sealedSecret
+    }
+
+    /// The context a client secret is sealed for.
+    public static func sealingContext(clientID: String) -> String { "client-secret:\(clientID)" }
 }

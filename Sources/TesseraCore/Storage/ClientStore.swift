@@ -14,6 +14,7 @@ public protocol ClientStore: Sendable {
     /// Deletes a client and revokes every refresh-token family issued to it.
     /// Throws ``StorageError/notFound`` for an unknown client.
     func deleteClient(id: String, now: Date) async throws
-    /// Replaces a confidential client's secret. Throws ``StorageError/notFound``.
-    func replaceClientSecret(id: String, hash: TokenHash, now: Date) async throws
+    /// Replaces a confidential client's secret (its hash, and sealed for the Cognito API's
+    /// `SECRET_HASH`). Throws ``StorageError/notFound``.
+    func replaceClientSecret(id: String, hash: TokenHash, sealed: [UInt8]?, now: Date) async throws
 }

@@ -28,16 +28,20 @@ public struct AccessTokenValidator: Sendable {
     /// - Throws: ``BearerError/invalidToken(reason:)``.
     public func validate(_ token: String, audience: String?) async throws -> ValidatedAccessToken {
         let claims: AccessTokenClaims
+        var familyID: String?
         do {
             claims = try verifier.verify(
                 token, as: AccessTokenClaims.self,
                 expecting: TokenExpectations(type: AccessTokenClaims.type, issuer: settings.issuer, audiences: audience.map { [$0] }, now: now()))
         } catch {
-            throw BearerError.invalidToken(reason: "\(error)")
+            guard let cognito = try cognitoClaims(token) else { throw BearerError.invalidToken(reason: "\(error)") }
+            claims = cognito.asAccessTokenClaims
+            familyID = cognito.originJTI
         }
         let isClientToken = claims.authTime == nil && claims.sub == claims.clientID
-        let standing = try await store.accessTokenStanding(jti: claims.jti, userID: claims.sub, clientID: claims.clientID)
+        let standing = try await store.accessTokenStanding(jti: claims.jti, userID: claims.sub, clientID: claims.clientID, familyID: familyID)
         guard !standing.jtiRevoked else { throw BearerError.invalidToken(reason: "revoked") }
+        guard !standing.familyRevoked else { throw BearerError.invalidToken(reason: "its refresh family was revoked") }
         if let notBefore = standing.clientTokensNotBefore, Double(claims.iat) <= notBefore.timeIntervalSince1970.rounded(.down) {
             throw BearerError.invalidToken(reason: "revoked with its client")
         }
@@ -50,5 +54,23 @@ public struct AccessTokenValidator: Sendable {
             throw BearerError.invalidToken(reason: "revoked by user sign-out")
         }
         return ValidatedAccessToken(claims: claims, user: user)
+    }
+
+    /// The claims of an access token the Cognito API issued (contract §11.4), when the API is
+    /// on and `token` is one: `typ: JWT`, the pool's issuer, `token_use: access`. Such a token
+    /// names no audience; Tessera's own endpoints accept it like their own (nil when it is not
+    /// one, so the caller reports its first refusal).
+    private func cognitoClaims(_ token: String) throws -> CognitoAccessTokenClaims? {
+        guard let issuer = settings.cognitoIssuer else { return nil }
+        let claims: CognitoAccessTokenClaims
+        do {
+            claims = try verifier.verify(
+                token, as: CognitoAccessTokenClaims.self,
+                expecting: TokenExpectations(type: CognitoAccessTokenClaims.type, issuer: issuer, audiences: nil, now: now()))
+        } catch {
+            return nil
+        }
+        guard claims.tokenUse == "access" else { throw BearerError.invalidToken(reason: "not an access token") }
+        return claims
     }
 }

@@ -18,7 +18,16 @@ struct ClientsCommand: AsyncParsableCommand {
         ]
         json["audience"] = client.audience
         json["access_token_ttl"] = client.accessTokenTTL
+        json["auth_flows"] = client.cognito.authFlows.map(\.rawValue).sorted()
+        json["refresh_token_rotation"] = client.cognito.refreshRotation ? "enabled" : "disabled"
+        json["retry_grace_seconds"] = client.cognito.retryGraceSeconds
         return json
+    }
+
+    /// The secret sealed for the Cognito API's `SECRET_HASH` (contract §11.2).
+    static func seal(_ secret: ClientSecret, clientID: String, context: AdminContext) async throws -> [UInt8] {
+        try await KeyCustody(context.settings, storage: context.storage).secretSealer()
+            .seal(Array(secret.value.utf8), context: CognitoAppSettings.sealingContext(clientID: clientID))
     }
 
     struct Create: AsyncParsableCommand {
@@ -41,6 +50,14 @@ struct ClientsCommand: AsyncParsableCommand {
         @Option(help: "Scopes the client may ask for, space-separated.") var scope = "openid email profile offline_access"
         @Option(help: "The aud of its access tokens (default: the issuer).") var audience: String?
         @Option(name: .customLong("access-token-ttl"), help: "Its access-token lifetime in seconds (300-86400).") var accessTokenTTL: Double?
+        @Option(
+            name: .customLong("auth-flow"),
+            help: "A Cognito API sign-in flow: USER_PASSWORD_AUTH, USER_SRP_AUTH, REFRESH_TOKEN_AUTH or ADMIN_USER_PASSWORD_AUTH (repeatable; default USER_SRP_AUTH and REFRESH_TOKEN_AUTH).")
+        var authFlows: [String] = []
+        @Option(name: .customLong("refresh-token-rotation"), help: "enabled (default) or disabled: whether the Cognito API rotates its refresh tokens.")
+        var refreshTokenRotation = "enabled"
+        @Option(name: .customLong("retry-grace-seconds"), help: "Seconds (0-60) a rotated refresh token still answers at the Cognito API.")
+        var retryGraceSeconds = 0
         @OptionGroup var options: AdminOptions
 
         func validate() throws {
@@ -52,6 +69,11 @@ struct ClientsCommand: AsyncParsableCommand {
             if let accessTokenTTL, !Client.accessTokenTTLRange.contains(accessTokenTTL) {
                 throw ValidationError("--access-token-ttl must be between 300 and 86400")
             }
+            for flow in authFlows where CognitoAuthFlow(rawValue: flow) == nil {
+                throw ValidationError("unknown --auth-flow \(flow): USER_PASSWORD_AUTH, USER_SRP_AUTH, REFRESH_TOKEN_AUTH or ADMIN_USER_PASSWORD_AUTH")
+            }
+            guard ["enabled", "disabled"].contains(refreshTokenRotation) else { throw ValidationError("--refresh-token-rotation must be enabled or disabled") }
+            guard CognitoAppSettings.retryGraceRange.contains(retryGraceSeconds) else { throw ValidationError("--retry-grace-seconds must be between 0 and 60") }
         }
 
         func run() async throws {
@@ -62,10 +84,16 @@ struct ClientsCommand: AsyncParsableCommand {
             if grantSet.contains(.clientCredentials), `public` { throw AdminError.usage("a public client cannot use client_credentials") }
             let crypto = OpenSSLPrimitives()
             let secret = `public` ? nil : ClientSecret.generate(using: crypto)
+            let id = RandomIdentifier.make(using: crypto)
+            var sealed: [UInt8]?
+            if let secret { sealed = try await ClientsCommand.seal(secret, clientID: id, context: context) }
             let client = Client(
-                id: RandomIdentifier.make(using: crypto), name: name, secretHash: secret?.hash(using: crypto), redirectURIs: redirectURIs,
+                id: id, name: name, secretHash: secret?.hash(using: crypto), redirectURIs: redirectURIs,
                 postLogoutRedirectURIs: postLogoutRedirectURIs, grants: grantSet, scope: Scope(parsing: scope)!, audience: audience,
-                accessTokenTTL: accessTokenTTL, createdAt: context.now)
+                accessTokenTTL: accessTokenTTL, createdAt: context.now,
+                cognito: CognitoAppSettings(
+                    authFlows: authFlows.isEmpty ? CognitoAppSettings.defaultAuthFlows : Set(authFlows.compactMap(CognitoAuthFlow.init(rawValue:))),
+                    refreshRotation: refreshTokenRotation == "enabled", retryGraceSeconds: retryGraceSeconds, sealedSecret: sealed))
             try await context.storage.createClient(client, now: context.now)
             try await context.audit("clients.create", target: "client \(client.id)")
             var json = ClientsCommand.json(client)
@@ -131,7 +159,9 @@ struct ClientsCommand: AsyncParsableCommand {
             try context.confirm("replace the secret of client \(clientID)")
             let crypto = OpenSSLPrimitives()
             let secret = ClientSecret.generate(using: crypto)
-            try await context.storage.replaceClientSecret(id: clientID, hash: secret.hash(using: crypto), now: context.now)
+            try await context.storage.replaceClientSecret(
+                id: clientID, hash: secret.hash(using: crypto), sealed: try await ClientsCommand.seal(secret, clientID: clientID, context: context),
+                now: context.now)
             try await context.audit("clients.rotate-secret", target: "client \(clientID)")
             try context.emit(json: ["client_id": clientID, "client_secret": secret.value],
                              text: "client_id: \(clientID)\nclient_secret: \(secret.value)\n(the secret is shown only now)")

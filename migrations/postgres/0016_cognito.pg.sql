@@ -1,0 +1,16 @@
+-- PostgreSQL twin of sql/0016: the Cognito API's per-client settings, the revocation of a
+-- family counted among token standings, and SigV4 access keys.
+ALTER TABLE clients ADD COLUMN auth_flows TEXT NOT NULL DEFAULT '["REFRESH_TOKEN_AUTH","USER_SRP_AUTH"]';
+ALTER TABLE clients ADD COLUMN refresh_rotation TEXT NOT NULL DEFAULT 'enabled' CHECK (refresh_rotation IN ('enabled', 'disabled'));
+ALTER TABLE clients ADD COLUMN retry_grace_seconds BIGINT NOT NULL DEFAULT 0 CHECK (retry_grace_seconds BETWEEN 0 AND 60);
+ALTER TABLE clients ADD COLUMN secret_sealed BYTEA;
+
+CREATE TRIGGER refresh_token_families_revoked_counted AFTER UPDATE OF revoked_at ON refresh_token_families
+    FOR EACH STATEMENT EXECUTE FUNCTION tessera_bump_counters('standings');
+
+CREATE TABLE access_keys (
+    id            TEXT PRIMARY KEY,
+    secret_sealed BYTEA NOT NULL,
+    created_at    DOUBLE PRECISION NOT NULL,
+    last_used_at  DOUBLE PRECISION
+);

@@ -1,0 +1,21 @@
+-- The Cognito-compatible API (contract §11). Per client: the auth flows it may use, whether its
+-- refresh tokens rotate, the retry grace, and its secret sealed (AES-256-GCM under the keys
+-- dir's sealing key) so that SECRET_HASH can be checked: only the SHA-256 is kept otherwise.
+ALTER TABLE clients ADD COLUMN auth_flows TEXT NOT NULL DEFAULT '["REFRESH_TOKEN_AUTH","USER_SRP_AUTH"]';
+ALTER TABLE clients ADD COLUMN refresh_rotation TEXT NOT NULL DEFAULT 'enabled' CHECK (refresh_rotation IN ('enabled', 'disabled'));
+ALTER TABLE clients ADD COLUMN retry_grace_seconds INTEGER NOT NULL DEFAULT 0 CHECK (retry_grace_seconds BETWEEN 0 AND 60);
+ALTER TABLE clients ADD COLUMN secret_sealed BLOB;
+
+-- Access tokens of the Cognito API name their refresh family (origin_jti): revoking the family
+-- revokes them, so a family's revocation counts among what decides a token's standing.
+CREATE TRIGGER refresh_token_families_revoked_counted AFTER UPDATE OF revoked_at ON refresh_token_families BEGIN
+    UPDATE change_counters SET generation = generation + 1 WHERE name IN ('standings');
+END;
+
+-- SigV4 access keys of the admin operations: the secret sealed, never hashed (SigV4 needs it).
+CREATE TABLE access_keys (
+    id            TEXT PRIMARY KEY NOT NULL,
+    secret_sealed BLOB NOT NULL,
+    created_at    REAL NOT NULL,
+    last_used_at  REAL
+) STRICT;
