@@ -127,7 +127,7 @@ let package = Package(
         .target(
             name: "TesseraCognito",
             dependencies: [
-                "TesseraCore",
+                "TesseraCore", "TesseraCrypto",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -19,7 +19,8 @@ public struct CognitoAPI: Sendable {
         public let accounts: AccountService
         public let lifecycle: LifecycleService
         public let groups: GroupService
-        public let users: any UserStore & RefreshTokenStore
+        /// Users, refresh tokens, access keys, SRP verifiers and the audit log.
+        public let store: any Storage
         public let signer: any TokenSigner
         public let keys: any KeySetPublisher
         /// Opens the sealed client secrets (`SECRET_HASH`).
@@ -28,14 +29,14 @@ public struct CognitoAPI: Sendable {
         public let logger: Logger
 
         public init(
-            settings: Settings, accounts: AccountService, lifecycle: LifecycleService, groups: GroupService, users: any UserStore & RefreshTokenStore,
+            settings: Settings, accounts: AccountService, lifecycle: LifecycleService, groups: GroupService, store: any Storage,
             signer: any TokenSigner, keys: any KeySetPublisher, sealer: any SecretSealer, crypto: any CryptoPrimitives, logger: Logger
         ) {
             self.settings = settings
             self.accounts = accounts
             self.lifecycle = lifecycle
             self.groups = groups
-            self.users = users
+            self.store = store
             self.signer = signer
             self.keys = keys
             self.sealer = sealer
@@ -46,14 +47,23 @@ public struct CognitoAPI: Sendable {
 
     let services: Services
     let poolID: String
+    /// The pool id after its `_`, which SRP's `x` and claim are computed over.
+    let poolSuffix: String
     let issuer: String
     let tokens: CognitoTokens
+    /// The SRP verifiers, when `cognito_srp` is on.
+    let verifiers: SRPVerifiers?
+    /// Keys the salts of challenges for names no user has, for this process's life.
+    let decoyKey: [UInt8]
 
     /// Nil when the settings leave the API off (no `cognito_pool_id`).
-    public init?(_ services: Services) {
+    public init?(_ services: Services, verifiers: SRPVerifiers?) {
         guard let poolID = services.settings.cognitoPoolID, let issuer = services.settings.cognitoIssuer else { return nil }
         self.services = services
         self.poolID = poolID
+        poolSuffix = poolID.split(separator: "_", maxSplits: 1).last.map(String.init) ?? poolID
+        self.verifiers = verifiers
+        decoyKey = services.crypto.randomBytes(32)
         self.issuer = issuer
         tokens = CognitoTokens(
             issuer: issuer, settings: services.settings, signer: services.signer, groups: services.groups, crypto: services.crypto)
@@ -90,9 +100,13 @@ public struct CognitoAPI: Sendable {
                 throw CognitoError("UnknownOperationException", "The X-Amz-Target header names no operation.")
             }
             operation = String(target.dropFirst(Self.targetPrefix.count))
-            let body = try await request.body.collect(upTo: context.maxUploadSize)
-            let input = try CognitoInput(Array(buffer: body))
-            let call = CognitoCall(api: self, input: input, clientIP: context.clientIP, logger: context.logger)
+            let body = Array(buffer: try await request.body.collect(upTo: context.maxUploadSize))
+            var accessKeyID: String?
+            if CognitoCall.adminOperations.contains(operation) {
+                accessKeyID = try await authenticateAdmin(request, body: body)
+            }
+            let input = try CognitoInput(body)
+            let call = CognitoCall(api: self, input: input, clientIP: context.clientIP, accessKeyID: accessKeyID, logger: context.logger)
             let output = try await call.perform(operation)
             return respond(status: .ok, json: output, requestID: requestID, origin: origin)
         } catch {
@@ -116,6 +130,20 @@ public struct CognitoAPI: Sendable {
         var headers: HTTPFields = [.contentType: Self.contentType, Self.requestIDField: requestID]
         addCORS(to: &headers, origin: origin)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Verifies an admin operation's SigV4 signature; returns its access key id.
+    func authenticateAdmin(_ request: Request, body: [UInt8]) async throws -> String {
+        var headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
+        if let authority = request.head.authority { headers.append((name: "host", value: authority)) }
+        let signed = SigV4Verifier.Request(
+            method: request.method.rawValue, path: request.uri.path, query: request.uri.query, headers: headers, body: body)
+        let store = services.store
+        let sealer = services.sealer
+        return try await SigV4Verifier(crypto: services.crypto).verify(signed, now: Date()) { id in
+            guard let key = try await store.accessKey(id: id) else { return nil }
+            return try sealer.open(key.sealedSecret, context: AccessKeyRecord.sealingContext(id: id))
+        }
     }
 
     // MARK: CORS

@@ -60,7 +60,9 @@ extension CognitoCall {
             } catch AccountError.invalidGrant(let reason) where reason.contains("reuse") {
                 throw CognitoError.revokedRefreshToken
             }
-        case "USER_SRP_AUTH", "CUSTOM_AUTH", "USER_AUTH", "ADMIN_NO_SRP_AUTH", "ADMIN_USER_PASSWORD_AUTH":
+        case "USER_SRP_AUTH":
+            return try await startSRP(client: client, parameters: parameters)
+        case "CUSTOM_AUTH", "USER_AUTH", "ADMIN_NO_SRP_AUTH", "ADMIN_USER_PASSWORD_AUTH":
             throw CognitoError.invalidParameter("\(flow) flow not enabled for this client")
         default:
             throw CognitoError.invalidParameter("1 validation error detected: Value '\(flow)' at 'authFlow' failed to satisfy constraint: Member must satisfy enum value set")
@@ -73,12 +75,67 @@ extension CognitoCall {
         guard let username = parameters["USERNAME"], !username.isEmpty else { throw CognitoError.invalidParameter("Missing required parameter USERNAME") }
         guard let password = parameters["PASSWORD"] else { throw CognitoError.invalidParameter("Missing required parameter PASSWORD") }
         try checkSecretHash(parameters["SECRET_HASH"], client: client, usernames: [username])
-        let user = try await services.accounts.verifyPassword(email: try await signInAddress(username), password: password, clientIP: clientIP)
+        let user: User
+        do {
+            user = try await services.accounts.verifyPassword(email: try await signInAddress(username), password: password, clientIP: clientIP)
+        } catch AccountError.passwordChangeRequired(let userID) {
+            return try await newPasswordChallenge(userID: userID, client: client)
+        }
+        return try await signedIn(user, client: client)
+    }
+
+    /// A new refresh family and its Cognito-shaped tokens, as `AuthenticationResult`.
+    func signedIn(_ user: User, client: Client) async throws -> [String: Any] {
         let now = Date()
         let tokens = try await services.accounts.startFamily(
             user: user, clientID: client.id, scope: CognitoTokens.grantedScope, authTime: now, lifetime: client.accessTokenTTL, now: now,
             mint: api.tokens.mint)
         return ["AuthenticationResult": CognitoTokens.result(tokens), "ChallengeParameters": [String: String]()]
+    }
+
+    /// `NEW_PASSWORD_REQUIRED`: the temporary password was right; the answer continues in
+    /// `RespondToAuthChallenge` with the sealed session.
+    func newPasswordChallenge(userID: String, client: Client) async throws -> [String: Any] {
+        guard let user = try await services.store.user(id: userID) else { throw CognitoError.incorrectCredentials }
+        let session = ChallengeSession(
+            challenge: "NEW_PASSWORD_REQUIRED", userID: userID, clientID: client.id, expires: Date().epochSeconds + ChallengeSession.lifetime)
+        var attributes: [String: String] = ["email": user.email, "email_verified": user.emailVerified ? "true" : "false"]
+        for (name, value) in user.attributes { attributes[name] = value }
+        let attributesJSON = String(decoding: try JSONSerialization.data(withJSONObject: attributes, options: [.sortedKeys]), as: UTF8.self)
+        return [
+            "ChallengeName": "NEW_PASSWORD_REQUIRED", "Session": try session.sealed(with: services.sealer),
+            "ChallengeParameters": ["USER_ID_FOR_SRP": user.id, "requiredAttributes": "[]", "userAttributes": attributesJSON],
+        ]
+    }
+
+    /// `RespondToAuthChallenge` (and `AdminRespondToAuthChallenge`): `NEW_PASSWORD_REQUIRED`
+    /// and, for the SRP flow, `PASSWORD_VERIFIER`.
+    func respondToAuthChallenge() async throws -> [String: Any] {
+        let client = try await appClient()
+        let challenge = try input.required("ChallengeName")
+        let responses = try input.stringMap("ChallengeResponses")
+        switch challenge {
+        case "NEW_PASSWORD_REQUIRED":
+            let session = try ChallengeSession.open(
+                try input.string("Session"), challenge: challenge, clientID: client.id, sealer: services.sealer, now: Date())
+            guard let newPassword = responses["NEW_PASSWORD"] else { throw CognitoError.invalidParameter("Missing required parameter NEW_PASSWORD") }
+            let names = [session.userID] + (try await services.store.user(id: session.userID).map { [$0.email] } ?? [])
+            try checkSecretHash(responses["SECRET_HASH"], client: client, usernames: names)
+            if let username = responses["USERNAME"], !names.contains(where: { $0.lowercased() == username.lowercased() }) {
+                throw CognitoError.notAuthorized("Invalid session for the user.")
+            }
+            let user = try await services.accounts.replaceTemporaryPassword(userID: session.userID, new: newPassword)
+            let attributes = responses.filter { $0.key.hasPrefix("userAttributes.") }
+                .map { (name: String($0.key.dropFirst("userAttributes.".count)), value: $0.value) }
+            let changes = try CognitoAttributes.writable(attributes.filter { $0.name != "email_verified" })
+            let updated = changes.isEmpty ? user
+                : try await services.accounts.updateAttributes(of: user.id, ifMatch: "*", changes: changes.mapValues { Optional($0) })
+            return try await signedIn(updated, client: client)
+        case "PASSWORD_VERIFIER":
+            return try await passwordVerifier(client: client, responses: responses)
+        default:
+            throw CognitoError.invalidParameter("\(challenge) is not a challenge Tessera issues.")
+        }
     }
 
     /// Uses a refresh token as the client's rotation mode says (contract §11.4).
@@ -93,7 +150,7 @@ extension CognitoCall {
     func checkRefreshSecretHash(_ presented: String?, token: String, client: Client) async throws {
         guard !client.isPublic else { return }
         var names: [String] = []
-        if let parsed = RefreshToken(presented: token), let standing = try await services.users.inspect(parsed.hash(using: services.crypto)) {
+        if let parsed = RefreshToken(presented: token), let standing = try await services.store.inspect(parsed.hash(using: services.crypto)) {
             names = [standing.family.userID] + (standing.user.map { [$0.email] } ?? [])
         }
         try checkSecretHash(presented, client: client, usernames: names)
@@ -116,7 +173,7 @@ extension CognitoCall {
         let client = try await appClient()
         try checkClientSecret(try input.string("ClientSecret"), client: client)
         let token = try input.required("Token")
-        if let parsed = RefreshToken(presented: token), let family = try await services.users.family(containing: parsed.hash(using: services.crypto)) {
+        if let parsed = RefreshToken(presented: token), let family = try await services.store.family(containing: parsed.hash(using: services.crypto)) {
             guard family.clientID == client.id else { throw CognitoError("UnauthorizedException", "The token was not issued to this client.") }
             try await services.accounts.logout(token)
         }
@@ -125,7 +182,7 @@ extension CognitoCall {
 
     func globalSignOut() async throws -> [String: Any] {
         let user = try await authenticatedUser()
-        try await services.users.revokeAllTokens(userID: user.id, now: Date())
+        try await services.store.revokeAllTokens(userID: user.id, now: Date())
         return [:]
     }
 

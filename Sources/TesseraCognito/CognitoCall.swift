@@ -7,13 +7,16 @@ struct CognitoCall: Sendable {
     let api: CognitoAPI
     let input: CognitoInput
     let clientIP: String
+    /// The SigV4 key an admin operation was signed with.
+    let accessKeyID: String?
     let logger: Logger
 
     var services: CognitoAPI.Services { api.services }
 
     /// Runs the operation named by `X-Amz-Target`.
     func perform(_ operation: String) async throws -> [String: Any] {
-        switch operation {
+        if let output = try await performAdmin(operation) { return output }
+        return switch operation {
         case "SignUp": try await signUp()
         case "ConfirmSignUp": try await confirmSignUp()
         case "ResendConfirmationCode": try await resendConfirmationCode()
@@ -30,6 +33,7 @@ struct CognitoCall: Sendable {
         case "ForgotPassword": try await forgotPassword()
         case "ConfirmForgotPassword": try await confirmForgotPassword()
         case "DeleteUser": try await deleteUser()
+        case "RespondToAuthChallenge": try await respondToAuthChallenge()
         case _ where ModelOperations.names.contains(operation):
             throw CognitoError("UnsupportedOperationException", "\(operation) is not supported by Tessera's Cognito API.")
         default:
@@ -89,12 +93,12 @@ struct CognitoCall: Sendable {
     /// user becomes an address that names no account, so it costs what a wrong address does.
     func signInAddress(_ username: String) async throws -> String {
         if username.contains("@") { return username }
-        return try await services.users.user(id: username)?.email ?? "\(username)@unknown.invalid"
+        return try await services.store.user(id: username)?.email ?? "\(username)@unknown.invalid"
     }
 
     /// The user a `Username` names, if any.
     func user(named username: String) async throws -> User? {
-        username.contains("@") ? try await services.users.user(email: username.lowercased()) : try await services.users.user(id: username)
+        username.contains("@") ? try await services.store.user(email: username.lowercased()) : try await services.store.user(id: username)
     }
 
     // MARK: Access tokens

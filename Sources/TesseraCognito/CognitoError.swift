@@ -72,6 +72,8 @@ public struct CognitoError: Error, Equatable, Sendable {
         case .invalidCredentials: .incorrectCredentials
         case .userDisabled: .notAuthorized("User is disabled.")
         case .userUnconfirmed: CognitoError("UserNotConfirmedException", "User is not confirmed.")
+        case .passwordChangeRequired: .notAuthorized("A new password is required.")
+        case .passwordResetRequired: CognitoError("PasswordResetRequiredException", "Password reset required for the user")
         case .tooManyAttempts: .notAuthorized("Password attempts exceeded")
         case .tooManyRequests, .busy: CognitoError("TooManyRequestsException", "Too many requests")
         case .invalidClient(let message): .notAuthorized(message)

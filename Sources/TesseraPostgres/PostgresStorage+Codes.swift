@@ -72,7 +72,7 @@ extension PostgresStorage: CodeStore {
             WHERE e.email_key = \(emailKey) AND e.verified \(unescaped: lock ? "FOR UPDATE OF u" : "")
             """)
         else { return nil }
-        return (try user(row), try row.text(11))
+        return (try user(row), try row.text(12))
     }
 
     static func withinSendLimits(_ sql: SQL, userID: String, purpose: CodePurpose, limits: CodeSendLimits, now: Date) async throws -> Bool {
@@ -131,9 +131,10 @@ extension PostgresStorage: CodeStore {
                 update.append(now.stored)
                 update.append(user.id)
                 try await sql.execute(PostgresQuery(
-                    unsafeSQL: "UPDATE users SET password_hash = $2, \(verify), updated_at = $3 WHERE id = $4", binds: update))
+                    unsafeSQL: "UPDATE users SET password_hash = $2, password_state = 'permanent', \(verify), updated_at = $3 WHERE id = $4", binds: update))
                 if verifiesPrimary { try await recordAboutUser(sql, id: user.id, now: now) { .emailVerified($0, address: $0.email) } }
                 try await revokeAllTokens(sql, userID: user.id, reason: .passwordReset, now: now) { .passwordReset($0) }
+                try await Self.forgetSRPVerifier(sql, userID: user.id)
                 try await Self.voidLiveCodes(sql, userID: user.id, now: now)
                 try await sql.execute("DELETE FROM user_emails WHERE user_id = \(user.id) AND NOT verified")
                 try await Self.enqueue(sql, notice, codeID: nil, now: now)

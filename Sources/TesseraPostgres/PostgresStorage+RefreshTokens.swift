@@ -15,7 +15,7 @@ extension PostgresStorage: RefreshTokenStore {
     }
 
     /// Names for the columns the rotation returns (a family's and a user's share some).
-    static let spentColumns = (0..<18).map { "c\($0)" }.joined(separator: ", ")
+    static let spentColumns = (0..<19).map { "c\($0)" }.joined(separator: ", ")
 
     public func createFamily(_ family: RefreshTokenFamily, firstToken: TokenHash, now: Date) async throws {
         try await write { sql in try await Self.insertFamily(sql, family, firstToken: firstToken, now: now) }

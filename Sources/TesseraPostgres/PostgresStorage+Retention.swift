@@ -40,6 +40,10 @@ extension PostgresStorage: RetentionStore {
                 try await sql.execute("""
                     DELETE FROM revoked_access_tokens WHERE jti IN (SELECT jti FROM revoked_access_tokens WHERE expires_at <= \(at) LIMIT \(batch))
                     """)
+            } + deleteInBatches { sql in
+                try await sql.execute("""
+                    DELETE FROM spent_challenges WHERE id IN (SELECT id FROM spent_challenges WHERE expires_at <= \(at) LIMIT \(batch))
+                    """)
             },
             codes: try await deleteInBatches { sql in
                 try await sql.execute("""

@@ -8,7 +8,7 @@ extension PostgresStorage: UserStore {
     /// The columns ``user(_:from:)`` reads, in its order, each with `prefix` (a table alias) in front.
     static func userColumns(prefixedWith prefix: String) -> String {
         ["id", "email", "email_verified", "password_hash", "status", "attributes", "created_at", "updated_at", "tokens_not_before",
-         "profile_version", "other_emails"]
+         "profile_version", "other_emails", "password_state"]
             .map { prefix + $0 }.joined(separator: ", ")
     }
 
@@ -20,7 +20,13 @@ extension PostgresStorage: UserStore {
             passwordHash: try cells.optionalText(first + 3), status: UserStatus(rawValue: try cells.text(first + 4)) ?? .disabled,
             attributes: attributesJSON == "{}" ? [:] : (try? JSONDecoder().decode([String: String].self, from: Data(attributesJSON.utf8))) ?? [:],
             createdAt: try cells.date(first + 6), updatedAt: try cells.date(first + 7), tokensNotBefore: try cells.optionalDate(first + 8),
-            profileVersion: try cells.int64(first + 9), otherEmailCount: try cells.int(first + 10))
+            profileVersion: try cells.int64(first + 9), otherEmailCount: try cells.int(first + 10),
+            passwordState: PasswordState(rawValue: try cells.text(first + 11)) ?? .resetRequired)
+    }
+
+    /// A password changed: the SRP verifier of the old one goes in the same transaction.
+    static func forgetSRPVerifier(_ sql: SQL, userID: String) async throws {
+        try await sql.execute("DELETE FROM srp_verifiers WHERE user_id = \(userID)")
     }
 
     static func fetchUser(_ sql: SQL, id: String) async throws -> User? {
@@ -43,9 +49,9 @@ extension PostgresStorage: UserStore {
         let attributes = try Self.encodeAttributes(user.attributes)
         try await write { [self] sql in
             try await sql.execute("""
-                INSERT INTO users (id, email, email_key, password_hash, status, email_verified, attributes, created_at, updated_at)
+                INSERT INTO users (id, email, email_key, password_hash, status, email_verified, attributes, created_at, updated_at, password_state)
                 VALUES (\(user.id), \(user.email), \(user.email.lowercased()), \(user.passwordHash), \(user.status.rawValue),
-                        \(user.emailVerified), \(attributes), \(user.createdAt.stored), \(user.updatedAt.stored))
+                        \(user.emailVerified), \(attributes), \(user.createdAt.stored), \(user.updatedAt.stored), \(user.passwordState.rawValue))
                 """)
             for hook in postSignUpHooks {
                 try await sql.execute("""
@@ -94,20 +100,55 @@ extension PostgresStorage: UserStore {
         }
     }
 
-    public func setPassword(userID: String, hash: String, now: Date) async throws {
+    public func setPassword(userID: String, hash: String, state: PasswordState, now: Date) async throws {
         try await write { [self] sql in
-            guard try await sql.execute("UPDATE users SET password_hash = \(hash), updated_at = \(now.stored) WHERE id = \(userID)") == 1 else {
+            guard try await sql.execute("""
+                UPDATE users SET password_hash = \(hash), password_state = \(state.rawValue), updated_at = \(now.stored) WHERE id = \(userID)
+                """) == 1
+            else {
                 throw StorageError.notFound
             }
+            try await Self.forgetSRPVerifier(sql, userID: userID)
             try await revokeAllTokens(sql, userID: userID, reason: .passwordChanged, now: now) { .passwordChanged($0) }
+        }
+    }
+
+    public func replaceTemporaryPassword(userID: String, hash: String, now: Date) async throws -> User? {
+        try await write { [self] sql in
+            guard let row = try await sql.row("""
+                UPDATE users SET password_hash = \(hash), password_state = 'permanent', updated_at = \(now.stored)
+                WHERE id = \(userID) AND password_state = 'temporary' RETURNING \(unescaped: Self.userColumns)
+                """)
+            else { return nil }
+            let user = try Self.user(row)
+            try await Self.forgetSRPVerifier(sql, userID: userID)
+            _ = try await record(sql, .passwordChanged(user), now: now)
+            return user
+        }
+    }
+
+    public func requirePasswordReset(userID: String, now: Date) async throws {
+        try await write { [self] sql in
+            guard try await sql.execute("""
+                UPDATE users SET password_state = 'reset_required', updated_at = \(now.stored) WHERE id = \(userID)
+                """) == 1
+            else {
+                throw StorageError.notFound
+            }
+            try await Self.forgetSRPVerifier(sql, userID: userID)
+            try await revokeAllTokens(sql, userID: userID, reason: .signOut, now: now) { _ in nil }
         }
     }
 
     public func changePassword(userID: String, hash: String, notice: MailRequest, now: Date) async throws {
         try await write { [self] sql in
-            guard try await sql.execute("UPDATE users SET password_hash = \(hash), updated_at = \(now.stored) WHERE id = \(userID)") == 1 else {
+            guard try await sql.execute("""
+                UPDATE users SET password_hash = \(hash), password_state = 'permanent', updated_at = \(now.stored) WHERE id = \(userID)
+                """) == 1
+            else {
                 throw StorageError.notFound
             }
+            try await Self.forgetSRPVerifier(sql, userID: userID)
             try await revokeAllTokens(sql, userID: userID, reason: .passwordChanged, now: now) { .passwordChanged($0) }
             try await Self.voidLiveCodes(sql, userID: userID, now: now)
             try await Self.enqueue(sql, notice, codeID: nil, now: now)

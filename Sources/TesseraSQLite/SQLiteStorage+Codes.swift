@@ -116,10 +116,11 @@ extension SQLiteStorage: CodeStore {
                 if verifiesPrimary { try recordAboutUser(db, id: user.id, now: now) { .emailVerified($0, address: $0.email) } }
             case .resetPassword(let hash, let notice):
                 try Self.cached(
-                    db, sql: "UPDATE users SET password_hash = ?, \(verify), updated_at = ? WHERE id = ?",
+                    db, sql: "UPDATE users SET password_hash = ?, password_state = 'permanent', \(verify), updated_at = ? WHERE id = ?",
                     arguments: [hash, emailKey, emailKey, now.stored, user.id])
                 if verifiesPrimary { try recordAboutUser(db, id: user.id, now: now) { .emailVerified($0, address: $0.email) } }
                 try revokeAllTokens(db, userID: user.id, reason: .passwordReset, now: now) { .passwordReset($0) }
+                try Self.forgetSRPVerifier(db, userID: user.id)
                 try Self.voidLiveCodes(db, condition: "user_id = ?", [user.id], now: now)
                 try Self.cached(db, sql: "DELETE FROM user_emails WHERE user_id = ? AND verified = 0", arguments: [user.id])
                 try Self.enqueue(db, notice, codeID: nil, now: now)

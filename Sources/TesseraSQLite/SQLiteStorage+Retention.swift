@@ -25,6 +25,8 @@ extension SQLiteStorage: RetentionStore {
                 """, at),
             revokedJTIs: try await deleteInBatches("""
                 DELETE FROM revoked_access_tokens WHERE jti IN (SELECT jti FROM revoked_access_tokens WHERE expires_at <= ? LIMIT ?)
+                """, at) + deleteInBatches("""
+                DELETE FROM spent_challenges WHERE id IN (SELECT id FROM spent_challenges WHERE expires_at <= ? LIMIT ?)
                 """, at),
             codes: try await deleteInBatches("""
                 DELETE FROM authorization_codes WHERE code_hash IN (SELECT code_hash FROM authorization_codes WHERE expires_at <= ? LIMIT ?)

@@ -8,7 +8,7 @@ extension SQLiteStorage: UserStore {
     /// The columns ``user(_:from:)`` reads, in its order, each with `prefix` (a table alias) in front.
     static func userColumns(prefixedWith prefix: String) -> String {
         ["id", "email", "email_verified", "password_hash", "status", "attributes", "created_at", "updated_at", "tokens_not_before",
-         "profile_version", "other_emails"]
+         "profile_version", "other_emails", "password_state"]
             .map { prefix + $0 }.joined(separator: ", ")
     }
 
@@ -18,11 +18,11 @@ extension SQLiteStorage: UserStore {
             try await write { [self] db in
                 try db.execute(
                     sql: """
-                        INSERT INTO users (id, email, email_key, password_hash, status, email_verified, attributes, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO users (id, email, email_key, password_hash, status, email_verified, attributes, created_at, updated_at, password_state)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [user.id, user.email, user.email.lowercased(), user.passwordHash, user.status.rawValue,
-                                user.emailVerified, attributes, user.createdAt.stored, user.updatedAt.stored])
+                                user.emailVerified, attributes, user.createdAt.stored, user.updatedAt.stored, user.passwordState.rawValue])
                 for hook in postSignUpHooks {
                     try db.execute(
                         sql: """
@@ -82,18 +82,45 @@ extension SQLiteStorage: UserStore {
         }
     }
 
-    public func setPassword(userID: String, hash: String, now: Date) async throws {
+    public func setPassword(userID: String, hash: String, state: PasswordState, now: Date) async throws {
         try await write { [self] db in
-            try db.execute(sql: "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", arguments: [hash, now.stored, userID])
+            try db.execute(
+                sql: "UPDATE users SET password_hash = ?, password_state = ?, updated_at = ? WHERE id = ?",
+                arguments: [hash, state.rawValue, now.stored, userID])
             guard db.changesCount == 1 else { throw StorageError.notFound }
+            try Self.forgetSRPVerifier(db, userID: userID)
             try revokeAllTokens(db, userID: userID, reason: .passwordChanged, now: now) { .passwordChanged($0) }
+        }
+    }
+
+    public func replaceTemporaryPassword(userID: String, hash: String, now: Date) async throws -> User? {
+        try await write { [self] db in
+            try db.execute(
+                sql: "UPDATE users SET password_hash = ?, password_state = 'permanent', updated_at = ? WHERE id = ? AND password_state = 'temporary'",
+                arguments: [hash, now.stored, userID])
+            guard db.changesCount == 1, let user = try Self.fetchUser(db, id: userID) else { return nil }
+            try Self.forgetSRPVerifier(db, userID: userID)
+            try record(db, .passwordChanged(user), now: now)
+            return user
+        }
+    }
+
+    public func requirePasswordReset(userID: String, now: Date) async throws {
+        try await write { [self] db in
+            try db.execute(sql: "UPDATE users SET password_state = 'reset_required', updated_at = ? WHERE id = ?", arguments: [now.stored, userID])
+            guard db.changesCount == 1 else { throw StorageError.notFound }
+            try Self.forgetSRPVerifier(db, userID: userID)
+            try revokeAllTokens(db, userID: userID, reason: .signOut, now: now) { _ in nil }
         }
     }
 
     public func changePassword(userID: String, hash: String, notice: MailRequest, now: Date) async throws {
         try await write { [self] db in
-            try db.execute(sql: "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", arguments: [hash, now.stored, userID])
+            try db.execute(
+                sql: "UPDATE users SET password_hash = ?, password_state = 'permanent', updated_at = ? WHERE id = ?",
+                arguments: [hash, now.stored, userID])
             guard db.changesCount == 1 else { throw StorageError.notFound }
+            try Self.forgetSRPVerifier(db, userID: userID)
             try revokeAllTokens(db, userID: userID, reason: .passwordChanged, now: now) { .passwordChanged($0) }
             try Self.voidLiveCodes(db, condition: "user_id = ?", [userID], now: now)
             try Self.enqueue(db, notice, codeID: nil, now: now)
@@ -203,6 +230,12 @@ extension SQLiteStorage: UserStore {
         try db.execute(sql: "UPDATE users SET tokens_not_before = ?, updated_at = ? WHERE id = ?", arguments: [now.stored, now.stored, userID])
     }
 
+    /// A password changed: the SRP verifier of the old one goes in the same transaction (the
+    /// Cognito API computes the new one from the new password, contract §11.6).
+    static func forgetSRPVerifier(_ db: Database, userID: String) throws {
+        try db.execute(sql: "DELETE FROM srp_verifiers WHERE user_id = ?", arguments: [userID])
+    }
+
     static func fetchUser(_ db: Database, id: String) throws -> User? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT \(userColumns) FROM users WHERE id = ?"), arguments: [id]).map { user($0) }
     }
@@ -223,6 +256,7 @@ extension SQLiteStorage: UserStore {
             updatedAt: columns.date(at: first + 7),
             tokensNotBefore: columns.optionalDate(at: first + 8),
             profileVersion: columns.int64(at: first + 9),
-            otherEmailCount: Int(columns.int64(at: first + 10)))
+            otherEmailCount: Int(columns.int64(at: first + 10)),
+            passwordState: PasswordState(rawValue: columns.text(at: first + 11)) ?? .resetRequired)
     }
 }

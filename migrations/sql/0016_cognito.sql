@@ -16,6 +16,26 @@ END;
 CREATE TABLE access_keys (
     id            TEXT PRIMARY KEY NOT NULL,
     secret_sealed BLOB NOT NULL,
-    created_at    REAL NOT NULL,
-    last_used_at  REAL
+    created_at    REAL NOT NULL
+) STRICT;
+
+-- Whether the password is one the user chose (permanent), one an operator set for a single
+-- sign-in (temporary: Cognito's FORCE_CHANGE_PASSWORD), or must be reset before any sign-in
+-- (reset_required: Cognito's RESET_REQUIRED).
+ALTER TABLE users ADD COLUMN password_state TEXT NOT NULL DEFAULT 'permanent'
+    CHECK (password_state IN ('permanent', 'temporary', 'reset_required'));
+
+-- USER_SRP_AUTH verifiers (contract §11.6): salt and verifier, sealed, kept only while
+-- cognito_srp is on; they go with the user.
+CREATE TABLE srp_verifiers (
+    user_id    TEXT PRIMARY KEY NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    sealed     BLOB NOT NULL,
+    updated_at REAL NOT NULL
+) STRICT;
+
+-- SRP secret blocks spent once (contract §11.6): a replayed PASSWORD_VERIFIER answer finds its
+-- block here. Kept until the block expires.
+CREATE TABLE spent_challenges (
+    id         TEXT PRIMARY KEY NOT NULL,
+    expires_at REAL NOT NULL
 ) STRICT;

@@ -129,16 +129,18 @@ public enum TesseraRuntime {
         let keys = try await loadKeys(settings, storage: storage, logger: logger)
         try await registerConfiguredClients(settings, storage: storage, logger: logger)
         let courier = try MailRuntime.courier(settings, storage: storage, logger: logger)
+        let verifiers = try await CognitoRuntime.verifiers(settings, storage: storage, logger: logger)
         let dependencies = Dependencies(
             settings: settings, storage: storage, keys: keys, crypto: OpenSSLPrimitives(), hooks: hooks,
-            codeSecret: try await MailRuntime.codeSecret(settings, storage: storage), logger: logger, mailQueued: { courier.nudge() })
+            codeSecret: try await MailRuntime.codeSecret(settings, storage: storage), logger: logger, mailQueued: { courier.nudge() },
+            passwordObserver: verifiers)
         let refresher = KeyRingRefresher(
             ring: keys, storage: storage, custody: try KeyCustody(settings, storage: storage), settings: settings, logger: logger)
         let dispatcher = WebhookDispatcher(
             deliverer: try await EventsRuntime.deliverer(settings, storage: storage, logger: logger), store: storage,
             events: storage.eventsCommitted, now: { Date() }, logger: logger)
         let services: [any Service] = [refresher, MailCourierService(courier: courier), WebhookDispatcherService(dispatcher: dispatcher)]
-        let cognito = try await CognitoRuntime.api(settings, dependencies: dependencies, logger: logger)
+        let cognito = try await CognitoRuntime.api(settings, dependencies: dependencies, verifiers: verifiers, logger: logger)
         let application = buildApplication(
             dependencies: dependencies, logger: logger, services: services, moreRoutes: { router in cognito?.addRoutes(to: router) }
         ) { host, port in

@@ -14,6 +14,11 @@ public enum AccountError: Error, Equatable, Sendable {
     case invalidCredentials
     case userDisabled
     case userUnconfirmed
+    /// The password was right but an operator set it for one sign-in: a new one must be chosen
+    /// first (the Cognito API's `NEW_PASSWORD_REQUIRED` challenge).
+    case passwordChangeRequired(userID: String)
+    /// The password must be reset with a recovery code before any sign-in.
+    case passwordResetRequired
     /// Too many failed logins for the account, or attempts from the client IP.
     case tooManyAttempts(retryAfter: Int)
     /// Too many sign-ups from the client IP (`signup_ip_rate`).

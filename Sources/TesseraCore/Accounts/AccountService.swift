@@ -30,13 +30,19 @@ public struct AccountService: Sendable {
     let lifecycleMail: LifecycleMail
     /// Called after mail was queued, to wake the courier.
     let mailQueued: @Sendable () -> Void
+    /// Told of every password this service sees in plaintext and accepts (sign-up, a
+    /// successful sign-in, a change, an operator's), after it is stored: the Cognito API keeps
+    /// its SRP verifiers with it (contract §11.6). Runs in the background.
+    public let passwordObserver: (any PasswordObserver)?
 
     public init(
         settings: Settings, store: any Store, hasher: any PasswordHasher, throttle: LoginThrottle,
         signer: any TokenSigner, verifier: any TokenVerifier, crypto: any CryptoPrimitives, hooks: Hooks,
         clients: ClientRegistry, lifecycleMail: LifecycleMail, now: @escaping Now, logger: Logger,
-        userCreated: @escaping @Sendable () -> Void = {}, mailQueued: @escaping @Sendable () -> Void = {}
+        userCreated: @escaping @Sendable () -> Void = {}, mailQueued: @escaping @Sendable () -> Void = {},
+        passwordObserver: (any PasswordObserver)? = nil
     ) {
+        self.passwordObserver = passwordObserver
         self.lifecycleMail = lifecycleMail
         self.mailQueued = mailQueued
         self.clients = clients
@@ -102,9 +108,62 @@ public struct AccountService: Sendable {
             throw AccountError.emailTaken
         }
         mailQueued()
+        await passwordStored(user, password)
         logger.info("user signed up", metadata: ["user.id": "\(user.id)"])
         if !hooks.postSignUp.isEmpty { userCreated() }
         return user
+    }
+
+    /// An operator's new user (the Cognito API's `AdminCreateUser`): active, with `password`
+    /// hashed at the configured cost and marked temporary (one sign-in, then a new one must be
+    /// chosen) unless `temporary` is false. No hooks run, as with `admin users create`.
+    public func createByOperator(
+        email rawEmail: String, password rawPassword: String, temporary: Bool, emailVerified: Bool, attributes: [String: String]
+    ) async throws -> User {
+        guard let email = EmailAddress(rawEmail) else { throw AccountError.invalidEmail }
+        let password = try PasswordPolicy.validate(rawPassword)
+        try Self.checkAttributes(attributes)
+        let hash = try await passwords.hash(password, cost: settings.bcryptCost, priority: .other)
+        let now = now()
+        let user = User(
+            id: RandomIdentifier.make(using: crypto), email: email.display, emailVerified: emailVerified, passwordHash: hash, status: .active,
+            attributes: attributes, createdAt: now, updatedAt: now, passwordState: temporary ? .temporary : .permanent)
+        do {
+            try await store.createUser(user, postSignUpHooks: [], verification: nil, now: now)
+        } catch StorageError.alreadyExists {
+            throw AccountError.emailTaken
+        }
+        await passwordStored(user, password)
+        logger.info("user created by an operator", metadata: ["user.id": "\(user.id)"])
+        return user
+    }
+
+    /// An operator sets a user's password: checked against the policy, hashed, permanent or
+    /// temporary; everything the user holds is revoked.
+    public func setPasswordByOperator(userID: String, password rawPassword: String, temporary: Bool) async throws {
+        let password = try PasswordPolicy.validate(rawPassword)
+        let hash = try await passwords.hash(password, cost: settings.bcryptCost, priority: .other)
+        do {
+            try await store.setPassword(userID: userID, hash: hash, state: temporary ? .temporary : .permanent, now: now())
+        } catch StorageError.notFound {
+            throw AccountError.notFound
+        }
+        if let user = try await store.user(id: userID) { await passwordStored(user, password) }
+    }
+
+    /// The user answers a `NEW_PASSWORD_REQUIRED` challenge: their temporary password becomes
+    /// the new one, permanent. Refused unless the password is still temporary.
+    public func replaceTemporaryPassword(userID: String, new rawPassword: String) async throws -> User {
+        let password = try PasswordPolicy.validate(rawPassword)
+        guard let user = try await store.user(id: userID), user.status == .active, user.passwordState == .temporary else {
+            throw AccountError.invalidCredentials
+        }
+        let hash = try await passwords.hash(password, cost: settings.bcryptCost, priority: .other)
+        guard let updated = try await store.replaceTemporaryPassword(userID: userID, hash: hash, now: now()) else {
+            throw AccountError.invalidCredentials
+        }
+        await passwordStored(updated, password)
+        return updated
     }
 
     /// Attribute names and values are bounded: 50 entries, names of 1–64 and values of at most
@@ -177,12 +236,55 @@ public struct AccountService: Sendable {
             throw AccountError.invalidCredentials
         }
         try await throttle.finish(key, succeeded: true, now: now)
+        try Self.checkCanSignIn(user)
+        rehashIfNeeded(user: user, password: password, hash: hash)
+        passwordSeen(user, password)
+        return user
+    }
+
+    /// What a user whose proof was right must still be to sign in: active, with a password of
+    /// their own.
+    static func checkCanSignIn(_ user: User) throws(AccountError) {
         switch user.status {
         case .active: break
-        case .disabled: throw AccountError.userDisabled
-        case .unconfirmed: throw AccountError.userUnconfirmed
+        case .disabled: throw .userDisabled
+        case .unconfirmed: throw .userUnconfirmed
         }
-        rehashIfNeeded(user: user, password: password, hash: hash)
+        switch user.passwordState {
+        case .permanent: break
+        case .temporary: throw .passwordChangeRequired(userID: user.id)
+        case .resetRequired: throw .passwordResetRequired
+        }
+    }
+
+    /// Takes one sign-in attempt from the client IP's bucket (`login_ip_rate`), as every
+    /// password sign-in does; for sign-ins that start before any proof (SRP's first step).
+    public func admitSignInAttempt(clientIP: String) async throws {
+        try await throttle.admitAttempt(fromIP: clientIP, now: now())
+    }
+
+    /// A sign-in whose proof of the password is not a password this service hashes (the
+    /// Cognito API's SRP verifier): the account's lock-out counts it as a password sign-in
+    /// does, and the same status rules apply. `user` nil (no such user) fails like a wrong
+    /// proof.
+    public func signIn(proving user: User?, lockOutKey name: String, proof: () async throws -> Bool) async throws -> User {
+        let now = now()
+        let key = user.map { AccountKey(userID: $0.id, using: crypto) } ?? AccountKey(EmailAddress(name) ?? EmailAddress("unknown@unknown.invalid")!, using: crypto)
+        try await throttle.begin(key, now: now)
+        let proven: Bool
+        do {
+            proven = try await proof()
+        } catch {
+            _ = try? await throttle.finish(key, succeeded: false, now: now)
+            throw error
+        }
+        guard proven, let user else {
+            if let lockedUntil = try await throttle.finish(key, succeeded: false, now: now), let user { recordLockOut(user, until: lockedUntil, now: now) }
+            logger.info("login failed", metadata: ["reason": "\(user == nil ? "unknown user" : "wrong proof")"])
+            throw AccountError.invalidCredentials
+        }
+        try await throttle.finish(key, succeeded: true, now: now)
+        try Self.checkCanSignIn(user)
         return user
     }
 
@@ -416,6 +518,7 @@ public struct AccountService: Sendable {
             throw BearerError.invalidToken(reason: "no such user")
         }
         mailQueued()
+        await passwordStored(checked, password)
         logger.notice("password changed; every other session revoked", metadata: ["user.id": "\(user.id)"])
         return (checked, changedAt)
     }
@@ -524,3 +627,25 @@ public struct TokenGrant: Sendable {
 
 /// Signs the access (and ID) token of a grant, in one API's shape.
 public typealias TokenMinter = @Sendable (TokenGrant) async throws -> IssuedTokens
+
+/// Learns each password the service accepts, in plaintext, once it is stored (contract §11.6:
+/// SRP verifiers). Must not log or keep the password itself.
+public protocol PasswordObserver: Sendable {
+    /// `onlyIfMissing`: a sign-in with a password already known changes nothing, so an
+    /// observer may skip work it already did for it.
+    func passwordAccepted(user: User, password: String, onlyIfMissing: Bool) async
+}
+
+extension AccountService {
+    /// Tells the observer, in the background, of a password that signed in.
+    func passwordSeen(_ user: User, _ password: Password) {
+        guard let passwordObserver else { return }
+        let text = password.text
+        Task { await passwordObserver.passwordAccepted(user: user, password: text, onlyIfMissing: true) }
+    }
+
+    /// Tells the observer of a password just stored (waits for it).
+    func passwordStored(_ user: User, _ password: Password) async {
+        await passwordObserver?.passwordAccepted(user: user, password: password.text, onlyIfMissing: false)
+    }
+}

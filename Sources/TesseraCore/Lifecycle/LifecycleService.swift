@@ -17,13 +17,17 @@ public struct LifecycleService: Sendable {
     let logger: Logger
     /// Called after mail was queued, to wake the courier.
     let mailQueued: @Sendable () -> Void
+    /// Told of a password set with a recovery code (``AccountService/passwordObserver``).
+    let passwordObserver: (any PasswordObserver)?
 
     public static let ipBurst: Double = 10
 
     public init(
         settings: Settings, store: any Store, mail: LifecycleMail, hasher: any PasswordHasher, crypto: any CryptoPrimitives,
-        now: @escaping Now, logger: Logger, mailQueued: @escaping @Sendable () -> Void, sharedLimits: (any SharedLimitStore)? = nil
+        now: @escaping Now, logger: Logger, mailQueued: @escaping @Sendable () -> Void, sharedLimits: (any SharedLimitStore)? = nil,
+        passwordObserver: (any PasswordObserver)? = nil
     ) {
+        self.passwordObserver = passwordObserver
         self.settings = settings
         self.store = store
         self.mail = mail
@@ -131,6 +135,7 @@ public struct LifecycleService: Sendable {
             throw AccountError.invalidCode
         }
         mailQueued()
+        await passwordObserver?.passwordAccepted(user: updated, password: password.text, onlyIfMissing: false)
         logger.notice("password reset by recovery code; every token revoked", metadata: ["user.id": "\(user.id)"])
         return updated
     }

@@ -9,6 +9,17 @@ public enum UserStatus: String, Codable, Sendable, CaseIterable {
     case disabled
 }
 
+/// Whose password a user's is: their own, or one an operator set (contract §11.3).
+public enum PasswordState: String, Sendable, CaseIterable {
+    /// Chosen by the user (or imported): signs in.
+    case permanent
+    /// Set by an operator for one sign-in, which must choose a new one (Cognito's
+    /// `FORCE_CHANGE_PASSWORD` and its `NEW_PASSWORD_REQUIRED` challenge).
+    case temporary
+    /// Must be reset with a recovery code before any sign-in (Cognito's `RESET_REQUIRED`).
+    case resetRequired = "reset_required"
+}
+
 /// A stored user.
 public struct User: Sendable, Equatable {
     public var id: String
@@ -27,12 +38,14 @@ public struct User: Sendable, Equatable {
     public var profileVersion: Int64
     /// How many addresses the account has besides the primary.
     public var otherEmailCount: Int
+    public var passwordState: PasswordState
 
     public init(
         id: String, email: String, emailVerified: Bool, passwordHash: String?, status: UserStatus,
         attributes: [String: String], createdAt: Date, updatedAt: Date, tokensNotBefore: Date? = nil, profileVersion: Int64 = 0,
-        otherEmailCount: Int = 0
+        otherEmailCount: Int = 0, passwordState: PasswordState = .permanent
     ) {
+        self.passwordState = passwordState
         self.profileVersion = profileVersion
         self.otherEmailCount = otherEmailCount
         self.id = id

@@ -6,7 +6,8 @@ public struct SweepCounts: Sendable, Equatable {
     public var families = 0
     /// SSO sessions ended or expired.
     public var sessions = 0
-    /// Revoked jtis whose access tokens have expired anyway.
+    /// Revoked jtis whose access tokens have expired anyway, and spent challenge answers
+    /// (SRP's secret blocks) past their expiry.
     public var revokedJTIs = 0
     /// Authorization codes a day past their expiry (kept that long so a late replay is still caught).
     public var codes = 0

@@ -24,10 +24,20 @@ public protocol UserStore: Sendable {
     /// afterwards. Throws ``StorageError/notFound`` for an unknown user. Events:
     /// `user.email.verified` when it was not verified.
     func markEmailVerified(userID: String, now: Date) async throws -> User
-    /// Sets the password hash and, in the same transaction, revokes everything the user holds
-    /// (as ``revokeAllTokens(userID:now:)``). Throws ``StorageError/notFound``. Events:
+    /// Sets the password hash (an operator's: permanent, or temporary for one sign-in) and, in
+    /// the same transaction, revokes everything the user holds (as
+    /// ``revokeAllTokens(userID:now:)``). Throws ``StorageError/notFound``. Events:
     /// `user.password.changed`, `user.sessions.revoked`.
-    func setPassword(userID: String, hash: String, now: Date) async throws
+    func setPassword(userID: String, hash: String, state: PasswordState, now: Date) async throws
+    /// Marks the password as needing a reset before any sign-in (Cognito's
+    /// `AdminResetUserPassword`) and revokes everything the user holds. Throws
+    /// ``StorageError/notFound``. Events: `user.sessions.revoked`.
+    func requirePasswordReset(userID: String, now: Date) async throws
+    /// Replaces a temporary password with the user's own (permanent), only while it is still
+    /// temporary: of two answers to one challenge one wins. Nothing is revoked (a temporary
+    /// password never signed in). Returns the user afterwards, nil when the password was not
+    /// temporary. Events: `user.password.changed`.
+    func replaceTemporaryPassword(userID: String, hash: String, now: Date) async throws -> User?
     /// A password change by the user: the new hash, every refresh family revoked and every
     /// access token issued up to `now` refused, the user's live codes voided and `notice`
     /// queued, in one transaction. Throws ``StorageError/notFound``. Events:
@@ -72,4 +82,11 @@ public enum AttributeUpdate: Sendable, Equatable {
     /// `decide` said keep; the user as stored.
     case refused(User)
     case notFound
+}
+
+extension UserStore {
+    /// Sets a permanent password (``setPassword(userID:hash:state:now:)``).
+    public func setPassword(userID: String, hash: String, now: Date) async throws {
+        try await setPassword(userID: userID, hash: hash, state: .permanent, now: now)
+    }
 }

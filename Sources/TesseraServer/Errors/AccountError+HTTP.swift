@@ -23,6 +23,10 @@ extension APIError {
             self.init(.forbidden, "user_disabled", "this account is disabled")
         case .userUnconfirmed:
             self.init(.forbidden, "user_unconfirmed", "this account is not confirmed yet")
+        case .passwordChangeRequired:
+            self.init(.forbidden, "password_change_required", "this password was set for one sign-in; choose a new one first")
+        case .passwordResetRequired:
+            self.init(.forbidden, "password_reset_required", "this password must be reset: ask for a recovery code")
         case .tooManyAttempts(let retryAfter):
             self.init(.tooManyRequests, "too_many_attempts", "too many login attempts; try again later",
                       headers: [.retryAfter: String(retryAfter)])

@@ -31,6 +31,8 @@ extension OAuthError {
         case .invalidCredentials: self = OAuthError(.invalidGrant, "invalid username or password")
         case .userDisabled: self = OAuthError(.invalidGrant, "this account is disabled")
         case .userUnconfirmed: self = OAuthError(.invalidGrant, "this account is not confirmed yet")
+        case .passwordChangeRequired: self = OAuthError(.invalidGrant, "the password was set for one sign-in; choose a new one first")
+        case .passwordResetRequired: self = OAuthError(.invalidGrant, "the password must be reset first")
         case .tooManyAttempts(let retryAfter): self = OAuthError(.temporarilyUnavailable, "too many login attempts; try again later", retryAfter: retryAfter)
         case .busy(let retryAfter): self = OAuthError(.temporarilyUnavailable, "the server is busy; try again shortly", retryAfter: retryAfter)
         case .invalidClient(let description): self = OAuthError(.unauthorizedClient, description)

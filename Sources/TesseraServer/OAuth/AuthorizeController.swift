@@ -108,6 +108,7 @@ struct AuthorizeController {
             case .tooManyAttempts: ("Too many sign-in attempts. Please wait and try again.", .tooManyRequests)
             case .busy: ("The service is busy. Please try again in a moment.", .serviceUnavailable)
             case .userDisabled: ("This account is disabled.", .forbidden)
+            case .passwordChangeRequired, .passwordResetRequired: ("This password must be changed first: use \"Forgot password\".", .forbidden)
             default: ("Email or password is incorrect.", .unauthorized)
             }
             var response = loginForm(authorizationRequest, email: email, error: message, status: status)

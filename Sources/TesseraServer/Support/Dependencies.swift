@@ -34,7 +34,8 @@ public struct Dependencies: Sendable {
         codeSecret: CodeSecret? = nil,
         now: @escaping Now = { Date() },
         logger: Logger,
-        mailQueued: @escaping @Sendable () -> Void = {}
+        mailQueued: @escaping @Sendable () -> Void = {},
+        passwordObserver: (any PasswordObserver)? = nil
     ) {
         self.settings = settings
         self.storage = storage
@@ -48,10 +49,10 @@ public struct Dependencies: Sendable {
             settings: settings, store: storage, hasher: hasher, throttle: LoginThrottle(settings: settings, shared: storage as? any SharedLimitStore),
             signer: keys, verifier: keys, crypto: crypto, hooks: hooks,
             clients: ClientRegistry(store: storage, settings: settings, crypto: crypto), lifecycleMail: mail, now: now, logger: logger,
-            userCreated: { runner.nudge() }, mailQueued: mailQueued)
+            userCreated: { runner.nudge() }, mailQueued: mailQueued, passwordObserver: passwordObserver)
         lifecycle = LifecycleService(
             settings: settings, store: storage, mail: mail, hasher: hasher, crypto: crypto, now: now, logger: logger, mailQueued: mailQueued,
-            sharedLimits: storage as? any SharedLimitStore)
+            sharedLimits: storage as? any SharedLimitStore, passwordObserver: passwordObserver)
         addresses = EmailAddressService(store: storage, accounts: accounts, lifecycle: lifecycle, logger: logger)
         authorization = AuthorizationService(settings: settings, store: storage, accounts: accounts, crypto: crypto, now: now, logger: logger)
         retention = RetentionSweeper(store: storage, eventRetention: settings.eventRetention, now: now, logger: logger)

@@ -131,5 +131,5 @@ struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin",
         abstract: "Operate on the database directly, with or without a running server; changes take effect at once.",
-        subcommands: [RevokeCommand.self, UsersCommand.self, ClientsCommand.self, KeysCommand.self, HooksCommand.self, AuditCommand.self, MailCommand.self, WebhooksCommand.self, EventsCommand.self, GroupsCommand.self])
+        subcommands: [RevokeCommand.self, UsersCommand.self, ClientsCommand.self, KeysCommand.self, HooksCommand.self, AuditCommand.self, MailCommand.self, WebhooksCommand.self, EventsCommand.self, GroupsCommand.self, AccessKeysCommand.self])
 }

@@ -1,0 +1,119 @@
+import Foundation
+import TesseraCore
+import TesseraCrypto
+
+/// USER_SRP_AUTH (contract §11.6): the `PASSWORD_VERIFIER` challenge, computed as Amplify JS
+/// and pycognito compute it. The server's state (its secret `b`, `A`, `B`) travels sealed in
+/// `SECRET_BLOCK`, which is spent once; `Session` carries the same for Amplify.
+extension CognitoCall {
+    /// What a `SECRET_BLOCK` holds, sealed.
+    struct SecretBlock: Codable {
+        var userID: String
+        var clientID: String
+        var b: [UInt8]
+        var clientPublic: [UInt8]
+        var serverPublic: [UInt8]
+        var expires: Int
+        /// Random: two blocks never seal alike.
+        var nonce: [UInt8]
+    }
+
+    static let secretBlockContext = "cognito-srp-secret-block"
+    /// How long a challenge may be answered.
+    static let secretBlockLifetime = 300
+    static let timestampSkew: TimeInterval = 300
+
+    /// `InitiateAuth` with `USER_SRP_AUTH`: salt, B and a sealed secret block for the user.
+    func startSRP(client: Client, parameters: [String: String]) async throws -> [String: Any] {
+        guard let verifiers = api.verifiers else { throw CognitoError.invalidParameter("USER_SRP_AUTH flow not enabled for this client") }
+        try requireFlow(.userSRP, client: client)
+        guard let username = parameters["USERNAME"], !username.isEmpty else { throw CognitoError.invalidParameter("Missing required parameter USERNAME") }
+        guard let hexA = parameters["SRP_A"], let clientPublic = CognitoSRP.parseHex(hexA) else {
+            throw CognitoError.invalidParameter("Missing required parameter SRP_A")
+        }
+        try checkSecretHash(parameters["SECRET_HASH"], client: client, usernames: [username])
+        guard CognitoSRP.isValidClientPublic(clientPublic) else { throw CognitoError.notAuthorized("SRP_A is not a valid public value.") }
+        try await services.accounts.admitSignInAttempt(clientIP: clientIP)
+        let user = try await user(named: username)
+        let record: SRPVerifiers.Record
+        if let user, let kept = try await verifiers.record(userID: user.id) {
+            record = kept
+        } else if user != nil {
+            guard client.cognito.authFlows.contains(.userPassword) else {
+                throw CognitoError("PasswordResetRequiredException", "Password reset required for the user")
+            }
+            throw CognitoError.notAuthorized("USER_SRP_AUTH is not available for this user until they sign in once with USER_PASSWORD_AUTH.")
+        } else {
+            // No such user: a challenge like any other, with a salt that stays the same for
+            // the name, which no answer can pass.
+            let salt = Array(services.crypto.hmacSHA256(key: api.decoyKey, Array(username.lowercased().utf8)).prefix(16))
+            record = SRPVerifiers.Record(salt: [salt[0] == 0 ? 1 : salt[0]] + salt.dropFirst(), verifier: CognitoSRP.clientPublic(a: services.crypto.randomBytes(32)))
+        }
+        let b = services.crypto.randomBytes(32)
+        let serverPublic = CognitoSRP.serverPublic(verifier: record.verifier, b: b)
+        let userID = user?.id ?? ""
+        let block = SecretBlock(
+            userID: userID, clientID: client.id, b: b, clientPublic: clientPublic, serverPublic: serverPublic,
+            expires: Date().epochSeconds + Self.secretBlockLifetime, nonce: services.crypto.randomBytes(16))
+        let sealed = try services.sealer.seal(Array(try JSONEncoder().encode(block)), context: Self.secretBlockContext)
+        let secretBlock = Data(sealed).base64EncodedString()
+        let shownID = user?.id ?? username
+        return [
+            "ChallengeName": "PASSWORD_VERIFIER", "Session": secretBlock,
+            "ChallengeParameters": [
+                "SALT": CognitoSRP.minimalHex(record.salt), "SRP_B": CognitoSRP.minimalHex(serverPublic), "SECRET_BLOCK": secretBlock,
+                "USER_ID_FOR_SRP": shownID, "USERNAME": shownID,
+            ],
+        ]
+    }
+
+    /// `RespondToAuthChallenge` with `PASSWORD_VERIFIER`: the block opened and spent, the
+    /// timestamp within 5 minutes, the claim checked in constant time; a failure counts toward
+    /// the account's lock-out like a wrong password.
+    func passwordVerifier(client: Client, responses: [String: String]) async throws -> [String: Any] {
+        guard let verifiers = api.verifiers else { throw CognitoError.invalidParameter("USER_SRP_AUTH flow not enabled for this client") }
+        guard let blockText = responses["PASSWORD_CLAIM_SECRET_BLOCK"], let signatureText = responses["PASSWORD_CLAIM_SIGNATURE"],
+              let timestamp = responses["TIMESTAMP"]
+        else { throw CognitoError.invalidParameter("Missing required parameter PASSWORD_CLAIM_SECRET_BLOCK, PASSWORD_CLAIM_SIGNATURE or TIMESTAMP") }
+        guard let blockBytes = Data(base64Encoded: blockText).map(Array.init),
+              let plain = try? services.sealer.open(blockBytes, context: Self.secretBlockContext),
+              let block = try? JSONDecoder().decode(SecretBlock.self, from: Data(plain)), block.clientID == client.id
+        else { throw CognitoError.incorrectCredentials }
+        let now = Date()
+        guard block.expires > now.epochSeconds else { throw CognitoError.notAuthorized("Invalid session for the user, session is expired.") }
+        guard let signedAt = Self.parseTimestamp(timestamp), abs(signedAt.timeIntervalSince(now)) <= Self.timestampSkew else {
+            throw CognitoError.notAuthorized("Incorrect username or password.")
+        }
+        let user = block.userID.isEmpty ? nil : try await services.store.user(id: block.userID)
+        if let user {
+            try checkSecretHash(responses["SECRET_HASH"], client: client, usernames: [user.id, user.email])
+            if let username = responses["USERNAME"], username != user.id, username.lowercased() != user.email.lowercased() {
+                throw CognitoError.incorrectCredentials
+            }
+        }
+        let blockID = services.crypto.sha256(blockBytes).map { String(format: "%02x", $0) }.joined()
+        guard try await services.store.spendChallenge(id: "srp:" + blockID, expiresAt: Date(timeIntervalSince1970: TimeInterval(block.expires))) else {
+            throw CognitoError.incorrectCredentials
+        }
+        let signature = Data(base64Encoded: signatureText).map(Array.init) ?? []
+        let suffix = api.poolSuffix
+        let signedIn = try await services.accounts.signIn(proving: user, lockOutKey: responses["USERNAME"] ?? "unknown@unknown.invalid") {
+            guard let user, let record = try await verifiers.record(userID: user.id) else { return false }
+            guard let key = CognitoSRP.serverKey(
+                clientPublic: block.clientPublic, serverPublic: block.serverPublic, b: block.b, verifier: record.verifier)
+            else { return false }
+            let expected = CognitoSRP.claimSignature(key: key, poolSuffix: suffix, userID: user.id, secretBlock: blockBytes, timestamp: timestamp)
+            return constantTimeEquals(expected, signature)
+        }
+        return try await self.signedIn(signedIn, client: client)
+    }
+
+    /// Cognito's `TIMESTAMP`: `EEE MMM d HH:mm:ss UTC yyyy` in English, the day not padded.
+    static func parseTimestamp(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "EEE MMM d HH:mm:ss 'UTC' yyyy"
+        return formatter.date(from: text)
+    }
+}
