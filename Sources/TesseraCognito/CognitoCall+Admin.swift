@@ -250,11 +250,12 @@ extension CognitoCall {
         let pageSize = max(limit, 1)
         var found: [User] = []
         var exhausted = false
+        var more = false
         // Pages of users in creation order; a filter the store answers (an email prefix, the
         // enabled state) narrows the read, any other is applied to each page.
         let emailPrefix = filter.flatMap { $0.attribute == "email" && $0.prefix ? $0.value : nil }
         let status: UserStatus? = filter.flatMap { $0.attribute == "status" ? ($0.value == "Disabled" ? .disabled : nil) : nil }
-        while found.count < pageSize && !exhausted {
+        scan: while !exhausted {
             let page: [User]
             do {
                 page = try await services.store.listUsers(limit: 500, after: after, emailPrefix: emailPrefix, status: status)
@@ -262,22 +263,25 @@ extension CognitoCall {
                 throw CognitoError.invalidParameter("Invalid pagination token.")
             }
             exhausted = page.count < 500
-            for user in page {
+            for (index, user) in page.enumerated() {
                 after = user.id
                 if let filter {
                     guard let value = Self.filterValue(filter.attribute, of: user) else { continue }
-                    let matches = filter.prefix ? value.lowercased().hasPrefix(filter.value.lowercased()) : value == filter.value
-                        || (filter.attribute == "email" && value.lowercased() == filter.value.lowercased())
+                    let matches = filter.prefix
+                        ? value.lowercased().hasPrefix(filter.value.lowercased())
+                        : value == filter.value || (filter.attribute == "email" && value.lowercased() == filter.value.lowercased())
                     guard matches else { continue }
                 }
                 found.append(user)
-                if found.count == pageSize { break }
+                if found.count == pageSize {
+                    more = index < page.count - 1 || !exhausted
+                    break scan
+                }
             }
-            if page.isEmpty { exhausted = true }
         }
         if limit == 0 { found = [] }
         var output: [String: Any] = ["Users": found.map { Self.userType($0, only: only) }]
-        if found.count == pageSize, limit > 0, !exhausted || found.last?.id != after { output["PaginationToken"] = found.last!.id }
+        if more, limit > 0, let last = found.last { output["PaginationToken"] = last.id }
         return output
     }
 

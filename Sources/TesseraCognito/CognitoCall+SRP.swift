@@ -33,8 +33,11 @@ extension CognitoCall {
         }
         try checkSecretHash(parameters["SECRET_HASH"], client: client, usernames: [username])
         guard CognitoSRP.isValidClientPublic(clientPublic) else { throw CognitoError.notAuthorized("SRP_A is not a valid public value.") }
+        // SRP's first step costs three 3072-bit exponentiations: it takes a sign-in attempt from
+        // the caller's IP, and a locked account is refused before any is made.
         try await services.accounts.admitSignInAttempt(clientIP: clientIP)
         let user = try await user(named: username)
+        if let user { try await services.accounts.checkNotLockedOut(user) }
         let record: SRPVerifiers.Record
         if let user, let kept = try await verifiers.record(userID: user.id) {
             record = kept
@@ -97,13 +100,18 @@ extension CognitoCall {
         }
         let signature = Data(base64Encoded: signatureText).map(Array.init) ?? []
         let suffix = api.poolSuffix
-        let signedIn = try await services.accounts.signIn(proving: user, lockOutKey: responses["USERNAME"] ?? "unknown@unknown.invalid") {
+        let signedIn: User
+        do {
+            signedIn = try await services.accounts.signIn(proving: user, lockOutKey: responses["USERNAME"] ?? "unknown@unknown.invalid") {
             guard let user, let record = try await verifiers.record(userID: user.id) else { return false }
             guard let key = CognitoSRP.serverKey(
                 clientPublic: block.clientPublic, serverPublic: block.serverPublic, b: block.b, verifier: record.verifier)
             else { return false }
             let expected = CognitoSRP.claimSignature(key: key, poolSuffix: suffix, userID: user.id, secretBlock: blockBytes, timestamp: timestamp)
             return constantTimeEquals(expected, signature)
+            }
+        } catch AccountError.passwordChangeRequired(let userID) {
+            return try await newPasswordChallenge(userID: userID, client: client)
         }
         return try await self.signedIn(signedIn, client: client)
     }

@@ -80,7 +80,9 @@ public struct CognitoError: Error, Equatable, Sendable {
         case .invalidScope(let message): .invalidParameter(message)
         case .invalidGrant(let reason):
             reason.contains("revoked") || reason.contains("reuse") || reason.contains("signed out") ? .revokedRefreshToken : .invalidRefreshToken
-        case .invalidCode: .codeMismatch
+        case .invalidCode(.mismatch): .codeMismatch
+        case .invalidCode(.expired): CognitoError("ExpiredCodeException", "Invalid code provided, please request a code again.")
+        case .invalidCode(.exhausted): CognitoError("LimitExceededException", "Attempt limit exceeded, please try after some time.")
         case .notFound: .userNotFound
         case .emailUnverified, .primaryEmail: .invalidParameter("\(error)")
         case .preconditionRequired, .preconditionFailed: CognitoError("ConcurrentModificationException", "The user was changed concurrently; try again.")

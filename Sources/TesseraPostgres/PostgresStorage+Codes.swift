@@ -96,17 +96,24 @@ extension PostgresStorage: CodeStore {
                 owner = try await Self.userOwning(sql, emailKey: emailKey, primaryOnly: purpose == .verifyEmail, lock: true)?.0
             }
             // The code row is locked: of two spends, the second waits and then finds it spent.
-            guard let user = owner, let row = try await sql.row("""
+            guard let user = owner else { return .invalid(.mismatch) }
+            guard let row = try await sql.row("""
                 SELECT id, hash, attempts, expires_at FROM one_time_codes
                 WHERE user_id = \(user.id) AND purpose = \(purpose.rawValue) AND email_key = \(emailKey) AND spent_at IS NULL AND voided_at IS NULL
                 ORDER BY id DESC LIMIT 1 FOR UPDATE
                 """)
-            else { return .invalid }
+            else {
+                let issuedBefore = try await sql.row("""
+                    SELECT EXISTS (SELECT 1 FROM one_time_codes WHERE user_id = \(user.id) AND purpose = \(purpose.rawValue) AND email_key = \(emailKey))
+                    """)?.bool(0) ?? false
+                return .invalid(issuedBefore ? .expired : .mismatch)
+            }
             let stored = StoredCode(id: try row.int64(0), hash: try row.bytes(1), attempts: try row.int(2), expiresAt: try row.date(3))
-            guard stored.expiresAt > now, stored.attempts < maxAttempts else { return .invalid }
+            guard stored.expiresAt > now else { return .invalid(.expired) }
+            guard stored.attempts < maxAttempts else { return .invalid(.exhausted) }
             guard matches(user, stored) else {
                 try await sql.execute("UPDATE one_time_codes SET attempts = attempts + 1 WHERE id = \(stored.id)")
-                return .invalid
+                return .invalid(.mismatch)
             }
             try await sql.execute("UPDATE one_time_codes SET spent_at = \(now.stored) WHERE id = \(stored.id)")
             // The code proved control of the address it went to: when that is the primary, it
@@ -142,12 +149,12 @@ extension PostgresStorage: CodeStore {
                 guard let address = try await sql.row("""
                     UPDATE user_emails SET verified = true WHERE user_id = \(user.id) AND email_key = \(emailKey) RETURNING email
                     """)
-                else { return .invalid }
+                else { return .invalid(.expired) }
                 try await Self.enqueue(sql, notice, codeID: nil, now: now)
                 let stored = try address.text(0)
                 try await recordAboutUser(sql, id: user.id, now: now) { .emailVerified($0, address: stored) }
             }
-            guard let updated = try await Self.fetchUser(sql, id: user.id) else { return .invalid }
+            guard let updated = try await Self.fetchUser(sql, id: user.id) else { return .invalid(.mismatch) }
             return .spent(updated)
         }
     }

@@ -86,20 +86,26 @@ extension SQLiteStorage: CodeStore {
         try await write { [self] db in
             let owner = try userID.map { try Self.fetchUser(db, id: $0) }
                 ?? Self.userOwning(db, emailKey: emailKey, primaryOnly: purpose == .verifyEmail)?.0
-            guard let user = owner,
-                  let row = try Row.fetchOne(
+            guard let user = owner else { return .invalid(.mismatch) }
+            guard let row = try Row.fetchOne(
                     db.cachedStatement(sql: """
                         SELECT id, hash, attempts, expires_at FROM one_time_codes
                         WHERE user_id = ? AND purpose = ? AND email_key = ? AND spent_at IS NULL AND voided_at IS NULL
                         ORDER BY id DESC LIMIT 1
                         """),
                     arguments: [user.id, purpose.rawValue, emailKey])
-            else { return .invalid }
+            else {
+                let issuedBefore = try Bool.fetchOne(db.cachedStatement(sql: """
+                    SELECT EXISTS (SELECT 1 FROM one_time_codes WHERE user_id = ? AND purpose = ? AND email_key = ?)
+                    """), arguments: [user.id, purpose.rawValue, emailKey]) ?? false
+                return .invalid(issuedBefore ? .expired : .mismatch)
+            }
             let stored = StoredCode(id: row[0], hash: [UInt8](row[1] as Data), attempts: row[2], expiresAt: Date(timeIntervalSince1970: row[3]))
-            guard stored.expiresAt > now, stored.attempts < maxAttempts else { return .invalid }
+            guard stored.expiresAt > now else { return .invalid(.expired) }
+            guard stored.attempts < maxAttempts else { return .invalid(.exhausted) }
             guard matches(user, stored) else {
                 try Self.cached(db, sql: "UPDATE one_time_codes SET attempts = attempts + 1 WHERE id = ?", arguments: [stored.id])
-                return .invalid
+                return .invalid(.mismatch)
             }
             try Self.cached(db, sql: "UPDATE one_time_codes SET spent_at = ? WHERE id = ?", arguments: [now.stored, stored.id])
             // The code proved control of the address it went to: when that is the primary, it
@@ -131,13 +137,13 @@ extension SQLiteStorage: CodeStore {
                 } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
                     throw StorageError.alreadyExists
                 }
-                guard db.changesCount == 1 else { return .invalid }
+                guard db.changesCount == 1 else { return .invalid(.expired) }
                 try Self.enqueue(db, notice, codeID: nil, now: now)
                 let address = try String.fetchOne(
                     db.cachedStatement(sql: "SELECT email FROM user_emails WHERE user_id = ? AND email_key = ?"), arguments: [user.id, emailKey]) ?? emailKey
                 try recordAboutUser(db, id: user.id, now: now) { .emailVerified($0, address: address) }
             }
-            guard let updated = try Self.fetchUser(db, id: user.id) else { return .invalid }
+            guard let updated = try Self.fetchUser(db, id: user.id) else { return .invalid(.mismatch) }
             return .spent(updated)
         }
     }

@@ -37,7 +37,9 @@ public enum AccountError: Error, Equatable, Sendable {
     /// The primary address cannot be removed (409).
     case primaryEmail
     /// A one-time code that is wrong, expired, spent, dead or never issued: one answer for all.
-    case invalidCode
+    /// Why is told apart only where an API asks (the Cognito API's `CodeMismatchException`,
+    /// `ExpiredCodeException`, `LimitExceededException`); the JSON API answers one way.
+    case invalidCode(CodeRefusal)
     /// A conditional update came without `If-Match` (428).
     case preconditionRequired
     /// `If-Match` does not hold for the current profile, whose tag is `currentETag` (412).

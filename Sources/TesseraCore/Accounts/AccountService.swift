@@ -263,6 +263,15 @@ public struct AccountService: Sendable {
         try await throttle.admitAttempt(fromIP: clientIP, now: now())
     }
 
+    /// Throws `too_many_attempts` while the account is locked out (its recent failures reached
+    /// `login_max_failures`), without counting an attempt.
+    public func checkNotLockedOut(_ user: User) async throws {
+        let now = now()
+        let key = AccountKey(userID: user.id, using: crypto)
+        try await throttle.begin(key, now: now)
+        throttle.abandon(key)
+    }
+
     /// A sign-in whose proof of the password is not a password this service hashes (the
     /// Cognito API's SRP verifier): the account's lock-out counts it as a password sign-in
     /// does, and the same status rules apply. `user` nil (no such user) fails like a wrong
@@ -309,7 +318,7 @@ public struct AccountService: Sendable {
         let scope = Self.withAccountIfFirstParty(
             try Self.grantedScope(requested, allowed: client.scope, default: client.defaultScope), clientID: client.id)
         let user = try await verifyPassword(email: rawEmail, password: rawPassword, clientIP: clientIP)
-        let now = now()
+        let now = try await issueInstant(for: user, now: now())
         let audience = clients.audience(for: client)
         guard withRefreshToken else {
             return try issuer.issue(
@@ -335,8 +344,9 @@ public struct AccountService: Sendable {
     /// (Tessera's shape, or the Cognito API's): the family's first refresh token is stored,
     /// then handed out with them.
     public func startFamily(
-        user: User, clientID: String, scope: Scope, authTime: Date, lifetime: TimeInterval?, now: Date, mint: TokenMinter
+        user: User, clientID: String, scope: Scope, authTime: Date, lifetime: TimeInterval?, now requested: Date, mint: TokenMinter
     ) async throws -> IssuedTokens {
+        let now = try await issueInstant(for: user, now: requested)
         let family = RefreshTokenFamily(
             id: RandomIdentifier.make(using: crypto), userID: user.id, clientID: clientID, scope: scope.description,
             authTime: authTime, createdAt: now, expiresAt: now.addingTimeInterval(settings.refreshTokenTTL))
@@ -348,6 +358,18 @@ public struct AccountService: Sendable {
         tokens.refreshExpiresAt = family.expiresAt
         logger.info("login", metadata: ["user.id": "\(user.id)", "client.id": "\(clientID)", "grant.family": "\(family.id)"])
         return tokens
+    }
+
+    /// When tokens for `user` may be issued: `now`, unless the user's tokens were revoked
+    /// within this whole second. `iat` has whole seconds and a token of the revocation's second
+    /// counts as before it, so such a sign-in waits for the next second (at most one).
+    public func issueInstant(for user: User, now: Date) async throws -> Date {
+        guard let notBefore = user.tokensNotBefore else { return now }
+        let boundary = Date(timeIntervalSince1970: notBefore.timeIntervalSince1970.rounded(.down) + 1)
+        guard now < boundary else { return now }
+        let wait = boundary.timeIntervalSince(self.now())
+        if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
+        return max(self.now(), boundary)
     }
 
     /// The `groups` claim: the user's group names in precedence order when `scope` holds

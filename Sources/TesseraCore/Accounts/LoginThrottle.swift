@@ -160,6 +160,19 @@ public final class LoginThrottle: Sendable {
         }
     }
 
+    /// Ends an attempt ``begin(_:now:)`` admitted without an outcome (a check that the account
+    /// is not locked out): nothing is counted.
+    public func abandon(_ key: AccountKey) {
+        guard maxFailures > 0 else { return }
+        state.withLock { state in
+            guard var account = state.accounts[key] else { return }
+            account.inFlight = max(0, account.inFlight - 1)
+            // Shared failures live in the database: only the attempts in flight are kept here.
+            let forget = account.inFlight == 0 && (shared != nil || account.failures.isEmpty)
+            state.accounts[key] = forget ? nil : account
+        }
+    }
+
     /// How many accounts are remembered (tests check the table stays bounded).
     public var trackedAccounts: Int { state.withLock { $0.accounts.count } }
 

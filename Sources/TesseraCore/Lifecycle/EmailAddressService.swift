@@ -67,7 +67,7 @@ public struct EmailAddressService: Sendable {
     /// verified and an `email_added` notice goes to the primary.
     public func verify(_ rawEmail: String, code rawCode: String, of user: User, clientIP: String) async throws -> String {
         try await admit(clientIP)
-        guard let address = EmailAddress(rawEmail), let code = OneTimeCode(presented: rawCode) else { throw AccountError.invalidCode }
+        guard let address = EmailAddress(rawEmail), let code = OneTimeCode(presented: rawCode) else { throw AccountError.invalidCode(.mismatch) }
         let mail = mail
         let notice = mail.notice(.emailAdded, to: user.email, about: address.display, user: user, now: now())
         let outcome: CodeSpend
@@ -79,7 +79,7 @@ public struct EmailAddressService: Sendable {
         } catch StorageError.alreadyExists {
             throw AccountError.emailTaken
         }
-        guard case .spent = outcome else { throw AccountError.invalidCode }
+        if case .invalid(let refusal) = outcome { throw AccountError.invalidCode(refusal) }
         mailQueued()
         logger.info("address verified", metadata: ["user.id": "\(user.id)"])
         return address.display

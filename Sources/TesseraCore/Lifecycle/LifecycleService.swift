@@ -22,6 +22,11 @@ public struct LifecycleService: Sendable {
 
     public static let ipBurst: Double = 10
 
+    static func refusal(_ outcome: CodeSpend) -> CodeRefusal {
+        if case .invalid(let refusal) = outcome { return refusal }
+        return .mismatch
+    }
+
     public init(
         settings: Settings, store: any Store, mail: LifecycleMail, hasher: any PasswordHasher, crypto: any CryptoPrimitives,
         now: @escaping Now, logger: Logger, mailQueued: @escaping @Sendable () -> Void, sharedLimits: (any SharedLimitStore)? = nil,
@@ -64,7 +69,7 @@ public struct LifecycleService: Sendable {
     /// an `unconfirmed` user `active`.
     public func verifyEmail(email rawEmail: String, code rawCode: String, clientIP: String) async throws -> User {
         try await admit(clientIP)
-        guard let address = EmailAddress(rawEmail), let code = OneTimeCode(presented: rawCode) else { throw AccountError.invalidCode }
+        guard let address = EmailAddress(rawEmail), let code = OneTimeCode(presented: rawCode) else { throw AccountError.invalidCode(.mismatch) }
         let mail = mail
         let outcome = try await store.spendCode(
             emailKey: address.key, userID: nil, purpose: .verifyEmail, maxAttempts: settings.codeMaxAttempts, now: now(),
@@ -74,7 +79,7 @@ public struct LifecycleService: Sendable {
             effect: .verifyEmail)
         guard case .spent(let user) = outcome else {
             logger.info("code refused", metadata: ["code.purpose": "verify_email"])
-            throw AccountError.invalidCode
+            throw AccountError.invalidCode(Self.refusal(outcome))
         }
         logger.info("email verified", metadata: ["user.id": "\(user.id)"])
         return user
@@ -120,7 +125,7 @@ public struct LifecycleService: Sendable {
         var user: User?
         if let address { user = try await store.user(email: address.key) }
         let hash = try await passwords.hash(password, cost: settings.bcryptCost, priority: .other)
-        guard let address, let user, let code = OneTimeCode(presented: rawCode) else { throw AccountError.invalidCode }
+        guard let address, let user, let code = OneTimeCode(presented: rawCode) else { throw AccountError.invalidCode(.mismatch) }
         let (mail, now) = (mail, now())
         let notice = mail.notice(.passwordChanged, to: user.email, about: user.email, user: user, now: now)
         let outcome = try await store.spendCode(
@@ -132,7 +137,7 @@ public struct LifecycleService: Sendable {
             effect: .resetPassword(hash: hash, notice: notice))
         guard case .spent(let updated) = outcome else {
             logger.info("code refused", metadata: ["code.purpose": "recover"])
-            throw AccountError.invalidCode
+            throw AccountError.invalidCode(Self.refusal(outcome))
         }
         mailQueued()
         await passwordObserver?.passwordAccepted(user: updated, password: password.text, onlyIfMissing: false)

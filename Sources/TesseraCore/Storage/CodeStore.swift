@@ -91,8 +91,18 @@ public enum CodeEffect: Sendable {
 public enum CodeSpend: Sendable, Equatable {
     /// Spent; the user as stored afterwards.
     case spent(User)
-    /// Wrong, expired, spent, dead, never issued or unknown address — never told apart.
-    case invalid
+    /// Not spent, and why.
+    case invalid(CodeRefusal)
+}
+
+/// Why a code was not spent.
+public enum CodeRefusal: Sendable, Equatable {
+    /// Wrong (the try counted), or no code was ever issued for the address (or no account has it).
+    case mismatch
+    /// The account's newest code expired, was spent or was replaced.
+    case expired
+    /// The code took its last wrong try.
+    case exhausted
 }
 
 /// One-time codes (contract §8.2) and the mail that carries them.
