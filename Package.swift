@@ -244,6 +244,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "TesseraCognitoTests",
+            dependencies: ["TesseraCognito", "TesseraCore", "TesseraCrypto"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "TesseraCLITests",
             dependencies: ["Tessera", "TesseraCore", "TesseraCrypto", "TesseraTestSupport"],
             swiftSettings: swiftSettings
