@@ -3,7 +3,7 @@
 // and RS256 signatures and verifications per second (TesseraCrypto, as token issuing and
 // verification use it). Prints one JSON object. Used by scripts/bench.
 //
-//   tessera-bench-limits [--bcrypt-cost 12] [--seconds 3] [--threads N] [--only bcrypt|sign|verify]
+//   tessera-bench-limits [--bcrypt-cost 12] [--seconds 3] [--threads N] [--only bcrypt|sign|verify|srp]
 //
 // `--only` measures one limit (scripts/bench measures the signing rate again right beside
 // each path compared with it).
@@ -64,6 +64,19 @@ if measures("sign") {
 }
 if measures("verify") {
     result["rs256_verify_per_s"] = rate { _ = key.publicKey.verifyRS256(signature: signature, message: message) }
+}
+if measures("srp") {
+    // What the server's SRP sign-in cannot do without: B = k·v + g^b, then (A·v^u)^b — three
+    // 3072-bit exponentiations — and one RS256 signature (the access token; the ID token's is
+    // a second, which the ratio then shows).
+    let verifier = CognitoSRP.verifier(poolSuffix: "Bench", userID: "user", password: "correct horse battery", salt: Array(repeating: 7, count: 16))
+    let clientPublic = CognitoSRP.clientPublic(a: Array(repeating: 3, count: 32))
+    result["srp_server_per_s"] = rate {
+        let b = OpenSSLPrimitives().randomBytes(32)
+        let serverPublic = CognitoSRP.serverPublic(verifier: verifier, b: b)
+        _ = CognitoSRP.serverKey(clientPublic: clientPublic, serverPublic: serverPublic, b: b, verifier: verifier)
+        _ = try? key.signRS256(message)
+    }
 }
 let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
 print(String(decoding: data, as: UTF8.self))

@@ -138,12 +138,35 @@ extension CognitoCall {
         }
     }
 
-    /// Uses a refresh token as the client's rotation mode says (contract §11.4).
+    /// Uses a refresh token as the client's rotation mode says (contract §11.4): rotated, and
+    /// within the client's retry grace the same old token answers with the same successor
+    /// (and new access and ID tokens); or, with rotation disabled, kept.
     func refresh(_ token: String, client: Client) async throws -> IssuedTokens {
-        if client.cognito.refreshRotation {
+        guard client.cognito.refreshRotation else {
+            return try await services.accounts.refreshWithoutRotation(token, client: client, mint: api.tokens.mint)
+        }
+        let grace = client.cognito.retryGraceSeconds
+        guard grace > 0, let presented = RefreshToken(presented: token) else {
             return try await services.accounts.refresh(token, client: client, scope: nil, mint: api.tokens.mint)
         }
-        return try await services.accounts.refreshWithoutRotation(token, client: client, mint: api.tokens.mint)
+        let hash = presented.hash(using: services.crypto)
+        let context = "refresh-retry:" + Base64URL.encode(hash.bytes)
+        if let sealed = try await services.store.rememberedSuccessor(of: hash, now: Date()),
+           let successor = try? String(decoding: services.sealer.open(sealed, context: context), as: UTF8.self) {
+            // A retry within the grace, while the successor is still current; once the successor
+            // was used, the old token is reused like any other (the family is revoked below).
+            do {
+                var tokens = try await services.accounts.refreshWithoutRotation(successor, client: client, mint: api.tokens.mint)
+                tokens.refreshToken = RefreshToken(presented: successor)
+                return tokens
+            } catch AccountError.invalidGrant {}
+        }
+        let tokens = try await services.accounts.refresh(token, client: client, scope: nil, mint: api.tokens.mint)
+        if let successor = tokens.refreshToken {
+            let sealed = try services.sealer.seal(Array(successor.value.utf8), context: context)
+            try await services.store.rememberSuccessor(of: hash, sealedSuccessor: sealed, expiresAt: Date().addingTimeInterval(TimeInterval(grace)))
+        }
+        return tokens
     }
 
     /// A refresh's `SECRET_HASH` is computed over the user's name: the token's user, by id or email.

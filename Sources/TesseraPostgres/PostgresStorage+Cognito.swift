@@ -56,3 +56,23 @@ extension PostgresStorage: ChallengeStore {
         }
     }
 }
+
+extension PostgresStorage: RefreshRetryStore {
+    public func rememberSuccessor(of token: TokenHash, sealedSuccessor: [UInt8], expiresAt: Date) async throws {
+        try await autocommit { sql in
+            _ = try await sql.execute("""
+                INSERT INTO refresh_retries (token_hash, successor_sealed, expires_at)
+                SELECT token_hash, \(Data(sealedSuccessor)), \(expiresAt.stored) FROM refresh_tokens WHERE token_hash = \(token.stored)
+                ON CONFLICT (token_hash) DO NOTHING
+                """)
+        }
+    }
+
+    public func rememberedSuccessor(of token: TokenHash, now: Date) async throws -> [UInt8]? {
+        try await read { sql in
+            try await sql.row("""
+                SELECT successor_sealed FROM refresh_retries WHERE token_hash = \(token.stored) AND expires_at > \(now.stored)
+                """).map { try $0.bytes(0) }
+        }
+    }
+}

@@ -44,6 +44,10 @@ extension PostgresStorage: RetentionStore {
                 try await sql.execute("""
                     DELETE FROM spent_challenges WHERE id IN (SELECT id FROM spent_challenges WHERE expires_at <= \(at) LIMIT \(batch))
                     """)
+            } + deleteInBatches { sql in
+                try await sql.execute("""
+                    DELETE FROM refresh_retries WHERE token_hash IN (SELECT token_hash FROM refresh_retries WHERE expires_at <= \(at) LIMIT \(batch))
+                    """)
             },
             codes: try await deleteInBatches { sql in
                 try await sql.execute("""

@@ -68,3 +68,25 @@ extension SQLiteStorage: ChallengeStore {
         }
     }
 }
+
+extension SQLiteStorage: RefreshRetryStore {
+    public func rememberSuccessor(of token: TokenHash, sealedSuccessor: [UInt8], expiresAt: Date) async throws {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO refresh_retries (token_hash, successor_sealed, expires_at) SELECT token_hash, ?, ? FROM refresh_tokens
+                    WHERE token_hash = ? ON CONFLICT (token_hash) DO NOTHING
+                    """,
+                arguments: [Data(sealedSuccessor), expiresAt.stored, Data(token.bytes)])
+        }
+    }
+
+    public func rememberedSuccessor(of token: TokenHash, now: Date) async throws -> [UInt8]? {
+        try readOnCallingThread { db in
+            try Data.fetchOne(
+                db.cachedStatement(sql: "SELECT successor_sealed FROM refresh_retries WHERE token_hash = ? AND expires_at > ?"),
+                arguments: [Data(token.bytes), now.stored]
+            ).map { Array($0) }
+        }
+    }
+}

@@ -27,6 +27,8 @@ extension SQLiteStorage: RetentionStore {
                 DELETE FROM revoked_access_tokens WHERE jti IN (SELECT jti FROM revoked_access_tokens WHERE expires_at <= ? LIMIT ?)
                 """, at) + deleteInBatches("""
                 DELETE FROM spent_challenges WHERE id IN (SELECT id FROM spent_challenges WHERE expires_at <= ? LIMIT ?)
+                """, at) + deleteInBatches("""
+                DELETE FROM refresh_retries WHERE token_hash IN (SELECT token_hash FROM refresh_retries WHERE expires_at <= ? LIMIT ?)
                 """, at),
             codes: try await deleteInBatches("""
                 DELETE FROM authorization_codes WHERE code_hash IN (SELECT code_hash FROM authorization_codes WHERE expires_at <= ? LIMIT ?)

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 from unittest import mock
 
@@ -162,7 +163,7 @@ def test_the_endpoint_url_from_the_environment_alone(pool):
     script = ("import boto3, json, sys; c = boto3.client('cognito-idp'); "
               "print(json.dumps(c.initiate_auth(ClientId=sys.argv[1], AuthFlow='USER_PASSWORD_AUTH', "
               "AuthParameters={'USERNAME': 'env@example.com', 'PASSWORD': sys.argv[2]})['AuthenticationResult']['TokenType']))")
-    result = subprocess.run([os.sys.executable, "-c", script, pool.app, PASSWORD], env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", script, pool.app, PASSWORD], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.strip() == '"Bearer"', result.stderr
 
 
@@ -193,6 +194,21 @@ def test_refresh_rotates_and_reuse_is_caught_or_stays_with_rotation_disabled(poo
         assert "RefreshToken" not in again and pool.client.get_user(AccessToken=again["AccessToken"])
     with pytest.raises(pool.client.exceptions.NotAuthorizedException):
         pool.client.initiate_auth(ClientId=pool.app, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters={"REFRESH_TOKEN": legacy["RefreshToken"]})
+
+
+def test_a_retry_within_the_grace_gets_the_same_successor(pool):
+    graceful = admin(pool.server, "clients", "create", "--name", "mobile", "--public", "--grant", "password", "--auth-flow",
+                     "USER_PASSWORD_AUTH", "--auth-flow", "REFRESH_TOKEN_AUTH", "--retry-grace-seconds", "30")["client_id"]
+    first = confirmed(pool, "grace@example.com", client_id=graceful)["RefreshToken"]
+    answer = pool.client.get_tokens_from_refresh_token(ClientId=graceful, RefreshToken=first)["AuthenticationResult"]
+    retried = pool.client.get_tokens_from_refresh_token(ClientId=graceful, RefreshToken=first)["AuthenticationResult"]
+    assert retried["RefreshToken"] == answer["RefreshToken"], "the lost answer's successor, again"
+    assert retried["AccessToken"] != answer["AccessToken"] and pool.client.get_user(AccessToken=retried["AccessToken"])
+    third = pool.client.get_tokens_from_refresh_token(ClientId=graceful, RefreshToken=answer["RefreshToken"])["AuthenticationResult"]
+    with pytest.raises(pool.client.exceptions.RefreshTokenReuseException):
+        pool.client.get_tokens_from_refresh_token(ClientId=graceful, RefreshToken=first)  # its successor was used: reuse
+    with pytest.raises(pool.client.exceptions.NotAuthorizedException):
+        pool.client.get_tokens_from_refresh_token(ClientId=graceful, RefreshToken=third["RefreshToken"])
 
 
 def test_revoke_token_and_global_sign_out_end_the_access_tokens(pool):
@@ -412,11 +428,28 @@ def test_list_users_filters_and_pages(pool):
     # The AWS CLI, with a key from the admin CLI.
     env = dict(os.environ, AWS_ACCESS_KEY_ID=pool.key["access_key_id"], AWS_SECRET_ACCESS_KEY=pool.key["secret_access_key"],
                AWS_DEFAULT_REGION="eu-west-1")
-    aws = str(BIN_DIR.parent.parent / ".venv" / "bin" / "aws") if (BIN_DIR.parent.parent / ".venv" / "bin" / "aws").exists() else "aws"
-    listed = subprocess.run([aws, "--endpoint-url", pool.endpoint, "cognito-idp", "list-users", "--user-pool-id", POOL,
-                             "--filter", 'email ^= "a"', "--output", "json"], env=env, capture_output=True, text=True, timeout=120)
-    assert listed.returncode == 0, listed.stderr
-    assert emails(json.loads(listed.stdout)["Users"]) == ["albert@example.com", "alice@example.com", "alma@example.com"]
+    aws_path = os.path.join(os.path.dirname(sys.executable), "aws")  # installed beside this Python (requirements.txt)
+
+    def aws(*arguments):
+        result = subprocess.run([aws_path, "--endpoint-url", pool.endpoint, "cognito-idp", *arguments, "--output", "json"], env=env,
+                                capture_output=True, text=True, timeout=120)
+        return result.returncode, json.loads(result.stdout) if result.returncode == 0 and result.stdout.strip() else result.stderr
+
+    status, listed = aws("list-users", "--user-pool-id", POOL, "--filter", 'email ^= "a"')
+    assert status == 0, listed
+    assert emails(listed["Users"]) == ["albert@example.com", "alice@example.com", "alma@example.com"]
+    status, signed_up = aws("sign-up", "--client-id", pool.app, "--username", "cli@example.com", "--password", PASSWORD,
+                            "--user-attributes", "Name=name,Value=Cli")
+    assert status == 0 and signed_up["UserConfirmed"] is False, signed_up
+    status, _ = aws("confirm-sign-up", "--client-id", pool.app, "--username", "cli@example.com", "--confirmation-code", pool.code("cli@example.com"))
+    assert status == 0
+    status, tokens = aws("initiate-auth", "--client-id", pool.app, "--auth-flow", "USER_PASSWORD_AUTH",
+                         "--auth-parameters", f"USERNAME=cli@example.com,PASSWORD={PASSWORD}")
+    assert status == 0 and tokens["AuthenticationResult"]["TokenType"] == "Bearer", tokens
+    status, fetched = aws("admin-get-user", "--user-pool-id", POOL, "--username", "cli@example.com")
+    assert status == 0 and fetched["UserStatus"] == "CONFIRMED" and {"Name": "name", "Value": "Cli"} in fetched["UserAttributes"]
+    status, refused = aws("admin-get-user", "--user-pool-id", POOL, "--username", "nobody@example.com")
+    assert status != 0 and "UserNotFoundException" in refused
 
 
 def test_groups_through_the_api_and_in_the_tokens(pool):

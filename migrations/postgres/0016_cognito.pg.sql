@@ -29,3 +29,9 @@ CREATE TABLE spent_challenges (
     id         TEXT PRIMARY KEY,
     expires_at DOUBLE PRECISION NOT NULL
 );
+
+CREATE TABLE refresh_retries (
+    token_hash       BYTEA PRIMARY KEY REFERENCES refresh_tokens (token_hash) ON DELETE CASCADE,
+    successor_sealed BYTEA NOT NULL,
+    expires_at       DOUBLE PRECISION NOT NULL
+);

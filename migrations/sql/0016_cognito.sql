@@ -39,3 +39,12 @@ CREATE TABLE spent_challenges (
     id         TEXT PRIMARY KEY NOT NULL,
     expires_at REAL NOT NULL
 ) STRICT;
+
+-- A rotated refresh token's successor, sealed, for the client's retry grace (contract §11.4:
+-- within retry_grace_seconds the same old token returns the same successor). Goes with the
+-- token; kept until the grace ends.
+CREATE TABLE refresh_retries (
+    token_hash       BLOB PRIMARY KEY NOT NULL REFERENCES refresh_tokens (token_hash) ON DELETE CASCADE,
+    successor_sealed BLOB NOT NULL,
+    expires_at       REAL NOT NULL
+) STRICT;

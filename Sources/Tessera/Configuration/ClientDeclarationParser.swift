@@ -13,9 +13,13 @@ import TesseraCore
 ///     grants: [authorization_code, refresh_token]
 ///     scope: openid email profile offline_access
 ///     audience: https://api.example.com
+///     auth_flows: [USER_SRP_AUTH, REFRESH_TOKEN_AUTH]           # the Cognito API's flows
+///     refresh_token_rotation: enabled                          # or disabled
+///     retry_grace_seconds: 0                                   # 0-60
 /// ```
 enum ClientDeclarationParser {
-    static let keys: Set<String> = ["client_id", "client_secret", "name", "redirect_uris", "post_logout_redirect_uris", "grants", "scope", "audience", "access_token_ttl"]
+    static let keys: Set<String> = ["client_id", "client_secret", "name", "redirect_uris", "post_logout_redirect_uris", "grants", "scope", "audience", "access_token_ttl",
+                                     "auth_flows", "refresh_token_rotation", "retry_grace_seconds"]
 
     static func parse(_ value: Any, file: String) throws(ConfigurationError) -> [ClientDeclaration] {
         guard let list = value as? [Any] else { throw ConfigurationError("clients in config file \(file) must be a list") }
@@ -58,12 +62,42 @@ enum ClientDeclarationParser {
                 }
                 ttl = seconds
             }
-            clients.append(ClientDeclaration(
+            var declaration = ClientDeclaration(
                 id: id, name: entry["name"] as? String ?? id, secret: secret, redirectURIs: redirects,
                 postLogoutRedirectURIs: logoutRedirects, grants: grants, scope: scope, audience: entry["audience"] as? String,
-                accessTokenTTL: ttl))
+                accessTokenTTL: ttl)
+            declaration.cognito = try cognitoSettings(entry, place)
+            clients.append(declaration)
         }
         return clients
+    }
+
+    /// `auth_flows`, `refresh_token_rotation` and `retry_grace_seconds` (contract §11.2).
+    private static func cognitoSettings(_ entry: [String: Any], _ place: String) throws(ConfigurationError) -> CognitoAppSettings {
+        var settings = CognitoAppSettings()
+        if entry["auth_flows"] != nil {
+            var flows = Set<CognitoAuthFlow>()
+            for name in try strings(entry["auth_flows"], "auth_flows", place) {
+                guard let flow = CognitoAuthFlow(rawValue: name) else {
+                    throw ConfigurationError("\(place): unknown auth flow \(name): USER_PASSWORD_AUTH, USER_SRP_AUTH, REFRESH_TOKEN_AUTH or ADMIN_USER_PASSWORD_AUTH")
+                }
+                flows.insert(flow)
+            }
+            settings.authFlows = flows
+        }
+        if let rotation = entry["refresh_token_rotation"] {
+            guard let text = rotation as? String, ["enabled", "disabled"].contains(text) else {
+                throw ConfigurationError("\(place): refresh_token_rotation must be enabled or disabled")
+            }
+            settings.refreshRotation = text == "enabled"
+        }
+        if let grace = entry["retry_grace_seconds"] {
+            guard let seconds = grace as? Int, CognitoAppSettings.retryGraceRange.contains(seconds) else {
+                throw ConfigurationError("\(place): retry_grace_seconds must be an integer between 0 and 60")
+            }
+            settings.retryGraceSeconds = seconds
+        }
+        return settings
     }
 
     private static func strings(_ value: Any?, _ key: String, _ place: String) throws(ConfigurationError) -> [String] {

@@ -12,6 +12,8 @@ public struct ClientDeclaration: Sendable, Equatable {
     public var scope: Scope
     public var audience: String?
     public var accessTokenTTL: TimeInterval?
+    /// Its Cognito API settings (`auth_flows`, `refresh_token_rotation`, `retry_grace_seconds`).
+    public var cognito = CognitoAppSettings()
 
     public init(id: String, name: String, secret: String?, redirectURIs: [String], postLogoutRedirectURIs: [String], grants: Set<GrantType>, scope: Scope, audience: String?, accessTokenTTL: TimeInterval? = nil) {
         self.accessTokenTTL = accessTokenTTL
@@ -30,7 +32,7 @@ public struct ClientDeclaration: Sendable, Equatable {
         Client(
             id: id, name: name, secretHash: secret.map { ClientSecret(presented: $0).hash(using: crypto) },
             redirectURIs: redirectURIs, postLogoutRedirectURIs: postLogoutRedirectURIs, grants: grants, scope: scope,
-            audience: audience, accessTokenTTL: accessTokenTTL, createdAt: now, source: .config)
+            audience: audience, accessTokenTTL: accessTokenTTL, createdAt: now, source: .config, cognito: cognito)
     }
 
     /// Client ids: 1–128 of letters, digits, `.`, `_`, `-`.

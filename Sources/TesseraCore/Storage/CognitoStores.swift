@@ -41,5 +41,14 @@ public protocol ChallengeStore: Sendable {
     func spendChallenge(id: String, expiresAt: Date) async throws -> Bool
 }
 
+/// The successors of rotated refresh tokens, kept sealed for a client's retry grace
+/// (contract §11.4).
+public protocol RefreshRetryStore: Sendable {
+    /// Remembers `sealedSuccessor` as what `token` rotated to, until `expiresAt`.
+    func rememberSuccessor(of token: TokenHash, sealedSuccessor: [UInt8], expiresAt: Date) async throws
+    /// What `token` rotated to, while its grace lasts.
+    func rememberedSuccessor(of token: TokenHash, now: Date) async throws -> [UInt8]?
+}
+
 /// The context a user's SRP verifier is sealed for.
 public func srpVerifierSealingContext(userID: String) -> String { "srp-verifier:\(userID)" }
