@@ -7,7 +7,7 @@ import TesseraCrypto
 /// `SECRET_BLOCK`, which is spent once; `Session` carries the same for Amplify.
 extension CognitoCall {
     /// What a `SECRET_BLOCK` holds, sealed.
-    struct SecretBlock: Codable {
+    struct SecretBlock {
         var userID: String
         var clientID: String
         var b: [UInt8]
@@ -16,6 +16,27 @@ extension CognitoCall {
         var expires: Int
         /// Random: two blocks never seal alike.
         var nonce: [UInt8]
+
+        var packed: [UInt8] {
+            Packed.pack([Array(userID.utf8), Array(clientID.utf8), b, clientPublic, serverPublic, Array(String(expires).utf8), nonce])
+        }
+
+        init(userID: String, clientID: String, b: [UInt8], clientPublic: [UInt8], serverPublic: [UInt8], expires: Int, nonce: [UInt8]) {
+            self.userID = userID
+            self.clientID = clientID
+            self.b = b
+            self.clientPublic = clientPublic
+            self.serverPublic = serverPublic
+            self.expires = expires
+            self.nonce = nonce
+        }
+
+        init?(packed: [UInt8]) {
+            guard let fields = Packed.unpack(packed, count: 7), let expires = Int(String(decoding: fields[5], as: UTF8.self)) else { return nil }
+            self.init(
+                userID: String(decoding: fields[0], as: UTF8.self), clientID: String(decoding: fields[1], as: UTF8.self), b: fields[2],
+                clientPublic: fields[3], serverPublic: fields[4], expires: expires, nonce: fields[6])
+        }
     }
 
     static let secretBlockContext = "cognito-srp-secret-block"
@@ -58,7 +79,7 @@ extension CognitoCall {
         let block = SecretBlock(
             userID: userID, clientID: client.id, b: b, clientPublic: clientPublic, serverPublic: serverPublic,
             expires: Date().epochSeconds + Self.secretBlockLifetime, nonce: services.crypto.randomBytes(16))
-        let sealed = try services.sealer.seal(Array(try JSONEncoder().encode(block)), context: Self.secretBlockContext)
+        let sealed = try services.sealer.seal(block.packed, context: Self.secretBlockContext)
         let secretBlock = Data(sealed).base64EncodedString()
         let shownID = user?.id ?? username
         return [
@@ -80,7 +101,7 @@ extension CognitoCall {
         else { throw CognitoError.invalidParameter("Missing required parameter PASSWORD_CLAIM_SECRET_BLOCK, PASSWORD_CLAIM_SIGNATURE or TIMESTAMP") }
         guard let blockBytes = Data(base64Encoded: blockText).map(Array.init),
               let plain = try? services.sealer.open(blockBytes, context: Self.secretBlockContext),
-              let block = try? JSONDecoder().decode(SecretBlock.self, from: Data(plain)), block.clientID == client.id
+              let block = SecretBlock(packed: plain), block.clientID == client.id
         else { throw CognitoError.incorrectCredentials }
         let now = Date()
         guard block.expires > now.epochSeconds else { throw CognitoError.notAuthorized("Invalid session for the user, session is expired.") }
@@ -94,7 +115,7 @@ extension CognitoCall {
                 throw CognitoError.incorrectCredentials
             }
         }
-        let blockID = services.crypto.sha256(blockBytes).map { String(format: "%02x", $0) }.joined()
+        let blockID = Hex.encode(services.crypto.sha256(blockBytes))
         guard try await services.store.spendChallenge(id: "srp:" + blockID, expiresAt: Date(timeIntervalSince1970: TimeInterval(block.expires))) else {
             throw CognitoError.incorrectCredentials
         }
@@ -116,12 +137,29 @@ extension CognitoCall {
         return try await self.signedIn(signedIn, client: client)
     }
 
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+
     /// Cognito's `TIMESTAMP`: `EEE MMM d HH:mm:ss UTC yyyy` in English, the day not padded.
+    /// Only the instant is used (for the skew); the signature covers the text as sent.
     static func parseTimestamp(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "EEE MMM d HH:mm:ss 'UTC' yyyy"
-        return formatter.date(from: text)
+        let parts = text.split(separator: " ", omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[4] == "UTC", let weekday = weekdays.firstIndex(of: String(parts[0])),
+              let month = months.firstIndex(of: String(parts[1])), let day = Int(parts[2]), (1...31).contains(day),
+              let year = Int(parts[5]), (1970...9999).contains(year)
+        else { return nil }
+        let clock = parts[3].split(separator: ":")
+        guard clock.count == 3, clock.allSatisfy({ $0.count == 2 }), let hour = Int(clock[0]), let minute = Int(clock[1]),
+              let second = Int(clock[2]), hour < 24, minute < 60, second < 60
+        else { return nil }
+        // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+        let y = month < 2 ? year - 1 : year
+        let era = y / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month < 2 ? month + 10 : month - 2) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        guard (days + 4) % 7 == weekday else { return nil }
+        return Date(timeIntervalSince1970: TimeInterval(days * 86400 + hour * 3600 + minute * 60 + second))
     }
 }

@@ -14,9 +14,22 @@ public struct SRPVerifiers: PasswordObserver {
     let logger: Logger
 
     /// What a verifier is kept as: the salt and v = g^x mod N.
-    struct Record: Codable {
+    struct Record {
         var salt: [UInt8]
         var verifier: [UInt8]
+
+        var packed: [UInt8] { Packed.pack([salt, verifier]) }
+
+        init(salt: [UInt8], verifier: [UInt8]) {
+            self.salt = salt
+            self.verifier = verifier
+        }
+
+        init?(packed: [UInt8]) {
+            guard let fields = Packed.unpack(packed, count: 2) else { return nil }
+            salt = fields[0]
+            verifier = fields[1]
+        }
     }
 
     public init(store: any SRPVerifierStore, sealer: any SecretSealer, crypto: any CryptoPrimitives, poolID: String, logger: Logger) {
@@ -34,7 +47,7 @@ public struct SRPVerifiers: PasswordObserver {
             var salt = crypto.randomBytes(16)
             if salt[0] == 0 { salt[0] = 1 }
             let record = Record(salt: salt, verifier: CognitoSRP.verifier(poolSuffix: poolSuffix, userID: user.id, password: password, salt: salt))
-            let sealed = try sealer.seal(Array(try JSONEncoder().encode(record)), context: srpVerifierSealingContext(userID: user.id))
+            let sealed = try sealer.seal(record.packed, context: srpVerifierSealingContext(userID: user.id))
             try await store.storeSRPVerifier(userID: user.id, sealed: sealed, now: Date())
         } catch {
             logger.warning("could not store an SRP verifier", metadata: ["user.id": "\(user.id)", "error": "\(error)"])
@@ -44,7 +57,6 @@ public struct SRPVerifiers: PasswordObserver {
     /// The user's salt and verifier, if one is kept.
     func record(userID: String) async throws -> Record? {
         guard let sealed = try await store.srpVerifier(userID: userID) else { return nil }
-        let plain = try sealer.open(sealed, context: srpVerifierSealingContext(userID: userID))
-        return try JSONDecoder().decode(Record.self, from: Data(plain))
+        return Record(packed: try sealer.open(sealed, context: srpVerifierSealingContext(userID: userID)))
     }
 }

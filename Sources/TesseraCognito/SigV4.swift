@@ -162,7 +162,5 @@ struct SigV4Verifier: Sendable {
         return calendar.date(from: components)
     }
 
-    func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
-    }
+    func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 }

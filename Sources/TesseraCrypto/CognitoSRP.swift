@@ -98,7 +98,7 @@ public enum CognitoSRP {
     public static func minimalHex(_ bytes: [UInt8]) -> String {
         let minimal = Array(bytes.drop { $0 == 0 })
         guard !minimal.isEmpty else { return "0" }
-        let hex = minimal.map { String(format: "%02x", $0) }.joined()
+        let hex = Hex.encode(minimal)
         return hex.hasPrefix("0") ? String(hex.dropFirst()) : hex
     }
 

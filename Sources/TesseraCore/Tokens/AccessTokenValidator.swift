@@ -29,14 +29,18 @@ public struct AccessTokenValidator: Sendable {
     public func validate(_ token: String, audience: String?) async throws -> ValidatedAccessToken {
         let claims: AccessTokenClaims
         var familyID: String?
-        do {
-            claims = try verifier.verify(
-                token, as: AccessTokenClaims.self,
-                expecting: TokenExpectations(type: AccessTokenClaims.type, issuer: settings.issuer, audiences: audience.map { [$0] }, now: now()))
-        } catch {
-            guard let cognito = try cognitoClaims(token) else { throw BearerError.invalidToken(reason: "\(error)") }
+        if settings.cognitoIssuer != nil, !Self.saysTesseraAccessToken(token) {
+            guard let cognito = try cognitoClaims(token) else { throw BearerError.invalidToken(reason: "not a valid access token") }
             claims = cognito.asAccessTokenClaims
             familyID = cognito.originJTI
+        } else {
+            do {
+                claims = try verifier.verify(
+                    token, as: AccessTokenClaims.self,
+                    expecting: TokenExpectations(type: AccessTokenClaims.type, issuer: settings.issuer, audiences: audience.map { [$0] }, now: now()))
+            } catch {
+                throw BearerError.invalidToken(reason: "\(error)")
+            }
         }
         let isClientToken = claims.authTime == nil && claims.sub == claims.clientID
         let standing = try await store.accessTokenStanding(jti: claims.jti, userID: claims.sub, clientID: claims.clientID, familyID: familyID)
@@ -56,10 +60,19 @@ public struct AccessTokenValidator: Sendable {
         return ValidatedAccessToken(claims: claims, user: user)
     }
 
+    /// Whether the token's header names Tessera's own access-token type (`at+jwt`): which of
+    /// the two verifications to try first, so a valid token is verified once. Only a hint —
+    /// either path checks everything itself.
+    static func saysTesseraAccessToken(_ token: String) -> Bool {
+        guard let end = token.utf8.firstIndex(of: UInt8(ascii: ".")),
+              let header = Base64URL.decode(bytes: token.utf8[token.utf8.startIndex..<end]), header.count < 1024
+        else { return true }
+        return header.range(of: Data("at+jwt".utf8)) != nil
+    }
+
     /// The claims of an access token the Cognito API issued (contract §11.4), when the API is
     /// on and `token` is one: `typ: JWT`, the pool's issuer, `token_use: access`. Such a token
-    /// names no audience; Tessera's own endpoints accept it like their own (nil when it is not
-    /// one, so the caller reports its first refusal).
+    /// names no audience; Tessera's own endpoints accept it like their own (nil when it is not one).
     private func cognitoClaims(_ token: String) throws -> CognitoAccessTokenClaims? {
         guard let issuer = settings.cognitoIssuer else { return nil }
         let claims: CognitoAccessTokenClaims
