@@ -48,6 +48,7 @@ public enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringCon
     case signingKeyLifecycle
     case accountAddresses
     case groupsAndMembers
+    case cognitoStoresAcrossHandles
 
     public var testDescription: String { rawValue }
 
@@ -93,6 +94,7 @@ public enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringCon
         case .signingKeyLifecycle: try await cases.signingKeyLifecycle()
         case .accountAddresses: try await cases.accountAddresses()
         case .groupsAndMembers: try await cases.groupsAndMembers()
+        case .cognitoStoresAcrossHandles: try await cases.cognitoStoresAcrossHandles()
         }
     }
 }
@@ -599,6 +601,67 @@ struct Cases<Handle: Storage>: Sendable {
         try await store.deleteUser(id: "g1", farewell: nil, now: now)
         #expect(try await store.members(of: "zeta", limit: 10, after: nil).isEmpty)
         #expect(try await other.groups(ofUser: "g1").isEmpty)
+    }
+
+    func cognitoStoresAcrossHandles() async throws {
+        let other = try await makeHandle()
+        // Access keys.
+        try await store.createAccessKey(AccessKeyRecord(id: "AK1", sealedSecret: [1, 2, 3], createdAt: now))
+        await #expect(throws: StorageError.alreadyExists) {
+            try await other.createAccessKey(AccessKeyRecord(id: "AK1", sealedSecret: [9], createdAt: now))
+        }
+        #expect(try await other.accessKey(id: "AK1")?.sealedSecret == [1, 2, 3])
+        #expect(try await other.listAccessKeys().map(\.id) == ["AK1"])
+        #expect(try await other.deleteAccessKey(id: "AK1"))
+        #expect(try await store.accessKey(id: "AK1") == nil, "deleted through another handle")
+        #expect(try await !store.deleteAccessKey(id: "AK1"))
+
+        // A challenge answer is spent once: sixteen concurrent spends over two handles, one wins.
+        let wins = try await withThrowingTaskGroup(of: Bool.self) { tasks in
+            for index in 0..<16 {
+                let handle = index.isMultiple(of: 2) ? store : other
+                tasks.addTask { try await handle.spendChallenge(id: "srp:block", expiresAt: now + 300) }
+            }
+            return try await tasks.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(wins == 1)
+
+        // SRP verifiers go with their user and with every password change.
+        try await store.createUser(user("c1"), postSignUpHooks: [], verification: nil, now: now)
+        try await store.storeSRPVerifier(userID: "c1", sealed: [7], now: now)
+        try await other.storeSRPVerifier(userID: "c1", sealed: [8], now: now)
+        try await store.storeSRPVerifier(userID: "nobody", sealed: [9], now: now)
+        #expect(try await store.srpVerifier(userID: "c1") == [8])
+        #expect(try await store.srpVerifier(userID: "nobody") == nil, "no verifier without a user")
+        try await other.setPassword(userID: "c1", hash: "$2b$10$anotherhashanotherhashanotherhashanotherhashanotherhas", now: now)
+        #expect(try await store.srpVerifier(userID: "c1") == nil, "a new password drops the old verifier")
+
+        // A temporary password is replaced once: eight concurrent answers, one wins.
+        try await store.setPassword(userID: "c1", hash: "$2b$10$temporaryhashtemporaryhashtemporaryhashtemporaryhash", state: .temporary, now: now)
+        #expect(try await other.user(id: "c1")?.passwordState == .temporary)
+        let replaced = try await withThrowingTaskGroup(of: Bool.self) { tasks in
+            for index in 0..<8 {
+                let handle = index.isMultiple(of: 2) ? store : other
+                tasks.addTask { try await handle.replaceTemporaryPassword(userID: "c1", hash: "$2b$10$chosen\(index)", now: now) != nil }
+            }
+            return try await tasks.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(replaced == 1)
+        #expect(try await store.user(id: "c1")?.passwordState == .permanent)
+        try await store.requirePasswordReset(userID: "c1", now: now + 1)
+        #expect(try await other.user(id: "c1")?.passwordState == .resetRequired)
+        await #expect(throws: StorageError.notFound) { try await store.requirePasswordReset(userID: "nobody", now: now) }
+
+        // A rotated token's successor, remembered for its grace.
+        try await store.createFamily(family("cf", user: "c1"), firstToken: hash("r1"), now: now + 2)
+        try await store.rememberSuccessor(of: hash("r1"), sealedSuccessor: [5, 5], expiresAt: now + 30)
+        try await other.rememberSuccessor(of: hash("r1"), sealedSuccessor: [6, 6], expiresAt: now + 30)
+        try await store.rememberSuccessor(of: hash("unknown"), sealedSuccessor: [1], expiresAt: now + 30)
+        #expect(try await other.rememberedSuccessor(of: hash("r1"), now: now + 10) == [5, 5], "the first answer stays")
+        #expect(try await other.rememberedSuccessor(of: hash("r1"), now: now + 31) == nil, "the grace is over")
+        #expect(try await store.rememberedSuccessor(of: hash("unknown"), now: now) == nil, "only a known token's")
+        let swept = try await store.sweepExpired(now: now + 400, eventRetention: 86400 * 365)
+        #expect(swept.revokedJTIs >= 2, "the spent challenge and the remembered successor")
     }
 
     func accountAddresses() async throws {

@@ -11,7 +11,9 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
 
 import boto3
@@ -607,6 +609,26 @@ def test_srp_refuses_wrong_passwords_replays_stale_timestamps_and_a_zero_a(pool)
     for a in ["0", N_HEX, format(2 * int(N_HEX, 16), "x")]:
         with pytest.raises(pool.client.exceptions.NotAuthorizedException):
             srp_start(pool, "srp@example.com", a_hex=a)
+
+
+def test_one_srp_answer_raced_signs_in_once(pool):
+    """The same PASSWORD_VERIFIER answer sent eight times at once: one sign-in, seven refusals
+    (the secret block is spent once), in three rounds."""
+    confirmed(pool, "race@example.com")
+    for _ in range(3):
+        srp, started = srp_start(pool, "race@example.com")
+        answer = srp.process_challenge(started["ChallengeParameters"], {"USERNAME": "race@example.com"})
+        body = json.dumps({"ClientId": pool.app, "ChallengeName": "PASSWORD_VERIFIER", "ChallengeResponses": answer})
+        headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AWSCognitoIdentityProviderService.RespondToAuthChallenge"}
+        barrier = threading.Barrier(8)
+
+        def send(_):
+            barrier.wait()
+            return requests.post(pool.endpoint + "/", data=body, headers=headers, timeout=30).status_code
+
+        with ThreadPoolExecutor(8) as executor:
+            statuses = sorted(executor.map(send, range(8)))
+        assert statuses == [200] + [400] * 7
 
 
 def test_srp_salts_of_every_leading_nibble(pool):
