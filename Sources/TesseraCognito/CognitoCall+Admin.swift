@@ -201,14 +201,7 @@ extension CognitoCall {
             try requireFlow(.adminUserPassword, client: client)
             return try await passwordSignIn(client: client, parameters: parameters)
         case "REFRESH_TOKEN_AUTH", "REFRESH_TOKEN":
-            try requireFlow(.refreshToken, client: client)
-            guard let token = parameters["REFRESH_TOKEN"], !token.isEmpty else { throw CognitoError.invalidParameter("Missing required parameter REFRESH_TOKEN") }
-            try await checkRefreshSecretHash(parameters["SECRET_HASH"], token: token, client: client)
-            do {
-                return ["AuthenticationResult": CognitoTokens.result(try await refresh(token, client: client)), "ChallengeParameters": [String: String]()]
-            } catch AccountError.invalidGrant(let reason) where reason.contains("reuse") {
-                throw CognitoError.revokedRefreshToken
-            }
+            return try await refreshSignIn(client: client, parameters: parameters)
         default:
             throw CognitoError.invalidParameter("\(flow) flow not enabled for this client")
         }

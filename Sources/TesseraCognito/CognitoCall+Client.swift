@@ -52,14 +52,7 @@ extension CognitoCall {
             try requireFlow(.userPassword, client: client)
             return try await passwordSignIn(client: client, parameters: parameters)
         case "REFRESH_TOKEN_AUTH", "REFRESH_TOKEN":
-            try requireFlow(.refreshToken, client: client)
-            guard let token = parameters["REFRESH_TOKEN"], !token.isEmpty else { throw CognitoError.invalidParameter("Missing required parameter REFRESH_TOKEN") }
-            try await checkRefreshSecretHash(parameters["SECRET_HASH"], token: token, client: client)
-            do {
-                return ["AuthenticationResult": CognitoTokens.result(try await refresh(token, client: client)), "ChallengeParameters": [String: String]()]
-            } catch AccountError.invalidGrant(let reason) where reason.contains("reuse") {
-                throw CognitoError.revokedRefreshToken
-            }
+            return try await refreshSignIn(client: client, parameters: parameters)
         case "USER_SRP_AUTH":
             return try await startSRP(client: client, parameters: parameters)
         case "CUSTOM_AUTH", "USER_AUTH", "ADMIN_NO_SRP_AUTH", "ADMIN_USER_PASSWORD_AUTH":
@@ -91,6 +84,19 @@ extension CognitoCall {
             user: user, clientID: client.id, scope: CognitoTokens.grantedScope, authTime: now, lifetime: client.accessTokenTTL, now: now,
             mint: api.tokens.mint)
         return ["AuthenticationResult": CognitoTokens.result(tokens), "ChallengeParameters": [String: String]()]
+    }
+
+    /// `REFRESH_TOKEN_AUTH` (of `InitiateAuth` and `AdminInitiateAuth`): the client's rotation
+    /// mode decides whether a new refresh token comes back; a reused one is revoked.
+    func refreshSignIn(client: Client, parameters: [String: String]) async throws -> [String: Any] {
+        try requireFlow(.refreshToken, client: client)
+        guard let token = parameters["REFRESH_TOKEN"], !token.isEmpty else { throw CognitoError.invalidParameter("Missing required parameter REFRESH_TOKEN") }
+        try await checkRefreshSecretHash(parameters["SECRET_HASH"], token: token, client: client)
+        do {
+            return ["AuthenticationResult": CognitoTokens.result(try await refresh(token, client: client)), "ChallengeParameters": [String: String]()]
+        } catch AccountError.invalidGrant(let reason) where reason.contains("reuse") {
+            throw CognitoError.revokedRefreshToken
+        }
     }
 
     /// `NEW_PASSWORD_REQUIRED`: the temporary password was right; the answer continues in

@@ -243,6 +243,8 @@ def test_destructive_commands_ask_on_a_terminal(tessera):
 @pytest.mark.parametrize("args", [
     ["nonsense"], ["users", "list", "--limit", "0"], ["revoke"], ["revoke", "--user", "a@example.com", "--jti", "x"],
     ["users", "list", "--status", "sleeping"], ["clients", "create"], ["hooks", "retry"],
+    ["clients", "create", "--name", "x", "--auth-flow", "BOGUS"], ["clients", "create", "--name", "x", "--retry-grace-seconds", "61"],
+    ["access-keys", "delete"],
 ])
 def test_usage_errors_exit_2_with_one_line(tessera, args):
     result = run_admin(tessera, *args)
@@ -256,6 +258,7 @@ def test_usage_errors_exit_2_with_one_line(tessera, args):
     ["clients", "rotate-secret"], ["keys", "list"], ["keys", "rotate"], ["hooks", "failed"], ["hooks", "retry"], ["audit"],
     ["users", "verify-email"], ["users", "set-password"],
     ["groups", "create"], ["groups", "list"], ["groups", "delete"], ["groups", "add-user"], ["groups", "remove-user"], ["groups", "members"],
+    ["access-keys", "create"], ["access-keys", "list"], ["access-keys", "delete"],
 ])
 def test_every_command_has_help_with_an_example(tessera, command):
     result = run_admin(tessera, *command, "--help")

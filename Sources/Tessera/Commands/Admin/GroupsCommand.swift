@@ -26,6 +26,24 @@ struct GroupsCommand: AsyncParsableCommand {
         }
     }
 
+    /// Adds or removes a member (`change`), audits it and reports it: "`done` group NAME",
+    /// `%@` standing for the user id.
+    static func changeMembership(
+        _ name: String, user: String, options: AdminOptions, action: String, done: String,
+        _ change: (GroupService, String) async throws -> Void
+    ) async throws {
+        let context = try await AdminContext(options)
+        let found = try await context.user(user)
+        do {
+            try await change(service(context), found.id)
+        } catch let error as GroupError {
+            throw adminError(error, group: name)
+        }
+        try await context.audit("groups.\(action)", target: "group \(name)", details: "user \(found.id)")
+        try context.emit(
+            json: ["name": name, "user_id": found.id], text: done.replacingOccurrences(of: "%@", with: found.id) + " group \(name)")
+    }
+
     static func json(_ group: UserGroup) -> [String: Any] {
         ["name": group.name, "description": group.description as Any? ?? NSNull(), "precedence": group.precedence as Any? ?? NSNull()]
     }
@@ -100,15 +118,9 @@ struct GroupsCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            let context = try await AdminContext(options)
-            let found = try await context.user(user)
-            do {
-                try await GroupsCommand.service(context).add(userID: found.id, to: name)
-            } catch let error as GroupError {
-                throw GroupsCommand.adminError(error, group: name)
+            try await GroupsCommand.changeMembership(name, user: user, options: options, action: "add-user", done: "added user %@ to") {
+                try await $0.add(userID: $1, to: name)
             }
-            try await context.audit("groups.add-user", target: "group \(name)", details: "user \(found.id)")
-            try context.emit(json: ["name": name, "user_id": found.id], text: "added user \(found.id) to group \(name)")
         }
     }
 
@@ -121,15 +133,9 @@ struct GroupsCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            let context = try await AdminContext(options)
-            let found = try await context.user(user)
-            do {
-                try await GroupsCommand.service(context).remove(userID: found.id, from: name)
-            } catch let error as GroupError {
-                throw GroupsCommand.adminError(error, group: name)
+            try await GroupsCommand.changeMembership(name, user: user, options: options, action: "remove-user", done: "removed user %@ from") {
+                try await $0.remove(userID: $1, from: name)
             }
-            try await context.audit("groups.remove-user", target: "group \(name)", details: "user \(found.id)")
-            try context.emit(json: ["name": name, "user_id": found.id], text: "removed user \(found.id) from group \(name)")
         }
     }
 
