@@ -162,31 +162,41 @@ public final class PostgresStorage: Sendable {
     /// Leases a connection for `body`, or throws ``StorageError/unavailable`` when none is
     /// given within ``connectionWait`` (the waiting lease is cancelled). Once leased, `body`
     /// runs to its end whatever the time.
+    ///
+    /// The caller never waits on the pool beyond that: the lease runs in a task of its own, and
+    /// a timeout, or the caller's cancellation (a graceful shutdown), answers at once even when
+    /// the pool does not give up the lease (seen after its connections were terminated), and a
+    /// body already running is cancelled and left to finish on its own.
     func withConnection<T: Sendable>(
         waiting wait: Duration = connectionWait, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let leased = EventFlag()
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { [client] in
-                try await client.withConnection { connection in
+        let answer = OneAnswer<T>()
+        let client = client
+        let work = Task {
+            do {
+                let value = try await client.withConnection { connection in
                     leased.value.store(true, ordering: .relaxed)
                     return try await body(connection)
                 }
+                answer.give(.success(value))
+            } catch {
+                answer.give(.failure(error))
             }
-            group.addTask {
-                try await Task.sleep(for: wait)
-                if !leased.value.load(ordering: .relaxed) {
-                    throw StorageError.unavailable(reason: "no database connection within \(wait)")
-                }
-                return nil
+        }
+        let timer = Task {
+            try await Task.sleep(for: wait)
+            if !leased.value.load(ordering: .relaxed) {
+                answer.give(.failure(StorageError.unavailable(reason: "no database connection within \(wait)")))
+                work.cancel()
             }
-            while let result = try await group.next() {
-                if let value = result {
-                    group.cancelAll()
-                    return value
-                }
-            }
-            throw CancellationError()
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await answer.value()
+        } onCancel: {
+            work.cancel()
+            answer.give(.failure(CancellationError()))
         }
     }
 
@@ -352,4 +362,43 @@ struct DynamicQuery {
     mutating func append(_ fragment: String) { text += " " + fragment }
 
     var query: PostgresQuery { PostgresQuery(unsafeSQL: text, binds: binds) }
+}
+
+/// The first of several answers to one question (a lease's result, its timeout, its caller's
+/// cancellation), handed to the one waiter; the later ones are dropped.
+final class OneAnswer<T: Sendable>: Sendable {
+    private enum State {
+        case waiting(CheckedContinuation<T, any Error>?)
+        case answered(Result<T, any Error>)
+        case taken
+    }
+
+    private let state = Mutex<State>(.waiting(nil))
+
+    func give(_ result: Result<T, any Error>) {
+        let waiter: CheckedContinuation<T, any Error>? = state.withLock { state in
+            guard case .waiting(let continuation) = state else { return nil }
+            if let continuation {
+                state = .taken
+                return continuation
+            }
+            state = .answered(result)
+            return nil
+        }
+        waiter?.resume(with: result)
+    }
+
+    func value() async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready: Result<T, any Error>? = state.withLock { state in
+                if case .answered(let result) = state {
+                    state = .taken
+                    return result
+                }
+                state = .waiting(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
 }
