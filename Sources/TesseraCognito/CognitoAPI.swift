@@ -106,6 +106,7 @@ public struct CognitoAPI: Sendable {
                 accessKeyID = try await authenticateAdmin(request, body: body)
             }
             let input = try CognitoInput(body)
+            try InputShapes.validate(operation, input.members)
             let call = CognitoCall(api: self, input: input, clientIP: context.clientIP, accessKeyID: accessKeyID, logger: context.logger)
             let output = try await call.perform(operation)
             return respond(status: .ok, json: output, requestID: requestID, origin: origin)

@@ -325,6 +325,32 @@ def test_unknown_and_unimplemented_operations_and_cors(pool):
     assert "x-amz-target" in preflight.headers["Access-Control-Allow-Headers"]
 
 
+def test_input_that_breaks_the_model_is_refused_and_changes_nothing(pool):
+    """botocore checks input before sending; with its checks off, the server's are what stand."""
+    loose = cognito_oracle.client(pool.endpoint, config=Config(parameter_validation=False))
+    long_name = "x" * 120 + "@example.com"
+    with pytest.raises(loose.exceptions.InvalidParameterException) as too_long:
+        loose.sign_up(ClientId=pool.app, Username=long_name, Password=PASSWORD)
+    assert too_long.value.response["Error"]["Message"] == (
+        "1 validation error detected: Value at 'username' failed to satisfy constraint: Member must have length less than or equal to 128")
+    with pytest.raises(loose.exceptions.InvalidParameterException) as flow:
+        loose.initiate_auth(ClientId=pool.app, AuthFlow="NO_SUCH_FLOW", AuthParameters={})
+    assert "authFlow" in flow.value.response["Error"]["Message"] and "enum value set" in flow.value.response["Error"]["Message"]
+    with pytest.raises(loose.exceptions.InvalidParameterException) as missing:
+        loose.get_user()
+    assert "'accessToken'" in missing.value.response["Error"]["Message"] and "must not be null" in missing.value.response["Error"]["Message"]
+    with pytest.raises(loose.exceptions.InvalidParameterException) as attribute:
+        loose.sign_up(ClientId=pool.app, Username="short@example.com", Password=PASSWORD,
+                      UserAttributes=[{"Name": "name", "Value": "v" * 2049}])
+    assert "'userAttributes.1.member.value'" in attribute.value.response["Error"]["Message"]
+    signed_loose = cognito_oracle.client(pool.endpoint, access_key=pool.key["access_key_id"], secret_key=pool.key["secret_access_key"],
+                                         config=Config(parameter_validation=False))
+    with pytest.raises(signed_loose.exceptions.InvalidParameterException):
+        signed_loose.list_users(UserPoolId=POOL, Limit=61)
+    with pytest.raises(pool.admin.exceptions.UserNotFoundException):
+        pool.admin.admin_get_user(UserPoolId=POOL, Username="short@example.com")  # nothing was created
+
+
 def test_the_api_is_off_without_a_pool_id(tessera):
     response = requests.post(tessera.url("/"), data="{}", timeout=5, headers={"X-Amz-Target": "AWSCognitoIdentityProviderService.SignUp"})
     assert response.status_code == 404 and response.json()["error"] == "not_found"
