@@ -127,7 +127,7 @@ public struct CognitoAPI: Sendable {
     }
 
     func respond(status: HTTPResponse.Status, json: [String: Any], requestID: String, origin: String?) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: json, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
+        let data = CognitoJSON.encode(json)
         var headers: HTTPFields = [.contentType: Self.contentType, Self.requestIDField: requestID]
         addCORS(to: &headers, origin: origin)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
