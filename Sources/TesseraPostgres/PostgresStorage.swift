@@ -114,6 +114,10 @@ public final class PostgresStorage: Sendable {
     /// waits for ever while the database cannot be reached.
     static let connectionWait: Duration = .seconds(5)
 
+    /// How long a leased connection's work may take before its caller is answered 503: far
+    /// above any of Tessera's statements, and below a client's usual 30-second timeout.
+    static let answerWait: Duration = .seconds(15)
+
     /// Runs `body` on one pooled connection outside a transaction (for reads of one statement,
     /// or several that need no common snapshot).
     /// A read that meets a connection the server has closed (a restart, `pg_terminate_backend`)
@@ -160,13 +164,15 @@ public final class PostgresStorage: Sendable {
     }
 
     /// Leases a connection for `body`, or throws ``StorageError/unavailable`` when none is
-    /// given within ``connectionWait`` (the waiting lease is cancelled). Once leased, `body`
-    /// runs to its end whatever the time.
+    /// given within ``connectionWait`` (the waiting lease is cancelled), or when the leased
+    /// `body` has not finished ``answerWait`` later.
     ///
-    /// The caller never waits on the pool beyond that: the lease runs in a task of its own, and
-    /// a timeout, or the caller's cancellation (a graceful shutdown), answers at once even when
-    /// the pool does not give up the lease (seen after its connections were terminated), and a
-    /// body already running is cancelled and left to finish on its own.
+    /// The caller never waits beyond that: the lease and its body run in a task of their own,
+    /// and a timeout, or the caller's cancellation (a graceful shutdown), answers at once even
+    /// when the pool does not give up the lease (seen after the instance's connections were
+    /// terminated) or a query never hears back (seen after a crash and restart of the
+    /// database); the work is cancelled and left to end on its own. A write cut off so may
+    /// still commit, as one whose answer is lost with the connection may.
     func withConnection<T: Sendable>(
         waiting wait: Duration = connectionWait, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
@@ -189,7 +195,11 @@ public final class PostgresStorage: Sendable {
             if !leased.value.load(ordering: .relaxed) {
                 answer.give(.failure(StorageError.unavailable(reason: "no database connection within \(wait)")))
                 work.cancel()
+                return
             }
+            try await Task.sleep(for: Self.answerWait)
+            answer.give(.failure(StorageError.unavailable(reason: "the database did not answer within \(Self.answerWait)")))
+            work.cancel()
         }
         defer { timer.cancel() }
         return try await withTaskCancellationHandler {
