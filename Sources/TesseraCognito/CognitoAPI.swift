@@ -26,11 +26,10 @@ public struct CognitoAPI: Sendable {
         /// Opens the sealed client secrets (`SECRET_HASH`).
         public let sealer: any SecretSealer
         public let crypto: any CryptoPrimitives
-        public let logger: Logger
 
         public init(
             settings: Settings, accounts: AccountService, lifecycle: LifecycleService, groups: GroupService, store: any Storage,
-            signer: any TokenSigner, keys: any KeySetPublisher, sealer: any SecretSealer, crypto: any CryptoPrimitives, logger: Logger
+            signer: any TokenSigner, keys: any KeySetPublisher, sealer: any SecretSealer, crypto: any CryptoPrimitives
         ) {
             self.settings = settings
             self.accounts = accounts
@@ -41,7 +40,6 @@ public struct CognitoAPI: Sendable {
             self.keys = keys
             self.sealer = sealer
             self.crypto = crypto
-            self.logger = logger
         }
     }
 
@@ -107,7 +105,7 @@ public struct CognitoAPI: Sendable {
             }
             let input = try CognitoInput(body)
             try InputShapes.validate(operation, input.members)
-            let call = CognitoCall(api: self, input: input, clientIP: context.clientIP, accessKeyID: accessKeyID, logger: context.logger)
+            let call = CognitoCall(api: self, input: input, clientIP: context.clientIP, accessKeyID: accessKeyID)
             let output = try await call.perform(operation)
             return respond(status: .ok, json: output, requestID: requestID, origin: origin)
         } catch {

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import TesseraCore
 
 /// One operation call: its input, the caller's IP, and the services it translates to.
@@ -9,7 +8,6 @@ struct CognitoCall: Sendable {
     let clientIP: String
     /// The SigV4 key an admin operation was signed with.
     let accessKeyID: String?
-    let logger: Logger
 
     var services: CognitoAPI.Services { api.services }
 

@@ -17,8 +17,6 @@ struct CognitoInput: @unchecked Sendable {
         members = object.filter { !($0.value is NSNull) }
     }
 
-    init(members: [String: Any]) { self.members = members }
-
     /// A string member; nil when absent.
     func string(_ name: String) throws(CognitoError) -> String? {
         guard let value = members[name] else { return nil }

@@ -387,6 +387,21 @@ def test_admin_create_user_and_the_new_password_challenge(pool):
     assert invitation.code and "temporary" not in invitation.text.lower()
 
 
+def test_tessera_own_sign_in_refuses_an_operator_set_or_reset_password_in_its_format(pool):
+    """The password states the Cognito API sets hold at /v1/login too, answered as §4 answers."""
+    pool.admin.admin_create_user(UserPoolId=POOL, Username="state@example.com", TemporaryPassword="temporary horse 1",
+                                 MessageAction="SUPPRESS")
+    temporary = requests.post(pool.server.url("/v1/login"), json={"email": "state@example.com", "password": "temporary horse 1"}, timeout=10)
+    assert temporary.status_code == 403 and temporary.json()["error"] == "password_change_required"
+    assert set(temporary.json()) == {"error", "error_description"}
+    wrong = requests.post(pool.server.url("/v1/login"), json={"email": "state@example.com", "password": "wrong horse battery"}, timeout=10)
+    assert wrong.status_code == 401, "the state shows only to the right password"
+    pool.admin.admin_set_user_password(UserPoolId=POOL, Username="state@example.com", Password="permanent horse 1", Permanent=True)
+    pool.admin.admin_reset_user_password(UserPoolId=POOL, Username="state@example.com")
+    reset = requests.post(pool.server.url("/v1/login"), json={"email": "state@example.com", "password": "permanent horse 1"}, timeout=10)
+    assert reset.status_code == 403 and reset.json()["error"] == "password_reset_required"
+
+
 def test_admin_user_management(pool):
     confirmed(pool, "mgmt@example.com")
     with pytest.raises(pool.admin.exceptions.UserNotFoundException):

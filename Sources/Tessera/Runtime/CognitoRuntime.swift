@@ -26,7 +26,7 @@ enum CognitoRuntime {
             CognitoAPI.Services(
                 settings: settings, accounts: dependencies.accounts, lifecycle: dependencies.lifecycle,
                 groups: GroupService(store: dependencies.storage, now: dependencies.now), store: dependencies.storage, signer: dependencies.keys,
-                keys: dependencies.keys, sealer: sealer, crypto: dependencies.crypto, logger: logger),
+                keys: dependencies.keys, sealer: sealer, crypto: dependencies.crypto),
             verifiers: verifiers)
     }
 }
