@@ -127,7 +127,9 @@ let package = Package(
         .target(
             name: "TesseraCognito",
             dependencies: [
-                "TesseraCore", "TesseraCrypto",
+                // TesseraEvents for its outbound HTTP client (one deadline, no redirects), which
+                // the lazy migration's upstream calls go through.
+                "TesseraCore", "TesseraCrypto", "TesseraEvents",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

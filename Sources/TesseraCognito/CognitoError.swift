@@ -69,6 +69,7 @@ public struct CognitoError: Error, Equatable, Sendable {
         case .emailTaken: CognitoError("UsernameExistsException", "An account with the given email already exists.")
         case .signupRejected(let reason): CognitoError("UserLambdaValidationException", "PreSignUp failed with error \(reason).")
         case .hookFailed: CognitoError("UnexpectedLambdaException", "PreSignUp invocation failed.")
+        case .migrationUnavailable: CognitoError("UnexpectedLambdaException", "UserMigration invocation failed: migration_unavailable.")
         case .invalidCredentials: .incorrectCredentials
         case .userDisabled: .notAuthorized("User is disabled.")
         case .userUnconfirmed: CognitoError("UserNotConfirmedException", "User is not confirmed.")

@@ -164,3 +164,28 @@ struct SigV4Verifier: Sendable {
 
     func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 }
+
+extension SigV4Verifier {
+    /// The `Authorization` header that signs `request` (its `host` and `x-amz-date` headers
+    /// among `request.headers`, names lowercase) with `accessKeyID` and `secret` in `region`:
+    /// the same canonical request and derived key a verifier checks, from the signing side,
+    /// for the lazy migration's calls to an upstream pool.
+    func authorization(for request: Request, accessKeyID: String, secret: [UInt8], region: String, amzDate: String) -> String {
+        let signedHeaders = Array(Set(request.headers.map(\.name))).sorted()
+        let credential = Credential(
+            accessKeyID: accessKeyID, date: String(amzDate.prefix(8)), region: region, service: Self.service, signedHeaders: signedHeaders,
+            signature: "")
+        let signature = signature(request, credential: credential, amzDate: amzDate, secret: secret)
+        return "\(Self.algorithm) Credential=\(accessKeyID)/\(credential.date)/\(region)/\(Self.service)/aws4_request, "
+            + "SignedHeaders=\(signedHeaders.joined(separator: ";")), Signature=\(signature)"
+    }
+
+    /// `yyyyMMddTHHmmssZ` in UTC.
+    static func amzDate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return formatter.string(from: date)
+    }
+}

@@ -10,6 +10,8 @@ public struct WebhookResponse: Sendable, Equatable {
     public let status: Int
     /// The `Retry-After` header, as sent.
     public let retryAfter: String?
+    /// The answer's body (at most 1 MiB: ``ResponseSizeGuard``).
+    public let body: [UInt8]
     let keepAlive: Bool
 }
 
@@ -181,8 +183,8 @@ struct WebhookExchange {
     let answer: EventLoopPromise<WebhookResponse>
 }
 
-/// Writes a request and completes its promise with the answer's head once the answer ended
-/// (its body is read and dropped). One exchange at a time per connection.
+/// Writes a request and completes its promise with the answer's head and body once the
+/// answer ended. One exchange at a time per connection.
 final class WebhookHTTPHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = WebhookExchange
@@ -190,6 +192,7 @@ final class WebhookHTTPHandler: ChannelDuplexHandler {
 
     private var waiting: EventLoopPromise<WebhookResponse>?
     private var head: HTTPResponseHead?
+    private var body: [UInt8] = []
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let exchange = unwrapOutboundIn(data)
@@ -200,6 +203,7 @@ final class WebhookHTTPHandler: ChannelDuplexHandler {
         }
         waiting = exchange.answer
         head = nil
+        body = []
         context.write(wrapOutboundOut(.head(exchange.head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(exchange.body))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
@@ -208,15 +212,20 @@ final class WebhookHTTPHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let received):
-            if received.status.code >= 200 { head = received }
-        case .body:
-            break
+            if received.status.code >= 200 {
+                head = received
+                body = []
+            }
+        case .body(let part):
+            body += part.readableBytesView
         case .end:
             guard let head, let waiting else { return }
             self.waiting = nil
             self.head = nil
+            let received = body
+            body = []
             waiting.succeed(WebhookResponse(
-                status: Int(head.status.code), retryAfter: head.headers.first(name: "Retry-After"), keepAlive: head.isKeepAlive))
+                status: Int(head.status.code), retryAfter: head.headers.first(name: "Retry-After"), body: received, keepAlive: head.isKeepAlive))
         }
     }
 
@@ -234,8 +243,8 @@ final class WebhookHTTPHandler: ChannelDuplexHandler {
 }
 
 /// Closes a connection whose endpoint sends more than ``limit`` bytes in answer to one
-/// request (headers and body together): what an endpoint sends back is read and dropped, and
-/// an endless answer must not hold memory or the connection until the deadline.
+/// request (headers and body together): an endless answer must not hold memory or the
+/// connection until the deadline.
 final class ResponseSizeGuard: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer

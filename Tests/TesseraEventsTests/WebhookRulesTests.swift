@@ -62,7 +62,7 @@ struct WebhookRulesTests {
         let policy = RetryPolicy(schedule: [5, 300])
         let now = Date(timeIntervalSince1970: 1000)
         func answered(_ status: Int, retryAfter: String? = nil) -> AttemptOutcome {
-            .answered(WebhookResponse(status: status, retryAfter: retryAfter, keepAlive: true))
+            .answered(WebhookResponse(status: status, retryAfter: retryAfter, body: [], keepAlive: true))
         }
         #expect(policy.result(of: answered(204), attemptsBefore: 0, now: now) == .delivered(status: 204))
         #expect(policy.result(of: answered(410), attemptsBefore: 0, now: now, random: 0.5) == .gone(retryAt: now + 5))

@@ -19,7 +19,7 @@ struct SettingSpec: Sendable {
     var environmentName: String { "TESSERA_" + key.uppercased() }
 
     /// Whether the value is a secret, never shown in a message.
-    var isSecret: Bool { key == "key_encryption_key" }
+    var isSecret: Bool { ["key_encryption_key", "migration_cognito_client_secret", "migration_cognito_secret_access_key"].contains(key) }
 
     /// Every setting of contract §1, in one table.
     static let all: [SettingSpec] = [
@@ -140,7 +140,37 @@ struct SettingSpec: Sendable {
             settings.cognitoCORSOrigins = origins
         },
         boolean("cognito_srp", \.cognitoSRP),
+        // Lazy migration from an upstream Cognito pool (contract §11.7).
+        SettingSpec(key: "migration_cognito_pool_id") { value, settings throws(InvalidValue) in
+            guard value.wholeMatch(of: /[\w-]+_[0-9a-zA-Z]+/) != nil, value.count <= 55 else {
+                throw InvalidValue("must be <region>_<suffix>, e.g. eu-west-1_AbC123xyz")
+            }
+            settings.migrationCognito = settings.migrationCognito ?? CognitoUpstreamSettings(poolID: value)
+            settings.migrationCognito?.poolID = value
+        },
+        upstream("migration_cognito_client_id", \.clientID),
+        upstream("migration_cognito_client_secret", \.clientSecret),
+        upstream("migration_cognito_access_key_id", \.accessKeyID),
+        upstream("migration_cognito_secret_access_key", \.secretAccessKey),
+        upstream("migration_cognito_region", \.region),
+        SettingSpec(key: "migration_cognito_endpoint") { value, settings throws(InvalidValue) in
+            guard value.hasPrefix("https://") || value.hasPrefix("http://") else { throw InvalidValue("must be an http(s) URL") }
+            guard settings.migrationCognito != nil else { throw InvalidValue("needs migration_cognito_pool_id") }
+            settings.migrationCognito?.endpoint = value
+        },
     ]
+
+    /// A `migration_cognito_*` value other than the pool id, which is applied before them (the
+    /// table's order) and must be set.
+    static func upstream(_ key: String, _ path: any WritableKeyPath<CognitoUpstreamSettings, String?> & Sendable) -> SettingSpec {
+        SettingSpec(key: key) { value, settings throws(InvalidValue) in
+            guard !value.isEmpty, value.count <= 1024, !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw InvalidValue("must be 1 to 1024 characters, without control characters")
+            }
+            guard settings.migrationCognito != nil else { throw InvalidValue("needs migration_cognito_pool_id") }
+            settings.migrationCognito?[keyPath: path] = value
+        }
+    }
 
     static func boolean(_ key: String, _ path: any WritableKeyPath<Settings, Bool> & Sendable) -> SettingSpec {
         SettingSpec(key: key) { value, settings throws(InvalidValue) in

@@ -19,6 +19,23 @@ enum CognitoRuntime {
             logger: logger)
     }
 
+    /// `hooks` with the built-in `migration_cognito` registered when its settings are given.
+    /// Refuses settings that are incomplete, and a server that registers a migration hook of
+    /// its own as well (one old system at a time).
+    static func withMigration(_ hooks: Hooks, settings: Settings) throws -> Hooks {
+        guard let upstream = settings.migrationCognito else { return hooks }
+        guard hooks.userMigration == nil else {
+            throw ConfigurationError("migration_cognito_pool_id is set and a UserMigrationHook is registered: use one of them")
+        }
+        var hooks = hooks
+        do {
+            hooks.userMigration = try CognitoMigrationHook(settings: upstream, crypto: OpenSSLPrimitives(), timeout: settings.hookTimeout)
+        } catch let failure as CognitoMigrationHook.UpstreamFailure {
+            throw ConfigurationError(failure.description)
+        }
+        return hooks
+    }
+
     static func api(_ settings: Settings, dependencies: Dependencies, verifiers: SRPVerifiers?, logger: Logger) async throws -> CognitoAPI? {
         guard settings.cognitoPoolID != nil else { return nil }
         let sealer = try await KeyCustody(settings, storage: dependencies.storage).secretSealer()

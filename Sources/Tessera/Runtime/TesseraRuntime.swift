@@ -131,8 +131,8 @@ public enum TesseraRuntime {
         let courier = try MailRuntime.courier(settings, storage: storage, logger: logger)
         let verifiers = try await CognitoRuntime.verifiers(settings, storage: storage, logger: logger)
         let dependencies = Dependencies(
-            settings: settings, storage: storage, keys: keys, crypto: OpenSSLPrimitives(), hooks: hooks,
-            codeSecret: try await MailRuntime.codeSecret(settings, storage: storage), logger: logger, mailQueued: { courier.nudge() },
+            settings: settings, storage: storage, keys: keys, crypto: OpenSSLPrimitives(),
+            hooks: try CognitoRuntime.withMigration(hooks, settings: settings), codeSecret: try await MailRuntime.codeSecret(settings, storage: storage), logger: logger, mailQueued: { courier.nudge() },
             passwordObserver: verifiers)
         let refresher = KeyRingRefresher(
             ring: keys, storage: storage, custody: try KeyCustody(settings, storage: storage), settings: settings, logger: logger)

@@ -10,6 +10,9 @@ public enum AccountError: Error, Equatable, Sendable {
     case signupRejected(String)
     /// A pre-sign-up hook threw or timed out.
     case hookFailed
+    /// The lazy migration's old system could not be asked (contract §11.7): 503
+    /// `migration_unavailable`, never a wrong password.
+    case migrationUnavailable
     /// Unknown email or wrong password: one answer for both.
     case invalidCredentials
     case userDisabled

@@ -4,7 +4,7 @@ import Logging
 /// The first-party account API (contract §4): sign-up with hooks, password login, refresh
 /// rotation with reuse detection, logout, and bearer-token authentication.
 public struct AccountService: Sendable {
-    public typealias Store = UserStore & RefreshTokenStore & RevocationStore & EventLog & GroupStore
+    public typealias Store = UserStore & RefreshTokenStore & RevocationStore & EventLog & GroupStore & UserImportStore
 
     let settings: Settings
     let store: any Store
@@ -34,6 +34,8 @@ public struct AccountService: Sendable {
     /// successful sign-in, a change, an operator's), after it is stored: the Cognito API keeps
     /// its SRP verifiers with it (contract §11.6). Runs in the background.
     public let passwordObserver: (any PasswordObserver)?
+    /// Lazy migration, when a ``UserMigrationHook`` is registered.
+    let migration: UserMigration?
 
     public init(
         settings: Settings, store: any Store, hasher: any PasswordHasher, throttle: LoginThrottle,
@@ -60,6 +62,9 @@ public struct AccountService: Sendable {
         self.now = now
         self.logger = logger
         self.userCreated = userCreated
+        self.migration = hooks.userMigration.map {
+            UserMigration(hook: $0, store: store, timeout: settings.hookTimeout, crypto: crypto, now: now, logger: logger)
+        }
     }
 
     // MARK: Sign-up
@@ -222,8 +227,13 @@ public struct AccountService: Sendable {
         let checked: (user: User?, password: Password?, matches: Bool)
         do {
             let password = PasswordPolicy.presented(rawPassword)
-            let matches = try await passwords.verify(password, against: user?.passwordHash, dummyCost: costs.draw(now: now))
-            checked = (user, password, matches)
+            if let migration, let password, user.map(UserMigration.awaitsPassword) ?? true {
+                let migrated = try await migrate(migration, address: address, password: password, existing: user, now: now)
+                checked = (migrated ?? user, password, migrated != nil)
+            } else {
+                let matches = try await passwords.verify(password, against: user?.passwordHash, dummyCost: costs.draw(now: now))
+                checked = (user, password, matches)
+            }
         } catch {
             _ = try? await throttle.finish(key, succeeded: false, now: now)
             throw error
@@ -240,6 +250,18 @@ public struct AccountService: Sendable {
         rehashIfNeeded(user: user, password: password, hash: hash)
         passwordSeen(user, password)
         return user
+    }
+
+    /// Lazy migration of a sign-in (contract §11.7): the old system checks the password; a
+    /// refusal costs one bcrypt as any failed sign-in does.
+    private func migrate(_ migration: UserMigration, address: EmailAddress, password: Password, existing: User?, now: Date) async throws -> User? {
+        let (passwords, cost) = (passwords, settings.bcryptCost)
+        let migrated = try await migration.signIn(
+            address: address, password: password, existing: existing,
+            hash: { try await passwords.hash(password, cost: cost, priority: .signIn) },
+            verify: { try await passwords.verify(password, against: $0, dummyCost: cost) })
+        if migrated == nil { _ = try await passwords.verify(nil, against: nil, dummyCost: costs.draw(now: now)) }
+        return migrated
     }
 
     /// What a user whose proof was right must still be to sign in: active, with a password of

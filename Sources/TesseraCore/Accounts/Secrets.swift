@@ -31,6 +31,9 @@ public struct Password: Sendable, CustomStringConvertible, CustomDebugStringConv
         case .legacy:
             if bytes.count > PasswordPolicy.bcryptMaximumBytes { return Data(crypto.sha256(bytes)).base64EncodedString() }
             return Self.looksPrehashed(bytes) ? nil : text
+        case .imported:
+            // As every other bcrypt does: the password itself, of which bcrypt reads 72 bytes.
+            return text
         }
     }
 
@@ -56,14 +59,22 @@ public enum PasswordHashScheme: Sendable, Equatable {
     /// A bare bcrypt string, as stored before the current scheme (and as imported bcrypt
     /// hashes of plain passwords are).
     case legacy
+    /// Stored as `bcrypt:` + a bcrypt string another system made of the password itself (an
+    /// import, contract §11.7): checked as that system did, replaced at the next sign-in.
+    case imported
 
     static let currentPrefix = "tessera-v2:"
+    static let importedPrefix = "bcrypt:"
 
     /// The scheme of a stored hash and its bcrypt string.
     public static func parse(_ stored: String) -> (scheme: PasswordHashScheme, bcrypt: String) {
         if stored.hasPrefix(currentPrefix) { return (.current, String(stored.dropFirst(currentPrefix.count))) }
+        if stored.hasPrefix(importedPrefix) { return (.imported, String(stored.dropFirst(importedPrefix.count))) }
         return (.legacy, stored)
     }
+
+    /// What is stored for a bcrypt string another system made of a plain password.
+    public static func stored(imported bcrypt: String) -> String { importedPrefix + bcrypt }
 
     /// What is stored for a bcrypt string made under the current scheme.
     public static func stored(current bcrypt: String) -> String { currentPrefix + bcrypt }

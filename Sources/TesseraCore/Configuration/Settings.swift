@@ -120,6 +120,10 @@ public struct Settings: Sendable, Equatable {
     /// Whether the Cognito API keeps SRP verifiers and offers `USER_SRP_AUTH`.
     public var cognitoSRP = true
 
+    /// Lazy migration from an upstream Cognito pool (`migration_cognito_*`, contract §11.7);
+    /// off when nil.
+    public var migrationCognito: CognitoUpstreamSettings?
+
     /// `iss` of the tokens the Cognito API issues: `<public_url>/<pool id>`.
     public var cognitoIssuer: String? { cognitoPoolID.map { publicBaseURL + "/" + $0 } }
 
@@ -150,4 +154,31 @@ public struct Settings: Sendable, Equatable {
 
     /// `issuer` + `path`, for endpoint URLs in discovery.
     public func url(_ path: String) -> String { issuer + path }
+}
+
+/// The upstream Cognito pool lazy migration asks (contract §11.7).
+public struct CognitoUpstreamSettings: Sendable, Equatable {
+    public var poolID: String
+    public var clientID: String?
+    public var clientSecret: String?
+    public var accessKeyID: String?
+    public var secretAccessKey: String?
+    /// Defaults to the pool id's region.
+    public var region: String?
+    /// `https://cognito-idp.<region>.amazonaws.com/` unless set (tests point it at moto).
+    public var endpoint: String?
+
+    public init(poolID: String) {
+        self.poolID = poolID
+    }
+
+    public var resolvedRegion: String { region ?? poolID.split(separator: "_").first.map(String.init) ?? "us-east-1" }
+    public var resolvedEndpoint: String { endpoint ?? "https://cognito-idp.\(resolvedRegion).amazonaws.com/" }
+
+    /// What is missing for the upstream to be called, nil when nothing is.
+    public var missing: String? {
+        let absent = [("migration_cognito_client_id", clientID), ("migration_cognito_access_key_id", accessKeyID),
+                      ("migration_cognito_secret_access_key", secretAccessKey)].filter { $0.1?.isEmpty ?? true }.map(\.0)
+        return absent.isEmpty ? nil : absent.joined(separator: ", ")
+    }
 }

@@ -38,10 +38,13 @@ extension PostSignUpHook {
 public struct Hooks: Sendable {
     public var preSignUp: [any PreSignUpHook]
     public var postSignUp: [any PostSignUpHook]
+    /// Lazy migration from the system Tessera replaces (contract §11.7), if any.
+    public var userMigration: (any UserMigrationHook)?
 
-    public init(preSignUp: [any PreSignUpHook] = [], postSignUp: [any PostSignUpHook] = []) {
+    public init(preSignUp: [any PreSignUpHook] = [], postSignUp: [any PostSignUpHook] = [], userMigration: (any UserMigrationHook)? = nil) {
         self.preSignUp = preSignUp
         self.postSignUp = postSignUp
+        self.userMigration = userMigration
     }
 
     /// No hooks.

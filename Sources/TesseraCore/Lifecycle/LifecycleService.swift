@@ -5,7 +5,7 @@ import Logging
 /// spent once. Every endpoint that takes an address from an unauthenticated caller does the
 /// same work whether or not the account exists, so its answer tells nothing.
 public struct LifecycleService: Sendable {
-    public typealias Store = UserStore & CodeStore
+    public typealias Store = UserStore & CodeStore & UserImportStore
 
     public let settings: Settings
     let store: any Store
@@ -19,6 +19,8 @@ public struct LifecycleService: Sendable {
     let mailQueued: @Sendable () -> Void
     /// Told of a password set with a recovery code (``AccountService/passwordObserver``).
     let passwordObserver: (any PasswordObserver)?
+    /// Lazy migration of an address a recovery names (contract §11.7), when a hook is registered.
+    let migration: UserMigration?
 
     public static let ipBurst: Double = 10
 
@@ -30,9 +32,12 @@ public struct LifecycleService: Sendable {
     public init(
         settings: Settings, store: any Store, mail: LifecycleMail, hasher: any PasswordHasher, crypto: any CryptoPrimitives,
         now: @escaping Now, logger: Logger, mailQueued: @escaping @Sendable () -> Void, sharedLimits: (any SharedLimitStore)? = nil,
-        passwordObserver: (any PasswordObserver)? = nil
+        passwordObserver: (any PasswordObserver)? = nil, userMigration: (any UserMigrationHook)? = nil
     ) {
         self.passwordObserver = passwordObserver
+        self.migration = userMigration.map {
+            UserMigration(hook: $0, store: store, timeout: settings.hookTimeout, crypto: crypto, now: now, logger: logger)
+        }
         self.settings = settings
         self.store = store
         self.mail = mail
@@ -89,11 +94,17 @@ public struct LifecycleService: Sendable {
 
     /// `POST /v1/password/forgot`: mails a recovery code to the address as stored for the
     /// account (its primary or a verified further one; never the address as typed), unless
-    /// disabled or over the resend limits.
+    /// disabled or over the resend limits. With lazy migration, an address Tessera does not
+    /// know is first looked up in the old system.
     /// Answers the same in every case.
     public func forgotPassword(email rawEmail: String, clientIP: String) async throws {
         try await admit(clientIP)
         guard let address = EmailAddress(rawEmail) else { throw AccountError.invalidEmail }
+        if let migration, try await store.user(email: address.key) == nil {
+            // An address only the old system knows: the user moves over now, without a
+            // password, and sets one with the code (a hook failure is 503, never silence).
+            _ = try await migration.recover(address: address)
+        }
         if try await issueRecovery(emailKey: address.key, limits: settings.codeSendLimits) { mailQueued() }
     }
 

@@ -13,6 +13,8 @@ public struct OAuthError: Error, Equatable, Sendable {
         case accessDenied = "access_denied"
         case serverError = "server_error"
         case temporarilyUnavailable = "temporarily_unavailable"
+        /// Lazy migration's old system could not be asked (contract §11.7): 503.
+        case migrationUnavailable = "migration_unavailable"
     }
 
     public var code: Code

@@ -17,6 +17,8 @@ extension APIError {
             self.init(.forbidden, "signup_rejected", reason)
         case .hookFailed:
             self.init(.serviceUnavailable, "hook_failed", "sign-up could not be completed; try again later")
+        case .migrationUnavailable:
+            self.init(.serviceUnavailable, "migration_unavailable", "the user could not be moved from the old system now; try again shortly")
         case .invalidCredentials:
             self.init(.unauthorized, "invalid_credentials", "email or password is incorrect")
         case .userDisabled:

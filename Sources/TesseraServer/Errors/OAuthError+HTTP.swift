@@ -15,6 +15,8 @@ extension APIError {
             status = .internalServerError
         case .temporarilyUnavailable:
             status = error.description.hasPrefix("too many") ? .tooManyRequests : .serviceUnavailable
+        case .migrationUnavailable:
+            status = .serviceUnavailable
         default:
             status = .badRequest
         }
@@ -35,6 +37,7 @@ extension OAuthError {
         case .passwordResetRequired: self = OAuthError(.invalidGrant, "the password must be reset first")
         case .tooManyAttempts(let retryAfter): self = OAuthError(.temporarilyUnavailable, "too many login attempts; try again later", retryAfter: retryAfter)
         case .busy(let retryAfter): self = OAuthError(.temporarilyUnavailable, "the server is busy; try again shortly", retryAfter: retryAfter)
+        case .migrationUnavailable: self = OAuthError(.migrationUnavailable, "the user could not be moved from the old system now; try again shortly")
         case .invalidClient(let description): self = OAuthError(.unauthorizedClient, description)
         case .invalidScope(let description): self = OAuthError(.invalidScope, description)
         case .invalidGrant(let reason): self = .invalidGrant(reason: reason)

@@ -52,7 +52,7 @@ public struct Dependencies: Sendable {
             userCreated: { runner.nudge() }, mailQueued: mailQueued, passwordObserver: passwordObserver)
         lifecycle = LifecycleService(
             settings: settings, store: storage, mail: mail, hasher: hasher, crypto: crypto, now: now, logger: logger, mailQueued: mailQueued,
-            sharedLimits: storage as? any SharedLimitStore, passwordObserver: passwordObserver)
+            sharedLimits: storage as? any SharedLimitStore, passwordObserver: passwordObserver, userMigration: hooks.userMigration)
         addresses = EmailAddressService(store: storage, accounts: accounts, lifecycle: lifecycle, logger: logger)
         authorization = AuthorizationService(settings: settings, store: storage, accounts: accounts, crypto: crypto, now: now, logger: logger)
         retention = RetentionSweeper(store: storage, eventRetention: settings.eventRetention, now: now, logger: logger)

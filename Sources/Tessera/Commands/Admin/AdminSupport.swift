@@ -13,10 +13,13 @@ public enum AdminError: Error, CustomStringConvertible {
     /// The target is declared in the config file, which owns it.
     case ownedByConfig(String)
     case usage(String)
+    /// Part of the work was done and the rest reported (an import's bad lines).
+    case incomplete(String)
 
     public var description: String {
         switch self {
-        case .notFound(let message), .alreadyExists(let message), .declined(let message), .ownedByConfig(let message), .usage(let message): message
+        case .notFound(let message), .alreadyExists(let message), .declined(let message), .ownedByConfig(let message), .usage(let message),
+             .incomplete(let message): message
         }
     }
 

@@ -9,9 +9,10 @@ import TesseraServer
 /// `tessera admin users …`
 struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "users", abstract: "List, show, create, disable, enable and delete users.",
+        commandName: "users", abstract: "List, show, create, disable, enable, delete, import and export users.",
         subcommands: [
             List.self, Show.self, Create.self, Disable.self, Enable.self, Delete.self, VerifyEmail.self, SetPassword.self, SendRecovery.self,
+            Import.self, Export.self,
         ])
 
     /// Reads a password from standard input (one trailing newline stripped), checks it against
