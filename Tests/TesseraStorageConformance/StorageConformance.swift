@@ -49,6 +49,7 @@ public enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringCon
     case accountAddresses
     case groupsAndMembers
     case cognitoStoresAcrossHandles
+    case importsAcrossHandles
 
     public var testDescription: String { rawValue }
 
@@ -95,6 +96,7 @@ public enum ConformanceCase: String, CaseIterable, Sendable, CustomTestStringCon
         case .accountAddresses: try await cases.accountAddresses()
         case .groupsAndMembers: try await cases.groupsAndMembers()
         case .cognitoStoresAcrossHandles: try await cases.cognitoStoresAcrossHandles()
+        case .importsAcrossHandles: try await cases.importsAcrossHandles()
         }
     }
 }
@@ -662,6 +664,75 @@ struct Cases<Handle: Storage>: Sendable {
         #expect(try await store.rememberedSuccessor(of: hash("unknown"), now: now) == nil, "only a known token's")
         let swept = try await store.sweepExpired(now: now + 400, eventRetention: 86400 * 365)
         #expect(swept.revokedJTIs >= 2, "the spent challenge and the remembered successor")
+    }
+
+    func imported(_ id: String, email: String? = nil, hash: String? = nil, groups: [String] = [], keepsID: Bool = true) -> ImportedUser {
+        ImportedUser(
+            id: id, email: email ?? "\(id)@example.com", emailVerified: true, status: .active, createdAt: now - 86400,
+            attributes: ["name": id], groups: groups, passwordHash: hash, keepsID: keepsID)
+    }
+
+    func importsAcrossHandles() async throws {
+        let other = try await makeHandle()
+        try await store.createUser(user("local"), postSignUpHooks: [], verification: nil, now: now)
+        try await store.createUser(user("gone"), postSignUpHooks: [], verification: nil, now: now)
+        try await store.deleteUser(id: "gone", farewell: nil, now: now)
+
+        // A dry run decides everything and keeps nothing.
+        let batch = [imported("i1", groups: ["team"]), imported("i2", email: "LOCAL@example.com"), imported("gone", email: "new@example.com"),
+                     imported("i3", hash: "bcrypt:$2b$04$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234")]
+        let dry = try await store.importUsers(batch, dryRun: true, now: now)
+        #expect(dry.map { if case .refused = $0 { "refused" } else { "\($0)" } } == ["created", "refused", "refused", "created"])
+        #expect(try await other.user(id: "i1") == nil)
+        #expect(try await other.group(named: "team") == nil)
+
+        // The same batch for real: a refused record leaves the others written.
+        let done = try await store.importUsers(batch, dryRun: false, now: now)
+        #expect(done == dry)
+        let first = try #require(try await other.user(id: "i1"))
+        #expect(first.createdAt == now - 86400 && first.passwordHash == nil && first.passwordState == .resetRequired && first.emailVerified)
+        #expect(try await other.groups(ofUser: "i1").map(\.name) == ["team"])
+        #expect(try await other.user(id: "i3")?.passwordState == .permanent)
+        #expect(try await events(other, subject: "i1").map(\.type) == [.userCreated])
+
+        // A re-run changes nothing; a changed attribute is an update with its event; a record
+        // without an id finds its user by address; a disable revokes.
+        #expect(try await other.importUsers([imported("i1", groups: ["team"])], dryRun: false, now: now) == [.unchanged])
+        var renamed = imported("i1", groups: ["team"])
+        renamed.attributes = ["name": "renamed"]
+        #expect(try await other.importUsers([renamed], dryRun: false, now: now + 1) == [.updated])
+        var byAddress = imported("random-new-id", email: "I1@example.com", groups: ["team", "more"], keepsID: false)
+        byAddress.attributes = ["name": "renamed"]
+        byAddress.status = .disabled
+        #expect(try await store.importUsers([byAddress], dryRun: false, now: now + 2) == [.updated])
+        #expect(try await store.user(id: "random-new-id") == nil)
+        #expect(try await other.user(id: "i1")?.status == .disabled)
+        #expect(try await events(store, subject: "i1").map(\.type) == [.userCreated, .userUpdated, .userDisabled, .sessionsRevoked])
+        #expect(try await store.groups(ofUser: "i1").map(\.name).sorted() == ["more", "team"])
+
+        // Sixteen concurrent imports of one new user over two handles create it once.
+        let outcomes = try await withThrowingTaskGroup(of: ImportOutcome.self) { tasks in
+            for index in 0..<16 {
+                let handle = index.isMultiple(of: 2) ? store : other
+                tasks.addTask { try await handle.importUsers([imported("race")], dryRun: false, now: now).first! }
+            }
+            return try await tasks.reduce(into: [ImportOutcome]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 == .created }.count == 1)
+        #expect(try await events(store, subject: "race").map(\.type) == [.userCreated])
+
+        // A password is adopted once: eight concurrent first sign-ins, one sets it.
+        let adopted = try await withThrowingTaskGroup(of: Bool.self) { tasks in
+            for index in 0..<8 {
+                let handle = index.isMultiple(of: 2) ? store : other
+                tasks.addTask { try await handle.adoptPassword(userID: "race", hash: "tessera-v2:$2b$04$hash\(index)", now: now) != nil }
+            }
+            return try await tasks.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(adopted == 1)
+        #expect(try await store.user(id: "race")?.passwordState == .permanent)
+        #expect(try await store.adoptPassword(userID: "local", hash: "x", now: now) == nil, "a user with a password keeps it")
+        #expect(try await store.adoptPassword(userID: "nobody", hash: "x", now: now) == nil)
     }
 
     func accountAddresses() async throws {
