@@ -159,7 +159,8 @@ let package = Package(
         // Contract §7: how an operator embeds Tessera with hooks; also a test fixture.
         .executableTarget(
             name: "tessera-example-hooks",
-            dependencies: ["Tessera"],
+            // TesseraCrypto for the SHA-256 its migration example checks legacy passwords with.
+            dependencies: ["Tessera", "TesseraCrypto"],
             swiftSettings: swiftSettings
         ),
         // Benchmark-only: the raw limits the hot paths are bound by (bcrypt verify, RS256 sign

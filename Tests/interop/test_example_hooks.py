@@ -90,3 +90,25 @@ def test_a_pending_run_survives_a_restart(start_tessera, tmp_path):
     second = example(start_tessera, tmp_path, TESSERA_HOOK_RETRY_BASE_DELAY="1", TESSERA_HOOK_MAX_ATTEMPTS="50")
     assert wait_for(lambda: lines(tmp_path / "signups.log") == [user_id])
     assert wait_for(lambda: hook_runs(second)[0][1] == "succeeded")
+
+
+def test_migration_hook_moves_legacy_users_at_first_sign_in(start_tessera, tmp_path):
+    """The example's UserMigrationHook (contract §11.7): a legacy file of salted SHA-256 hashes."""
+    import hashlib
+    import json
+    legacy = tmp_path / "legacy.jsonl"
+    digest = hashlib.sha256(b"pepper" + b"old password 1").hexdigest()
+    legacy.write_text(json.dumps({"id": "legacy-42", "email": "Old@Example.com", "verified": True, "name": "Old", "salt": "pepper",
+                                  "sha256": digest}) + "\n")
+    server = example(start_tessera, tmp_path, EXAMPLE_LEGACY_USERS=str(legacy), TESSERA_LOGIN_IP_RATE="0")
+    login = lambda password: requests.post(server.url("/v1/login"), json={"email": "old@example.com", "password": password}, timeout=10)
+    assert login("old password 2").status_code == 401
+    assert database_rows(server, "SELECT count(*) FROM users")[0][0] in (0, "0")
+    tokens = login("old password 1")
+    assert tokens.status_code == 200, tokens.text
+    assert database_rows(server, "SELECT id, email, email_verified FROM users") in ([("legacy-42", "old@example.com", 1)],
+                                                                                  [("legacy-42", "old@example.com", "t")])
+    legacy.unlink()
+    assert login("old password 1").status_code == 200, "moved for good: the legacy file is no longer asked"
+    missing = requests.post(server.url("/v1/login"), json={"email": "other@example.com", "password": "x" * 12}, timeout=10)
+    assert missing.status_code == 503 and missing.json()["error"] == "migration_unavailable", "an unreadable legacy store is not a wrong password"
