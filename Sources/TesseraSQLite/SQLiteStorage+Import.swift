@@ -32,11 +32,10 @@ extension SQLiteStorage: UserImportStore {
                     outcome = .refused(reason)
                     return .rollback
                 case .insert(let user):
-                    try db.execute(
-                        sql: """
-                            INSERT INTO users (id, email, email_key, password_hash, status, email_verified, attributes, created_at, updated_at, password_state)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
+                    try db.cachedStatement(sql: """
+                        INSERT INTO users (id, email, email_key, password_hash, status, email_verified, attributes, created_at, updated_at, password_state)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """).execute(
                         arguments: [user.id, user.email, user.email.lowercased(), user.passwordHash, user.status.rawValue, user.emailVerified,
                                     String(decoding: try encoder.encode(user.attributes), as: UTF8.self), user.createdAt.stored,
                                     user.updatedAt.stored, user.passwordState.rawValue])
@@ -70,12 +69,10 @@ extension SQLiteStorage: UserImportStore {
     private func joinGroups(_ db: Database, _ record: ImportedUser, now: Date) throws -> Bool {
         var joined = false
         for name in record.groups {
-            try db.execute(
-                sql: "INSERT INTO user_groups (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                arguments: [name, now.stored, now.stored])
-            try db.execute(
-                sql: "INSERT INTO group_members (group_name, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                arguments: [name, record.id, now.stored])
+            try db.cachedStatement(sql: "INSERT INTO user_groups (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+                .execute(arguments: [name, now.stored, now.stored])
+            try db.cachedStatement(sql: "INSERT INTO group_members (group_name, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+                .execute(arguments: [name, record.id, now.stored])
             joined = joined || db.changesCount > 0
         }
         return joined
