@@ -5,6 +5,10 @@ every sign-in path and on recovery."""
 import csv
 import io
 import json
+import os
+import pty
+import socket
+import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -15,7 +19,7 @@ import pytest
 import requests
 from botocore.config import Config
 
-from conftest import Tessera, database_rows
+from conftest import BIN_DIR, Tessera, database_rows
 from mailsink import MailSink
 from moto_upstream import Upstream
 from test_admin_cli import admin_json, run_admin
@@ -238,6 +242,32 @@ def test_export_then_import_into_a_fresh_database_loses_nothing(start_tessera, t
         assert target.stop() == 0
 
 
+@pytest.mark.sqlite_only  # the output does not depend on the backend; 10,001 users take a minute on PostgreSQL in a debug build
+def test_progress_is_a_bar_on_a_terminal_and_a_count_otherwise(start_tessera, tmp_path):
+    (tmp_path / "many.jsonl").write_text("".join(json.dumps({"email": f"p{i}@example.com"}) + "\n" for i in range(10_001)))
+    server = start_tessera()
+    plain = import_file(server, tmp_path / "many.jsonl", "--dry-run")
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stderr.splitlines() == ["10000 users checked"] and "would create 10001" in plain.stdout
+    # On a terminal: a bar redrawn in place (carriage returns), cleared at the end.
+    primary, replica = pty.openpty()
+    child = subprocess.Popen([str(BIN_DIR / "tessera"), "admin", "users", "import", str(tmp_path / "many.jsonl"), "--dry-run"],
+                             env=server.env, cwd=server.tmp, stdout=subprocess.PIPE, stderr=replica)
+    os.close(replica)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert child.wait(60) == 0
+    os.close(primary)
+    assert b"\r[" in seen and b"%" in seen and b"users checked" in seen and b"\x1b[K" in seen
+
+
 # MARK: lazy migration
 
 
@@ -291,6 +321,9 @@ clients:
                                    AuthParameters={"USERNAME": "cognito@example.com", "PASSWORD": PASSWORD})["AuthenticationResult"]
     assert jwt.decode(result["IdToken"], options={"verify_signature": False})["sub"] == subs["cognito@example.com"]
     assert len(events_of(server, "user.created")) == 4
+    # The Cognito API's ForgotPassword for an address only the upstream knows moves the user over.
+    cognito.forgot_password(ClientId=app_client, Username="cli@example.com")
+    assert admin_json(server, "users", "show", "cli@example.com")["user_id"] == subs["cli@example.com"]
 
 
 def test_wrong_and_unknown_answer_alike_and_create_nothing(start_tessera, upstream):
@@ -319,6 +352,15 @@ def test_upstream_failure_is_503_migration_unavailable_and_stores_nothing(start_
     forgot = requests.post(server.url("/v1/password/forgot"), json={"email": "late@example.com"}, timeout=30)
     assert forgot.status_code == 503 and forgot.json()["error"] == "migration_unavailable"
     assert users(server) == {} and events_of(server, "user.created") == []
+    # An upstream that accepts the connection and never answers: hook_timeout, then 503.
+    with socket.socket() as hole:
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(16)
+        silent = start_tessera(env={**settings, "TESSERA_MIGRATION_COGNITO_ENDPOINT": f"http://127.0.0.1:{hole.getsockname()[1]}",
+                                    "TESSERA_LOGIN_IP_RATE": "0", "TESSERA_HOOK_TIMEOUT": "2"})
+        stalled = login(silent, "late@example.com")
+        assert stalled.status_code == 503 and stalled.json()["error"] == "migration_unavailable"
+        assert users(silent) == {}
     # An address Tessera knows never asks the upstream.
     requests.post(server.url("/v1/signup"), json={"email": "local@example.com", "password": PASSWORD}, timeout=10)
     assert login(server, "local@example.com").status_code == 200

@@ -201,7 +201,7 @@ enum CognitoUserAttributes {
     static let standard: Set<String> = [
         "name", "given_name", "family_name", "middle_name", "nickname", "preferred_username", "profile", "picture", "website",
         "email", "email_verified", "gender", "birthdate", "zoneinfo", "locale", "phone_number", "phone_number_verified", "address",
-        "updated_at", "sub",
+        "updated_at", "sub", "identities",
     ]
 
     /// Whether `name` is one a Cognito pool can have: standard, or `custom:` and a name.
