@@ -143,6 +143,15 @@ def start_tessera(tmp_path):
 
 
 @pytest.fixture
+def sink(tmp_path):
+    """A real SMTP server (aiosmtpd, STARTTLS and AUTH) that keeps what it receives."""
+    from mailsink import MailSink
+    server = MailSink(tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def tessera(start_tessera) -> Tessera:
     return start_tessera()
 

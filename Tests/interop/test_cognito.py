@@ -27,7 +27,6 @@ from pycognito.aws_srp import AWSSRP
 
 import cognito_oracle
 from conftest import BIN_DIR
-from mailsink import MailSink
 
 POOL = "eu-west-1_TesseraPool1"
 PASSWORD = "correct horse battery"
@@ -76,13 +75,6 @@ class Pool:
     def sign_in(self, email, password=PASSWORD, client_id=None):
         return self.client.initiate_auth(ClientId=client_id or self.app, AuthFlow="USER_PASSWORD_AUTH",
                                          AuthParameters={"USERNAME": email, "PASSWORD": password})["AuthenticationResult"]
-
-
-@pytest.fixture
-def sink(tmp_path):
-    server = MailSink(tmp_path)
-    yield server
-    server.stop()
 
 
 @pytest.fixture

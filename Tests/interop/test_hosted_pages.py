@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 import pytest
 import requests
 
-from mailsink import MailSink
 from test_lifecycle_mail import mail_env
 from test_oidc_authlib import Browser, FormParser
 
@@ -68,13 +67,6 @@ def redeem(server, redirect, verifier, state):
         "code_verifier": verifier})
     assert tokens.status_code == 200, tokens.text
     return tokens.json()
-
-
-@pytest.fixture
-def sink(tmp_path):
-    server = MailSink(tmp_path)
-    yield server
-    server.stop()
 
 
 @pytest.fixture

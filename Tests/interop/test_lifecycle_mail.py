@@ -17,13 +17,6 @@ from mailsink import MailSink
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture
-def sink(tmp_path):
-    server = MailSink(tmp_path)
-    yield server
-    server.stop()
-
-
 def mail_env(url, **extra):
     env = {"TESSERA_MAIL_URL": url, "TESSERA_CODE_IP_RATE": "0", "TESSERA_SIGNUP_IP_RATE": "0",
            "TESSERA_MAIL_RETRY_BASE_DELAY": "0.2", "TESSERA_PUBLIC_URL": "https://id.example.com"}

@@ -20,7 +20,6 @@ import requests
 from botocore.config import Config
 
 from conftest import BIN_DIR, Tessera, database_rows
-from mailsink import MailSink
 from moto_upstream import Upstream
 from test_admin_cli import admin_json, run_admin
 from test_hosted_pages import CALLBACK, Visitor, authorization_url, redeem
@@ -33,13 +32,6 @@ def upstream(tmp_path):
     pool = Upstream(tmp_path)
     yield pool
     pool.stop()
-
-
-@pytest.fixture
-def sink(tmp_path):
-    server = MailSink(tmp_path)
-    yield server
-    server.stop()
 
 
 def import_file(server, path, *args):
