@@ -7,30 +7,37 @@ extension PostgresStorage: EventLog {
     /// Appends `event` inside the caller's transaction: the next number of its subject's
     /// sequence, the next position (from the counter row, held until the commit, so positions
     /// are taken in commit order — migration 0012), the row, and one delivery per enabled
-    /// endpoint that wants its type with the lane that orders them. Returns the position.
+    /// endpoint that wants its type with the lane that orders them (a lane already open keeps
+    /// its head and due time). One statement, so one round trip. Returns the position.
     @discardableResult
     func record(_ sql: SQL, _ event: NewEvent, now: Date) async throws -> Int64 {
-        guard let sequence = try await sql.row("""
-                INSERT INTO event_streams (subject, last_sequence) VALUES (\(event.subject), 1)
-                ON CONFLICT (subject) DO UPDATE SET last_sequence = event_streams.last_sequence + 1
-                RETURNING last_sequence
-                """)?.int64(0),
-              let position = try await sql.row("UPDATE event_log_state SET last_position = last_position + 1 WHERE id = 1 RETURNING last_position")?
-                .int64(0)
+        let delivered = event.type != .webhookTest
+        guard let position = try await sql.row("""
+                WITH stream AS (
+                    INSERT INTO event_streams (subject, last_sequence) VALUES (\(event.subject), 1)
+                    ON CONFLICT (subject) DO UPDATE SET last_sequence = event_streams.last_sequence + 1
+                    RETURNING last_sequence
+                ), log AS (
+                    UPDATE event_log_state SET last_position = last_position + 1 WHERE id = 1 RETURNING last_position
+                ), appended AS (
+                    INSERT INTO events (position, id, type, subject, sequence, time, data)
+                    SELECT log.last_position, \(StoredEvent.makeID()), \(event.type.rawValue), \(event.subject), stream.last_sequence,
+                           \(now.stored), \(String(decoding: event.data, as: UTF8.self))
+                    FROM stream, log
+                    RETURNING position
+                ), queued AS (
+                    INSERT INTO webhook_deliveries (endpoint_id, event_position, lane, next_attempt_at, created_at)
+                    SELECT w.id, appended.position, \(event.subject), \(now.stored), \(now.stored) FROM webhook_endpoints w, appended
+                    WHERE \(delivered) AND w.enabled AND (w.event_types IS NULL OR w.event_types::jsonb ? \(event.type.rawValue))
+                    RETURNING endpoint_id, lane, next_attempt_at
+                ), lanes AS (
+                    INSERT INTO webhook_lanes (endpoint_id, lane, next_attempt_at) SELECT endpoint_id, lane, next_attempt_at FROM queued
+                    ON CONFLICT (endpoint_id, lane) DO NOTHING
+                )
+                SELECT position FROM appended
+                """)?.int64(0)
         else { throw StorageError.notFound }
-        try await sql.execute("""
-            INSERT INTO events (position, id, type, subject, sequence, time, data)
-            VALUES (\(position), \(StoredEvent.makeID()), \(event.type.rawValue), \(event.subject), \(sequence), \(now.stored),
-                    \(String(decoding: event.data, as: UTF8.self)))
-            """)
         sql.eventsAppended?.value.store(true, ordering: .relaxed)
-        guard event.type != .webhookTest else { return position }
-        let queued = try await sql.execute("""
-            INSERT INTO webhook_deliveries (endpoint_id, event_position, lane, next_attempt_at, created_at)
-            SELECT id, \(position), \(event.subject), \(now.stored), \(now.stored) FROM webhook_endpoints
-            WHERE enabled AND (event_types IS NULL OR event_types::jsonb ? \(event.type.rawValue))
-            """)
-        if queued > 0 { try await Self.openLanes(sql, eventPosition: position) }
         return position
     }
 
