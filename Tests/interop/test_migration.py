@@ -73,7 +73,8 @@ def test_import_what_the_aws_cli_printed_keeps_subs_attributes_and_groups(start_
     (tmp_path / "staff.json").write_text(upstream.aws("list-users-in-group", "--group-name", "staff"))
     server = start_tessera()
 
-    dry = import_file(server, tmp_path / "users.json", "--groups", str(tmp_path / "groups.json"), "--dry-run", "--json")
+    dry = import_file(server, tmp_path / "users.json", "--groups", str(tmp_path / "groups.json"),
+                      "--members", f"staff={tmp_path / 'staff.json'}", "--dry-run", "--json")
     assert dry.returncode == 0, dry.stderr
     assert json.loads(dry.stdout) == {"created": 2, "updated": 0, "unchanged": 0, "failed": 0, "dry_run": True}
     assert users(server) == {} and admin_json(server, "groups", "list") == [], "a dry run writes nothing"

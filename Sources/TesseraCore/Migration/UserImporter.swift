@@ -67,6 +67,12 @@ public final class UserImporter {
         if pending.count >= batchSize { try await flush() }
     }
 
+    /// Whether a line of this run named the user id `id` (so a dry run's group members can be
+    /// checked against the file as well as the database).
+    public func hasSeen(id: String) -> Bool {
+        idLines[id] != nil
+    }
+
     /// Counts a line that could not be read at all (the caller's reader found it broken).
     public func fail(_ line: Int, _ reason: String) {
         counts.failed += 1

@@ -59,7 +59,7 @@ extension UsersCommand {
                 importer.fail(line, problem.message)
             }
             try await importer.flush()
-            for member in members { groupProblems += try await importMembers(member, context: context) }
+            for member in members { groupProblems += try await importMembers(member, context: context, importer: importer) }
             progress.finish(records: importer.counts.processed)
             let counts = importer.counts
             if !dryRun {
@@ -100,7 +100,7 @@ extension UsersCommand {
 
         /// Adds the members a `list-users-in-group` file lists to GROUP (created when missing);
         /// returns how many problems were reported.
-        func importMembers(_ argument: String, context: AdminContext) async throws -> Int {
+        func importMembers(_ argument: String, context: AdminContext, importer: UserImporter) async throws -> Int {
             let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
             let (name, path) = (parts[0], parts[1])
             let ids: [String]
@@ -118,8 +118,9 @@ extension UsersCommand {
             }
             for id in ids {
                 if dryRun {
-                    if try await context.storage.user(id: id) == nil {
-                        FileHandle.standardError.write(Data("\(path): member \(id) of \(name) is not a user yet\n".utf8))
+                    if !importer.hasSeen(id: id), try await context.storage.user(id: id) == nil {
+                        FileHandle.standardError.write(Data("\(path): member \(id) of \(name) is not a user\n".utf8))
+                        problems += 1
                     }
                     continue
                 }
