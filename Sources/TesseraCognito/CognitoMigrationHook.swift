@@ -24,10 +24,9 @@ public struct CognitoMigrationHook: UserMigrationHook {
         public let description: String
     }
 
-    /// What the upstream answered with an error: its short `__type` and message.
+    /// What the upstream answered with an error: its short `__type`.
     struct Refusal: Error {
         let type: String
-        let message: String
     }
 
     /// The upstream's answers that mean "no such user, or not this password".
@@ -132,7 +131,7 @@ public struct CognitoMigrationHook: UserMigrationHook {
         let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
         if response.status == 200, let object { return object }
         if (400..<500).contains(response.status), let type = object?["__type"] as? String {
-            throw Refusal(type: String(type.split(separator: "#").last ?? ""), message: (object?["message"] as? String) ?? "")
+            throw Refusal(type: String(type.split(separator: "#").last ?? ""))
         }
         throw UpstreamFailure(description: "\(operation) answered HTTP \(response.status)")
     }

@@ -22,7 +22,7 @@ from botocore.config import Config
 from conftest import BIN_DIR, Tessera, database_rows
 from moto_upstream import Upstream
 from test_admin_cli import admin_json, run_admin
-from test_hosted_pages import CALLBACK, Visitor, authorization_url, redeem
+from test_hosted_pages import Visitor, authorization_url, hosted, redeem  # noqa: F401 (hosted is a fixture)
 
 PASSWORD = "Correct-horse-1"
 
@@ -264,19 +264,11 @@ def test_progress_is_a_bar_on_a_terminal_and_a_count_otherwise(start_tessera, tm
 # MARK: lazy migration
 
 
-def test_lazy_migration_on_every_sign_in_path(start_tessera, upstream, tmp_path):
+def test_lazy_migration_on_every_sign_in_path(hosted, upstream):
     subs = {email: upstream.add_user(email, PASSWORD, groups=["admins"], name=email[:2])
             for email in ["json@example.com", "grant@example.com", "form@example.com", "cognito@example.com", "cli@example.com"]}
-    config = tmp_path / "tessera.yaml"
-    config.write_text(f"""
-clients:
-  - client_id: spa
-    redirect_uris: ["{CALLBACK}"]
-    grants: [authorization_code]
-    scope: openid email
-""")
-    server = start_tessera(args=["--config", str(config)], env={
-        **upstream.settings(), "TESSERA_COGNITO_POOL_ID": "eu-west-1_TesseraPool1", "TESSERA_LOGIN_IP_RATE": "0"})
+    # The hosted pages' server (their `spa` client), with the upstream and the Cognito API on.
+    server = hosted(**upstream.settings(), TESSERA_COGNITO_POOL_ID="eu-west-1_TesseraPool1", TESSERA_LOGIN_IP_RATE="0")
 
     # The JSON API: the user is created in the same request, with the upstream sub and groups.
     tokens = login(server, "json@example.com")
@@ -335,7 +327,7 @@ def test_upstream_failure_is_503_migration_unavailable_and_stores_nothing(start_
     settings = upstream.settings()
     upstream.stop()
     server = start_tessera(env={**settings, "TESSERA_LOGIN_IP_RATE": "0", "TESSERA_CODE_IP_RATE": "0", "TESSERA_HOOK_TIMEOUT": "3",
-                                "TESSERA_MAIL_URL": sink.url(ca_file=sink.ca_file)})
+                                "TESSERA_MAIL_URL": sink.url(ca_file=sink.ca_file), "TESSERA_COGNITO_POOL_ID": "eu-west-1_TesseraPool1"})
     answer = login(server, "late@example.com")
     assert answer.status_code == 503 and answer.json()["error"] == "migration_unavailable"
     grant_app = admin_json(server, "clients", "create", "--name", "cli", "--grant", "password", "--scope", "openid")
@@ -344,6 +336,14 @@ def test_upstream_failure_is_503_migration_unavailable_and_stores_nothing(start_
     assert grant.status_code == 503 and grant.json()["error"] == "migration_unavailable"
     forgot = requests.post(server.url("/v1/password/forgot"), json={"email": "late@example.com"}, timeout=30)
     assert forgot.status_code == 503 and forgot.json()["error"] == "migration_unavailable"
+    # The Cognito API answers as Cognito does when its migration trigger fails.
+    pool_app = admin_json(server, "clients", "create", "--name", "pool app", "--public", "--grant", "password",
+                          "--auth-flow", "USER_PASSWORD_AUTH")["client_id"]
+    cognito = boto3.client("cognito-idp", endpoint_url=server.issuer, region_name="eu-west-1", aws_access_key_id="x",
+                           aws_secret_access_key="y", config=Config(retries={"max_attempts": 1}))
+    with pytest.raises(cognito.exceptions.UnexpectedLambdaException):
+        cognito.initiate_auth(ClientId=pool_app, AuthFlow="USER_PASSWORD_AUTH",
+                              AuthParameters={"USERNAME": "late@example.com", "PASSWORD": PASSWORD})
     assert users(server) == {} and events_of(server, "user.created") == []
     # An upstream that accepts the connection and never answers: hook_timeout, then 503.
     with socket.socket() as hole:

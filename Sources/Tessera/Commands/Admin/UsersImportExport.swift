@@ -60,7 +60,7 @@ extension UsersCommand {
             }
             try await importer.flush()
             for member in members { groupProblems += try await importMembers(member, context: context, importer: importer) }
-            progress.finish(records: importer.counts.processed)
+            progress.clearLine()
             let counts = importer.counts
             if !dryRun {
                 try await context.audit(
@@ -180,9 +180,8 @@ extension UsersCommand {
                 after = last.id
             }
             if output != nil { try handle.synchronize() }
-            if output != nil || options.json {
-                FileHandle.standardError.write(Data("exported \(count) users\n".utf8))
-            }
+            // On standard error: standard output may be the export itself.
+            FileHandle.standardError.write(Data("exported \(count) users\n".utf8))
         }
     }
 }
@@ -318,12 +317,8 @@ final class ImportProgress {
         }
     }
 
-    /// Clears the bar before a report line is written.
+    /// Clears the bar: before a report line is written, and at the end.
     func clearLine() {
-        if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-    }
-
-    func finish(records: Int) {
         if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }
