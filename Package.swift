@@ -28,12 +28,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Domain and protocol rules: no I/O, no HTTP, no SQL.
         .target(
             name: "TesseraCore",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                // The metrics API only (contract §12.1); the backend is chosen by the composition root.
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The system OpenSSL 3 libcrypto.
@@ -84,6 +91,8 @@ let package = Package(
             name: "TesseraServer",
             dependencies: [
                 "TesseraCore",
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
@@ -122,6 +131,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Metrics (contract §12.1): the swift-metrics backend over swift-prometheus, lock-free
+        // histograms, process metrics and the text and OpenMetrics expositions.
+        .target(
+            name: "TesseraMetrics",
+            dependencies: [
+                "TesseraCore",
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The Cognito-compatible API (contract §11): the cognito-idp JSON protocol as a
         // translation layer over the core's services.
         .target(
@@ -141,8 +162,9 @@ let package = Package(
             name: "Tessera",
             dependencies: [
                 "TesseraCore", "TesseraCrypto", "TesseraSQLite", "TesseraPostgres", "TesseraMigrations", "TesseraServer", "TesseraMail",
-                "TesseraEvents", "TesseraCognito",
+                "TesseraEvents", "TesseraCognito", "TesseraMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -244,6 +266,11 @@ let package = Package(
         .testTarget(
             name: "TesseraEventsTests",
             dependencies: ["TesseraEvents", "TesseraCore", "TesseraCrypto"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TesseraMetricsTests",
+            dependencies: ["TesseraMetrics", "TesseraCore", .product(name: "CoreMetrics", package: "swift-metrics")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

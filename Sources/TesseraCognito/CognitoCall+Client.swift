@@ -83,6 +83,7 @@ extension CognitoCall {
         let tokens = try await services.accounts.startFamily(
             user: user, clientID: client.id, scope: CognitoTokens.grantedScope, authTime: now, lifetime: client.accessTokenTTL, now: now,
             mint: api.tokens.mint)
+        services.accounts.metrics.tokensIssued(.password)
         return ["AuthenticationResult": CognitoTokens.result(tokens), "ChallengeParameters": [String: String]()]
     }
 

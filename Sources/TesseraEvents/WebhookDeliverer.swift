@@ -17,11 +17,13 @@ public struct WebhookDeliverer: Sendable {
     let publicURL: String
     let now: Now
     let logger: Logger
+    let metrics: ServiceMetrics
 
     public init(
         store: any WebhookStore, sealer: any SecretSealer, client: WebhookHTTPClient, crypto: any CryptoPrimitives, settings: Settings,
-        now: @escaping Now, logger: Logger
+        now: @escaping Now, logger: Logger, metrics: ServiceMetrics = .disabled
     ) {
+        self.metrics = metrics
         self.store = store
         self.sealer = sealer
         self.client = client
@@ -69,6 +71,11 @@ public struct WebhookDeliverer: Sendable {
             logger.error("could not record a webhook delivery", metadata: ["delivery.id": "\(claim.deliveryID)", "error": "\(error)"])
         }
         log(claim, result)
+        switch result {
+        case .delivered: metrics.delivery(.delivered)
+        case .retry, .gone: metrics.delivery(.retrying)
+        case .dead: metrics.delivery(.failed)
+        }
         return (result, next)
     }
 

@@ -23,6 +23,8 @@ public final class PostgresStorage: Sendable {
     private let running: Task<Void, Never>
     private let polling = Mutex<Task<Void, Never>?>(nil)
     let changes: ChangePoller
+    /// Where each write's transaction time is recorded.
+    let metrics: ServiceMetrics
     /// Token standings and clients, kept while no instance changed what they were read from.
     let standings: ClusterMemo<StandingKey, AccessTokenStanding>
     let clients: ClusterMemo<String, Client?>
@@ -40,8 +42,12 @@ public final class PostgresStorage: Sendable {
     /// With a `syncInterval`, the change counters are polled that often and the reads behind
     /// every token check and client authentication are kept between changes (``ClusterMemo``);
     /// without one (tools, tests of raw behaviour) every read goes to the database.
-    public init(url: PostgresURL, poolSize: Int, applicationName: String = "tessera", syncInterval: TimeInterval? = nil, logger: Logger) {
+    public init(
+        url: PostgresURL, poolSize: Int, applicationName: String = "tessera", syncInterval: TimeInterval? = nil, logger: Logger,
+        metrics: ServiceMetrics = .disabled
+    ) {
         self.url = url
+        self.metrics = metrics
         self.logger = logger
         // The pool's own chatter stays out of the log: failures reach the caller as errors, and
         // a lease asked for before `run()` has begun (the first request) is not worth a warning.
@@ -141,7 +147,11 @@ public final class PostgresStorage: Sendable {
         while true {
             do {
                 return try await Self.mapErrors {
-                    try await withConnection { [logger] connection in try await body(SQL(connection: connection, logger: logger)) }
+                    try await withConnection { [logger, metrics] connection in
+                        let start = ContinuousClock.now
+                        defer { metrics.databaseCommitted(since: start) }
+                        return try await body(SQL(connection: connection, logger: logger))
+                    }
                 }
             } catch let error as PSQLError where Self.isTransient(error) && attempt < Self.transientRetries {
                 attempt += 1
@@ -222,8 +232,9 @@ public final class PostgresStorage: Sendable {
             let appended = EventFlag()
             do {
                 let value = try await Self.mapErrors {
-                    try await withConnection { [logger] connection in
+                    try await withConnection { [logger, metrics] connection in
                         let sql = SQL(connection: connection, logger: logger, eventsAppended: appended)
+                        let start = ContinuousClock.now
                         do {
                             _ = try await sql.run("BEGIN")
                         } catch let error as PSQLError where Self.isLostConnection(error) {
@@ -232,6 +243,7 @@ public final class PostgresStorage: Sendable {
                         do {
                             let value = try await body(sql)
                             _ = try await sql.run("COMMIT")
+                            metrics.databaseCommitted(since: start)
                             return value
                         } catch {
                             _ = try? await sql.run("ROLLBACK")

@@ -1,5 +1,6 @@
 import GRDB
 import Synchronization
+import TesseraCore
 
 /// Group commit: the writes of concurrent requests share one transaction and one fsync.
 ///
@@ -50,9 +51,12 @@ final class GroupCommit: Sendable {
     private let queue = Mutex(Queue())
     /// Called after every successful COMMIT, before the group's callers resume.
     private let committed: @Sendable () -> Void
+    /// Where each group's transaction time and size are recorded.
+    private let metrics: ServiceMetrics
 
-    init(pool: DatabasePool, committed: @escaping @Sendable () -> Void = {}) {
+    init(pool: DatabasePool, metrics: ServiceMetrics = .disabled, committed: @escaping @Sendable () -> Void = {}) {
         self.pool = pool
+        self.metrics = metrics
         self.committed = committed
     }
 
@@ -126,6 +130,7 @@ final class GroupCommit: Sendable {
         guard !group.isEmpty else { return }
         pool.asyncWriteWithoutTransaction { db in
             let commitError: (any Error)?
+            let start = ContinuousClock.now
             do {
                 try Self.execute("BEGIN IMMEDIATE", in: db)
                 if group.count == 1 {
@@ -140,6 +145,7 @@ final class GroupCommit: Sendable {
                 }
                 try Self.execute("COMMIT", in: db)
                 commitError = nil
+                self.metrics.databaseCommitted(since: start, writes: group.count)
                 self.committed()
             } catch {
                 if db.isInsideTransaction { try? Self.execute("ROLLBACK", in: db) }

@@ -56,7 +56,8 @@ public final class SQLiteStorage: Sendable {
 
     /// Opens (creating if needed, with its directory) the database at `path`, checks that it
     /// can be written, and makes commits durable (`synchronous=FULL`). Does not migrate.
-    public init(path: String) throws(OpenError) {
+    /// - Parameter metrics: where commits are timed and group sizes recorded.
+    public init(path: String, metrics: ServiceMetrics = .disabled) throws(OpenError) {
         self.path = path
         var configuration = Configuration()
         configuration.busyMode = .timeout(Self.busyTimeout)
@@ -81,7 +82,7 @@ public final class SQLiteStorage: Sendable {
         let eventsCommitted = ChangeNotifier()
         self.eventsAppended = eventsAppended
         self.eventsCommitted = eventsCommitted
-        groupCommit = GroupCommit(pool: pool) {
+        groupCommit = GroupCommit(pool: pool, metrics: metrics) {
             if eventsAppended.value.exchange(false, ordering: .relaxed) { eventsCommitted.notify() }
         }
         do {

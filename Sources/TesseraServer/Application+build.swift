@@ -60,8 +60,10 @@ public func buildApplication(
 func buildRouter(dependencies: Dependencies, moreRoutes: (Router<TesseraRequestContext>) -> Void = { _ in }) -> Router<TesseraRequestContext> {
     let router = Router(context: TesseraRequestContext.self, options: .autoGenerateHeadEndpoints)
     let routes = RouteMethods()
+    let requestMetrics = RequestMetrics(factory: dependencies.metrics.factory)
+    // Outermost, so that it logs and counts the status the error middleware answered with.
+    router.add(middleware: RequestLogMiddleware(metrics: requestMetrics))
     router.add(middleware: ErrorMiddleware(routes: routes))
-    router.add(middleware: RequestLogMiddleware())
     HealthController(dependencies: dependencies).addRoutes(to: router)
     WellKnownController(dependencies: dependencies).addRoutes(to: router)
     let verifier = BearerAuthenticator(accounts: dependencies.accounts)
@@ -83,5 +85,6 @@ func buildRouter(dependencies: Dependencies, moreRoutes: (Router<TesseraRequestC
     ).addRoutes(to: router)
     moreRoutes(router)
     routes.record(router.routes)
+    requestMetrics.record(router.routes)
     return router
 }

@@ -10,8 +10,12 @@ struct SettingsResolverTests {
 
     @Test("with nothing given, the contract's defaults apply")
     func defaults() throws {
-        let settings = try SettingsResolver(flags: [:], environment: [:]).resolve()
+        var settings = try SettingsResolver(flags: [:], environment: [:]).resolve()
+        // The log format's default follows stderr: JSON here, where the test runner reads it.
+        #expect(settings.logFormat == (isatty(STDERR_FILENO) != 0 ? "text" : "json"))
+        settings.logFormat = Settings().logFormat
         #expect(settings == Settings())
+        #expect(settings.managementHost == "127.0.0.1" && settings.managementPort == 9464)
         #expect(settings.issuer == "http://127.0.0.1:8080")
         #expect(settings.accessTokenTTL == 900)
         #expect(settings.refreshTokenTTL == 2_592_000)

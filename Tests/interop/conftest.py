@@ -84,10 +84,12 @@ class Tessera:
     def __init__(self, tmp: pathlib.Path, binary: str = "tessera", args=(), env=None):
         self.tmp = tmp
         self.port = free_port()
+        self.management_port = free_port()
         self.issuer = f"http://127.0.0.1:{self.port}"
         self.env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "TESSERA_PORT": str(self.port),
+            "TESSERA_MANAGEMENT_PORT": str(self.management_port),
             "TESSERA_ISSUER": self.issuer,
             "TESSERA_DATABASE": database_for(tmp),
             "TESSERA_KEYS_DIR": str(tmp / "keys"),
@@ -115,6 +117,9 @@ class Tessera:
 
     def url(self, path: str) -> str:
         return self.issuer + path
+
+    def management_url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.management_port}{path}"
 
     def stop(self) -> int:
         """SIGTERM, then wait for the graceful exit; returns the exit status."""

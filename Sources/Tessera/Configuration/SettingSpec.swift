@@ -25,6 +25,8 @@ struct SettingSpec: Sendable {
     static let all: [SettingSpec] = [
         text("host", \.host),
         integer("port", \.port, 1...65535),
+        text("management_host", \.managementHost),
+        integer("management_port", \.managementPort, 0...65535),
         SettingSpec(key: "issuer") { value, settings throws(InvalidValue) in
             settings.issuer = try issuer(value)
         },

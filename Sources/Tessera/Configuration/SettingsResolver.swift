@@ -43,6 +43,8 @@ public struct SettingsResolver {
         let (fileValues, clients) = try loadConfigFile()
         var settings = Settings()
         settings.clients = clients
+        // Contract §12.2: text for a person at a terminal, JSON lines for a log collector.
+        settings.logFormat = isatty(STDERR_FILENO) != 0 ? "text" : "json"
         var issuerGiven = false
         for spec in SettingSpec.all {
             let raw: (String, Origin)?

@@ -44,7 +44,9 @@ extension TesseraRuntime {
     /// Opens the database the settings name and, as `policy` says, migrates it. Returns the
     /// storage and the migrations applied. A schema newer than this binary is refused; an
     /// older PostgreSQL schema without `.apply` is refused with the command that fixes it.
-    static func openDatabase(_ settings: Settings, policy: MigrationPolicy, logger: Logger) async throws -> (storage: any Storage, applied: [String]) {
+    static func openDatabase(
+        _ settings: Settings, policy: MigrationPolicy, logger: Logger, metrics: ServiceMetrics = .disabled
+    ) async throws -> (storage: any Storage, applied: [String]) {
         let location: DatabaseLocation
         do {
             location = try DatabaseLocation(settings.database)
@@ -55,12 +57,12 @@ extension TesseraRuntime {
         case .sqlite(let path):
             var sqlite = settings
             sqlite.database = path
-            let (storage, applied) = try openAndMigrate(sqlite)
+            let (storage, applied) = try openAndMigrate(sqlite, metrics: metrics)
             return (storage, applied)
         case .postgres(let url):
             let storage = PostgresStorage(
                 url: url, poolSize: settings.databasePoolSize, applicationName: "tessera:\(settings.instanceID)",
-                syncInterval: settings.clusterSyncInterval, logger: logger)
+                syncInterval: settings.clusterSyncInterval, logger: logger, metrics: metrics)
             do {
                 if policy == .apply { return (storage, try await storage.migrate()) }
                 let applied = Set(try await storage.appliedMigrations())

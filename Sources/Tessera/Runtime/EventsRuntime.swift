@@ -24,7 +24,7 @@ enum EventsRuntime {
         }
     }
 
-    static func deliverer(_ settings: Settings, storage: any Storage, logger: Logger) async throws -> WebhookDeliverer {
+    static func deliverer(_ settings: Settings, storage: any Storage, logger: Logger, metrics: ServiceMetrics = .disabled) async throws -> WebhookDeliverer {
         let client: WebhookHTTPClient
         do {
             client = try WebhookHTTPClient(
@@ -34,7 +34,7 @@ enum EventsRuntime {
         }
         return WebhookDeliverer(
             store: storage, sealer: try await sealer(settings, storage: storage), client: client, crypto: OpenSSLPrimitives(), settings: settings,
-            now: { Date() }, logger: logger)
+            now: { Date() }, logger: logger, metrics: metrics)
     }
 
     static func admin(_ settings: Settings, storage: any Storage) async throws -> WebhookAdmin {

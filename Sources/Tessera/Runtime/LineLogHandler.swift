@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import TesseraCore
 
 /// Writes one line per log event to stderr, as text (`<time> <level> <message> key=value…`)
 /// or as one JSON object per line for log collectors.
@@ -52,26 +53,71 @@ public struct LineLogHandler: LogHandler {
         return "\"" + text.replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
+    /// `text` with every email address in it masked to its first character and the domain
+    /// (`a***@example.com`, contract §12.2), whoever logged it.
+    static func maskingEmails(_ text: String) -> String {
+        guard text.utf8.contains(UInt8(ascii: "@")) else { return text }
+        let scalars = Array(text.unicodeScalars)
+        // Generous on purpose (internationalised addresses too): anything but space, control
+        // characters and the delimiters around an address in text.
+        func isAddressCharacter(_ scalar: Unicode.Scalar) -> Bool {
+            !scalar.properties.isWhitespace && scalar.properties.generalCategory != .control && !"\"'<>(),;:[]@=/\\`".unicodeScalars.contains(scalar)
+        }
+        let isLocal = isAddressCharacter
+        let isDomain = isAddressCharacter
+        var out = String.UnicodeScalarView()
+        var index = 0
+        var copied = 0
+        while index < scalars.count {
+            guard scalars[index] == "@" else { index += 1; continue }
+            var start = index
+            while start > copied, isLocal(scalars[start - 1]) { start -= 1 }
+            var end = index + 1
+            while end < scalars.count, isDomain(scalars[end]) { end += 1 }
+            let domain = scalars[(index + 1)..<end]
+            guard start < index, domain.contains(".") else { index += 1; continue }
+            out.append(contentsOf: scalars[copied..<start])
+            out.append(scalars[start])
+            out.append(contentsOf: "***@".unicodeScalars)
+            out.append(contentsOf: domain)
+            copied = end
+            index = end
+        }
+        out.append(contentsOf: scalars[copied...])
+        return String(out)
+    }
+
+    /// Metadata keys left out of every line: Hummingbird's own request id, which
+    /// `request_id` (honoured from `X-Request-Id`) replaces.
+    static let omittedKeys: Set<String> = ["hb.request.id"]
+
     public func log(event: LogEvent) {
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        let time = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
-        let line: String
+        var merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        for key in Self.omittedKeys { merged[key] = nil }
+        let time = UTCTime(Date()).rfc3339
+        let message = Self.maskingEmails(event.message.description)
+        let line: [UInt8]
         switch format {
         case .text:
-            let fields = merged.sorted { $0.key < $1.key }.map { Self.escaped($0.key) + "=" + Self.field("\($0.value)") }
-            line = ([time, event.level.rawValue, Self.escaped(event.message.description)] + fields).joined(separator: " ")
+            let fields = merged.sorted { $0.key < $1.key }.map { Self.escaped($0.key) + "=" + Self.field(Self.maskingEmails("\($0.value)")) }
+            line = Array(([time, event.level.rawValue, Self.escaped(message)] + fields).joined(separator: " ").utf8)
         case .json:
-            var object: [String: String] = merged.mapValues { "\($0)" }
-            object["time"] = time
-            object["level"] = event.level.rawValue
-            object["message"] = event.message.description
-            object["logger"] = label
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-            line = String(decoding: data, as: UTF8.self)
+            // Contract §12.2: ts, level, msg, then the metadata (request_id among it) in key
+            // order; control characters escaped as in text (JSON's own escaping would leave
+            // DEL and C1 as they are).
+            var object = JSONObjectWriter()
+            object.add("ts", time)
+            object.add("level", event.level.rawValue)
+            object.add("msg", Self.escaped(message))
+            object.add("logger", label)
+            for (key, value) in merged.sorted(by: { $0.key < $1.key }) where !["ts", "level", "msg", "logger"].contains(key) {
+                object.add(Self.escaped(key), Self.escaped(Self.maskingEmails("\(value)")))
+            }
+            line = object.finish()
         }
         Self.output.withLock { _ in
             // One event, one line: nothing a request sends can start another (CWE-117).
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+            FileHandle.standardError.write(Data(line + [UInt8(ascii: "\n")]))
         }
     }
 }

@@ -7,6 +7,7 @@ import ServiceLifecycle
 import TesseraCrypto
 import TesseraEvents
 import TesseraMail
+import TesseraMetrics
 import TesseraServer
 import TesseraSQLite
 
@@ -41,9 +42,9 @@ public enum TesseraRuntime {
     }
 
     /// Opens an SQLite database and applies pending migrations, returning their names.
-    static func openAndMigrate(_ settings: Settings) throws -> (storage: SQLiteStorage, applied: [String]) {
+    static func openAndMigrate(_ settings: Settings, metrics: ServiceMetrics = .disabled) throws -> (storage: SQLiteStorage, applied: [String]) {
         do {
-            let storage = try SQLiteStorage(path: settings.database)
+            let storage = try SQLiteStorage(path: settings.database, metrics: metrics)
             return (storage, try storage.migrate())
         } catch {
             throw StartupError(error.description)
@@ -125,7 +126,9 @@ public enum TesseraRuntime {
     /// anything that stops start-up.
     public static func serve(settings: Settings, hooks: Hooks = .none, migrate: Bool = false) async throws {
         let logger = bootstrapLogging(settings)
-        let storage = try await openDatabase(settings, policy: migrate ? .apply : .applyToSQLiteOnly, logger: logger).storage
+        let metrics = OperationsRuntime.metrics()
+        let storage = try await openDatabase(
+            settings, policy: migrate ? .apply : .applyToSQLiteOnly, logger: logger, metrics: metrics.service).storage
         let keys = try await loadKeys(settings, storage: storage, logger: logger)
         try await registerConfiguredClients(settings, storage: storage, logger: logger)
         let courier = try MailRuntime.courier(settings, storage: storage, logger: logger)
@@ -133,13 +136,26 @@ public enum TesseraRuntime {
         let dependencies = Dependencies(
             settings: settings, storage: storage, keys: keys, crypto: OpenSSLPrimitives(),
             hooks: try CognitoRuntime.withMigration(hooks, settings: settings), codeSecret: try await MailRuntime.codeSecret(settings, storage: storage), logger: logger, mailQueued: { courier.nudge() },
-            passwordObserver: verifiers)
+            passwordObserver: verifiers, metrics: metrics.service)
         let refresher = KeyRingRefresher(
             ring: keys, storage: storage, custody: try KeyCustody(settings, storage: storage), settings: settings, logger: logger)
         let dispatcher = WebhookDispatcher(
-            deliverer: try await EventsRuntime.deliverer(settings, storage: storage, logger: logger), store: storage,
+            deliverer: try await EventsRuntime.deliverer(settings, storage: storage, logger: logger, metrics: metrics.service), store: storage,
             events: storage.eventsCommitted, now: { Date() }, logger: logger)
-        let services: [any Service] = [refresher, MailCourierService(courier: courier), WebhookDispatcherService(dispatcher: dispatcher)]
+        var services: [any Service] = [refresher, MailCourierService(courier: courier), WebhookDispatcherService(dispatcher: dispatcher)]
+        if settings.managementPort != 0 {
+            let endpoint = OperationsRuntime.endpoint(
+                factory: metrics.factory, storage: storage, keys: keys, hasher: dependencies.passwordHasher, logger: logger)
+            services.append(ManagementListener(application: buildManagementApplication(
+                dependencies: dependencies, logger: logger,
+                scrape: { accept in
+                    let (contentType, body) = await endpoint.scrape(accept: accept)
+                    return MetricsPage(contentType: contentType, body: body)
+                }
+            ) { host, port in
+                logger.notice("management listener ready", metadata: ["address": "\(host):\(port)"])
+            }, address: "\(settings.managementHost):\(settings.managementPort)"))
+        }
         let cognito = try await CognitoRuntime.api(settings, dependencies: dependencies, verifiers: verifiers, logger: logger)
         let application = buildApplication(
             dependencies: dependencies, logger: logger, services: services, moreRoutes: { router in cognito?.addRoutes(to: router) }
@@ -148,6 +164,8 @@ public enum TesseraRuntime {
         }
         do {
             try await application.runService()
+        } catch let error as ManagementListenerFailure {
+            throw StartupError(error.description)
         } catch {
             throw StartupError("cannot serve on \(settings.host):\(settings.port): \(error)")
         }

@@ -36,14 +36,17 @@ public struct AccountService: Sendable {
     public let passwordObserver: (any PasswordObserver)?
     /// Lazy migration, when a ``UserMigrationHook`` is registered.
     let migration: UserMigration?
+    /// The series sign-ins, sign-ups and token grants count into (contract §12.1).
+    public let metrics: ServiceMetrics
 
     public init(
         settings: Settings, store: any Store, hasher: any PasswordHasher, throttle: LoginThrottle,
         signer: any TokenSigner, verifier: any TokenVerifier, crypto: any CryptoPrimitives, hooks: Hooks,
         clients: ClientRegistry, lifecycleMail: LifecycleMail, now: @escaping Now, logger: Logger,
         userCreated: @escaping @Sendable () -> Void = {}, mailQueued: @escaping @Sendable () -> Void = {},
-        passwordObserver: (any PasswordObserver)? = nil
+        passwordObserver: (any PasswordObserver)? = nil, metrics: ServiceMetrics = .disabled
     ) {
+        self.metrics = metrics
         self.passwordObserver = passwordObserver
         self.lifecycleMail = lifecycleMail
         self.mailQueued = mailQueued
@@ -77,6 +80,17 @@ public struct AccountService: Sendable {
     /// and mail in one transaction. With `require_email_verification` the user starts
     /// `unconfirmed` and cannot sign in until the code is used.
     public func signUp(email rawEmail: String, password rawPassword: String, attributes: [String: String], clientIP: String) async throws -> User {
+        do {
+            let user = try await storeSignUp(email: rawEmail, password: rawPassword, attributes: attributes, clientIP: clientIP)
+            metrics.signUp(.created)
+            return user
+        } catch {
+            if let result = ServiceMetrics.signUpResult(of: error) { metrics.signUp(result) }
+            throw error
+        }
+    }
+
+    private func storeSignUp(email rawEmail: String, password rawPassword: String, attributes: [String: String], clientIP: String) async throws -> User {
         if let retryAfter = try await signUps.admit(clientIP, now: now()) { throw AccountError.tooManyRequests(retryAfter: retryAfter) }
         guard let email = EmailAddress(rawEmail) else { throw AccountError.invalidEmail }
         let password = try PasswordPolicy.validate(rawPassword)
@@ -213,6 +227,22 @@ public struct AccountService: Sendable {
     /// a dummy hash of a cost drawn like real users' (``PasswordCosts``). A malformed email
     /// cannot name an account, so it is refused without hashing and without being remembered.
     public func verifyPassword(email rawEmail: String, password rawPassword: String, clientIP: String) async throws -> User {
+        try await countingLogin { try await checkPassword(email: rawEmail, password: rawPassword, clientIP: clientIP) }
+    }
+
+    /// Runs a password sign-in and counts how it ended in `tessera_logins_total`.
+    private func countingLogin(_ signIn: () async throws -> (user: User, migrated: Bool)) async throws -> User {
+        do {
+            let (user, migrated) = try await signIn()
+            metrics.login(migrated ? .migrated : .success)
+            return user
+        } catch {
+            if let result = ServiceMetrics.loginResult(of: error) { metrics.login(result) }
+            throw error
+        }
+    }
+
+    private func checkPassword(email rawEmail: String, password rawPassword: String, clientIP: String) async throws -> (user: User, migrated: Bool) {
         let now = now()
         try await throttle.admitAttempt(fromIP: clientIP, now: now)
         guard let address = EmailAddress(rawEmail) else {
@@ -224,15 +254,15 @@ public struct AccountService: Sendable {
         let user = try await store.user(email: address.key)
         let key = user.map { AccountKey(userID: $0.id, using: crypto) } ?? AccountKey(address, using: crypto)
         try await throttle.begin(key, now: now)
-        let checked: (user: User?, password: Password?, matches: Bool)
+        let checked: (user: User?, password: Password?, matches: Bool, migrated: Bool)
         do {
             let password = PasswordPolicy.presented(rawPassword)
             if let migration, let password, user.map(UserMigration.awaitsPassword) ?? true {
                 let migrated = try await migrate(migration, address: address, password: password, existing: user, now: now)
-                checked = (migrated ?? user, password, migrated != nil)
+                checked = (migrated ?? user, password, migrated != nil, migrated != nil)
             } else {
                 let matches = try await passwords.verify(password, against: user?.passwordHash, dummyCost: costs.draw(now: now))
-                checked = (user, password, matches)
+                checked = (user, password, matches, false)
             }
         } catch {
             _ = try? await throttle.finish(key, succeeded: false, now: now)
@@ -249,7 +279,7 @@ public struct AccountService: Sendable {
         try Self.checkCanSignIn(user)
         rehashIfNeeded(user: user, password: password, hash: hash)
         passwordSeen(user, password)
-        return user
+        return (user, checked.migrated)
     }
 
     /// Lazy migration of a sign-in (contract §11.7): the old system checks the password; a
@@ -299,6 +329,10 @@ public struct AccountService: Sendable {
     /// does, and the same status rules apply. `user` nil (no such user) fails like a wrong
     /// proof.
     public func signIn(proving user: User?, lockOutKey name: String, proof: () async throws -> Bool) async throws -> User {
+        try await countingLogin { (try await checkProof(of: user, lockOutKey: name, proof: proof), false) }
+    }
+
+    private func checkProof(of user: User?, lockOutKey name: String, proof: () async throws -> Bool) async throws -> User {
         let now = now()
         let key = user.map { AccountKey(userID: $0.id, using: crypto) } ?? AccountKey(EmailAddress(name) ?? EmailAddress("unknown@unknown.invalid")!, using: crypto)
         try await throttle.begin(key, now: now)
@@ -342,13 +376,14 @@ public struct AccountService: Sendable {
         let user = try await verifyPassword(email: rawEmail, password: rawPassword, clientIP: clientIP)
         let now = try await issueInstant(for: user, now: now())
         let audience = clients.audience(for: client)
-        guard withRefreshToken else {
-            return try issuer.issue(
+        let tokens = withRefreshToken
+            ? try await startFamily(
+                user: user, clientID: client.id, audience: audience, scope: scope, authTime: now, lifetime: client.accessTokenTTL, now: now)
+            : try issuer.issue(
                 user: user, clientID: client.id, audience: audience, scope: scope, authTime: now, lifetime: client.accessTokenTTL,
                 groups: try await groupClaim(userID: user.id, scope: scope), now: now)
-        }
-        return try await startFamily(
-            user: user, clientID: client.id, audience: audience, scope: scope, authTime: now, lifetime: client.accessTokenTTL, now: now)
+        metrics.tokensIssued(.password)
+        return tokens
     }
 
     /// Issues tokens for a fresh password login and stores the first refresh token of a new family.
@@ -480,10 +515,12 @@ public struct AccountService: Sendable {
         }
         switch answer {
         case .issued(let tokens):
+            metrics.tokensIssued(.refreshToken)
             return tokens
         case .refused(let reason):
             throw AccountError.invalidGrant(reason: reason)
         case .reused(let familyID):
+            metrics.refreshReuseDetected()
             logger.warning("refresh token reuse: family revoked", metadata: ["grant.family": "\(familyID)"])
             throw AccountError.invalidGrant(reason: "reuse detected")
         }
@@ -504,9 +541,11 @@ public struct AccountService: Sendable {
         guard let user = standing.user, user.status == .active else { throw AccountError.invalidGrant(reason: "user cannot sign in") }
         if let notBefore = user.tokensNotBefore, standing.issuedAt <= notBefore { throw AccountError.invalidGrant(reason: "signed out") }
         let family = standing.family
-        return try await mint(TokenGrant(
+        let tokens = try await mint(TokenGrant(
             user: user, clientID: family.clientID, scope: Scope(parsing: family.scope) ?? Scope([]), authTime: family.authTime,
             familyID: family.id, lifetime: client.accessTokenTTL, now: now))
+        metrics.tokensIssued(.refreshToken)
+        return tokens
     }
 
     /// What a rotation led to, decided while it commits and acted on once it has.

@@ -5,6 +5,10 @@ import Foundation
 public struct Settings: Sendable, Equatable {
     public var host: String = "127.0.0.1"
     public var port: Int = 8080
+    /// The management listener's address (contract §12.1): `/metrics`, `/healthz`, `/readyz`.
+    public var managementHost: String = "127.0.0.1"
+    /// The management listener's port; 0 turns it off.
+    public var managementPort: Int = 9464
     /// The issuer URL, no trailing slash.
     public var issuer: String = "http://127.0.0.1:8080"
     public var database: String = "./data/tessera.sqlite"
@@ -58,7 +62,7 @@ public struct Settings: Sendable, Equatable {
     public var defaultAudience: String?
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`.
     public var logLevel: String = "info"
-    /// `text` or `json`.
+    /// `text` or `json`; the resolver's default is `text` on a terminal and `json` otherwise.
     public var logFormat: String = "text"
     /// Clients declared in the config file, registered at start.
     public var clients: [ClientDeclaration] = []

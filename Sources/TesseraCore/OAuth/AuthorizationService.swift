@@ -116,6 +116,7 @@ public struct AuthorizationService: Sendable {
             tokens.refreshExpiresAt = now.addingTimeInterval(refreshTTL)
             logger.info("login", metadata: ["user.id": "\(user.id)", "client.id": "\(client.id)", "grant.family": "\(familyID)"])
         }
+        accounts.metrics.tokensIssued(.authorizationCode)
         return tokens
     }
 

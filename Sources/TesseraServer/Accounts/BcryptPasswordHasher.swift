@@ -12,14 +12,21 @@ import TesseraCore
 public final class BcryptPasswordHasher: PasswordHasher {
     private let pool: NIOThreadPool
     private let admission: HashingAdmission
+    /// Observes how long each hash ran on its thread (not its wait for a slot).
+    private let metrics: ServiceMetrics?
 
     /// - Parameters:
     ///   - capacity: hashes running or queued at once; by default 8 per core. Sign-ups and
     ///     rehashes may hold at most half.
     ///   - waitingRoom: callers that may wait for a slot; by default 4 × `capacity`.
     ///   - maxWait: how long one waits before it is turned away.
-    public init(pool: NIOThreadPool = .singleton, capacity: Int = System.coreCount * 8, waitingRoom: Int? = nil, maxWait: Duration = .seconds(2)) {
+    ///   - metrics: where each hash's run time is recorded.
+    public init(
+        pool: NIOThreadPool = .singleton, capacity: Int = System.coreCount * 8, waitingRoom: Int? = nil, maxWait: Duration = .seconds(2),
+        metrics: ServiceMetrics? = nil
+    ) {
         self.pool = pool
+        self.metrics = metrics
         self.admission = HashingAdmission(
             slots: capacity, otherSlots: max(1, capacity / 2), waitingRoom: waitingRoom ?? capacity * 4, maxWait: maxWait)
     }
@@ -56,7 +63,12 @@ public final class BcryptPasswordHasher: PasswordHasher {
         guard await admission.enter(priority) else { throw .busy(retryAfter: 1) }
         defer { admission.leave(priority) }
         do {
-            return try await pool.runIfActive(work)
+            guard let metrics else { return try await pool.runIfActive(work) }
+            return try await pool.runIfActive {
+                let start = ContinuousClock.now
+                defer { metrics.passwordHashed(since: start) }
+                return work()
+            }
         } catch {
             throw .busy(retryAfter: 1)
         }

@@ -68,7 +68,9 @@ struct TokenController {
         } else {
             scope = allowed
         }
-        return try accounts.issuer.issueForClient(
+        let tokens = try accounts.issuer.issueForClient(
             clientID: client.id, audience: accounts.clients.audience(for: client), scope: scope, lifetime: client.accessTokenTTL, now: now())
+        accounts.metrics.tokensIssued(.clientCredentials)
+        return tokens
     }
 }

@@ -23,20 +23,28 @@ public struct Dependencies: Sendable {
     public let lifecycle: LifecycleService
     /// A signed-in user's addresses.
     public let addresses: EmailAddressService
+    /// Hashes and verifies passwords (its pool's load is a metric).
+    public let passwordHasher: any PasswordHasher
+    /// The domain series of contract §12.1.
+    public let metrics: ServiceMetrics
 
     public init(
         settings: Settings,
         storage: any Storage,
         keys: any TokenSigner & TokenVerifier & KeySetPublisher,
         crypto: any CryptoPrimitives,
-        hasher: any PasswordHasher = BcryptPasswordHasher(),
+        hasher: (any PasswordHasher)? = nil,
         hooks: Hooks = .none,
         codeSecret: CodeSecret? = nil,
         now: @escaping Now = { Date() },
         logger: Logger,
         mailQueued: @escaping @Sendable () -> Void = {},
-        passwordObserver: (any PasswordObserver)? = nil
+        passwordObserver: (any PasswordObserver)? = nil,
+        metrics: ServiceMetrics = .disabled
     ) {
+        let hasher = hasher ?? BcryptPasswordHasher(metrics: metrics)
+        self.passwordHasher = hasher
+        self.metrics = metrics
         self.settings = settings
         self.storage = storage
         self.keys = keys
@@ -49,7 +57,7 @@ public struct Dependencies: Sendable {
             settings: settings, store: storage, hasher: hasher, throttle: LoginThrottle(settings: settings, shared: storage as? any SharedLimitStore),
             signer: keys, verifier: keys, crypto: crypto, hooks: hooks,
             clients: ClientRegistry(store: storage, settings: settings, crypto: crypto), lifecycleMail: mail, now: now, logger: logger,
-            userCreated: { runner.nudge() }, mailQueued: mailQueued, passwordObserver: passwordObserver)
+            userCreated: { runner.nudge() }, mailQueued: mailQueued, passwordObserver: passwordObserver, metrics: metrics)
         lifecycle = LifecycleService(
             settings: settings, store: storage, mail: mail, hasher: hasher, crypto: crypto, now: now, logger: logger, mailQueued: mailQueued,
             sharedLimits: storage as? any SharedLimitStore, passwordObserver: passwordObserver, userMigration: hooks.userMigration)
