@@ -99,7 +99,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // The OpenAPI document is written in YAML and served as JSON.
+                .product(name: "Yams", package: "Yams"),
             ],
+            resources: [.embedInCode("OpenAPI/openapi.yaml")],
             swiftSettings: swiftSettings
         ),
         // Mail (contract §8.5, §8.6): templates, RFC 5322 messages, the file and SMTP

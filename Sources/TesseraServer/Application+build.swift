@@ -66,6 +66,7 @@ func buildRouter(dependencies: Dependencies, moreRoutes: (Router<TesseraRequestC
     router.add(middleware: ErrorMiddleware(routes: routes))
     HealthController(dependencies: dependencies).addRoutes(to: router)
     WellKnownController(dependencies: dependencies).addRoutes(to: router)
+    OpenAPIController(issuer: dependencies.settings.issuer).addRoutes(to: router)
     let verifier = BearerAuthenticator(accounts: dependencies.accounts)
     let accounts = AccountController(accounts: dependencies.accounts, addresses: dependencies.addresses, now: dependencies.now)
     accounts.addRoutes(to: router, verifier: verifier)

@@ -126,9 +126,11 @@ public enum TesseraRuntime {
     /// anything that stops start-up.
     public static func serve(settings: Settings, hooks: Hooks = .none, migrate: Bool = false) async throws {
         let logger = bootstrapLogging(settings)
-        let metrics = OperationsRuntime.metrics()
+        // No management listener, nobody to read the metrics: none are recorded.
+        let metrics = settings.managementPort == 0 ? nil : OperationsRuntime.metrics()
+        let serviceMetrics = metrics?.service ?? .disabled
         let storage = try await openDatabase(
-            settings, policy: migrate ? .apply : .applyToSQLiteOnly, logger: logger, metrics: metrics.service).storage
+            settings, policy: migrate ? .apply : .applyToSQLiteOnly, logger: logger, metrics: serviceMetrics).storage
         let keys = try await loadKeys(settings, storage: storage, logger: logger)
         try await registerConfiguredClients(settings, storage: storage, logger: logger)
         let courier = try MailRuntime.courier(settings, storage: storage, logger: logger)
@@ -136,14 +138,14 @@ public enum TesseraRuntime {
         let dependencies = Dependencies(
             settings: settings, storage: storage, keys: keys, crypto: OpenSSLPrimitives(),
             hooks: try CognitoRuntime.withMigration(hooks, settings: settings), codeSecret: try await MailRuntime.codeSecret(settings, storage: storage), logger: logger, mailQueued: { courier.nudge() },
-            passwordObserver: verifiers, metrics: metrics.service)
+            passwordObserver: verifiers, metrics: serviceMetrics)
         let refresher = KeyRingRefresher(
             ring: keys, storage: storage, custody: try KeyCustody(settings, storage: storage), settings: settings, logger: logger)
         let dispatcher = WebhookDispatcher(
-            deliverer: try await EventsRuntime.deliverer(settings, storage: storage, logger: logger, metrics: metrics.service), store: storage,
+            deliverer: try await EventsRuntime.deliverer(settings, storage: storage, logger: logger, metrics: serviceMetrics), store: storage,
             events: storage.eventsCommitted, now: { Date() }, logger: logger)
         var services: [any Service] = [refresher, MailCourierService(courier: courier), WebhookDispatcherService(dispatcher: dispatcher)]
-        if settings.managementPort != 0 {
+        if let metrics {
             let endpoint = OperationsRuntime.endpoint(
                 factory: metrics.factory, storage: storage, keys: keys, hasher: dependencies.passwordHasher, logger: logger)
             services.append(ManagementListener(application: buildManagementApplication(
