@@ -1,0 +1,47 @@
+import Foundation
+import Hummingbird
+import Testing
+@testable import TesseraServer
+
+/// Contract §12.3: `/openapi.json` describes every JSON endpoint the router has, and nothing
+/// the router lacks.
+@Suite("OpenAPI document")
+struct OpenAPIDocumentTests {
+    /// Routes that are not JSON endpoints: the HTML pages of the authorization code flow.
+    static let pages: Set<String> = [
+        "/oauth2/authorize", "/oauth2/signup", "/oauth2/verify", "/oauth2/recover", "/oauth2/logout",
+    ]
+
+    @Test("its paths and methods are exactly the router's JSON routes")
+    func pathsMatchTheRouter() async throws {
+        let server = try await TestServer()
+        let router = buildRouter(dependencies: server.dependencies)
+        let routed = Set(router.routes.compactMap { route -> String? in
+            let path = route.path.description.replacingOccurrences(of: ":email", with: "{email}")
+            guard route.method != .head, !Self.pages.contains(path) else { return nil }
+            return "\(route.method.rawValue.lowercased()) \(path)"
+        })
+        let document = try #require(try JSONSerialization.jsonObject(with: OpenAPIController.json(issuer: "https://id.example.test")) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        let documented = Set(paths.flatMap { path, operations in operations.keys.filter { $0 != "parameters" }.map { "\($0) \(path)" } })
+        #expect(routed.subtracting(documented).sorted() == [], "routes missing from openapi.yaml")
+        #expect(documented.subtracting(routed).sorted() == [], "documented operations no route serves")
+        #expect(document["openapi"] as? String == "3.1.0")
+        #expect((document["servers"] as? [[String: String]])?.first?["url"] == "https://id.example.test")
+    }
+
+    @Test("every operation documents its statuses and has an id")
+    func operationsAreComplete() throws {
+        let document = try #require(try JSONSerialization.jsonObject(with: OpenAPIController.json(issuer: "https://x.test")) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: [String: [String: Any]]])
+        var ids: [String] = []
+        for (path, operations) in paths {
+            for (method, operation) in operations {
+                let responses = try #require(operation["responses"] as? [String: Any], "\(method) \(path)")
+                #expect(!responses.isEmpty && responses.keys.allSatisfy { Int($0) != nil }, "\(method) \(path)")
+                ids.append(try #require(operation["operationId"] as? String, "\(method) \(path)"))
+            }
+        }
+        #expect(Set(ids).count == ids.count)
+    }
+}
