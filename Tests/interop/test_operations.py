@@ -227,6 +227,9 @@ def test_json_logs_one_line_per_request_and_no_secret_or_address(server):
         assert {"route", "method", "status", "duration_ms", "request_id"} <= line.keys()
         float(line["duration_ms"])
     assert [line["status"] for line in requests_logged] == ["201", "200", "401", "202", "200", "404"]
+    # Lines logged on a request's behalf by the services carry its id too.
+    failed = [line for line in parsed if line["msg"] == "login failed"]
+    assert len(failed) == 1 and failed[0]["request_id"] == requests_logged[2]["request_id"], failed
     text = "\n".join(server.log_lines)
     for secret in ("Secret.Person@example.com", "secret.person@example.com", PASSWORD, "hunter2", tokens["access_token"][:40],
                    tokens["refresh_token"]):

@@ -11,6 +11,13 @@ public struct LineLogHandler: LogHandler {
     private static let output = Mutex<Void>(())
 
     public var metadata: Logger.Metadata = [:]
+    /// Adds `request_id` to lines logged while a request is served (``RequestIdentity``).
+    public var metadataProvider: Logger.MetadataProvider? = LineLogHandler.requestIdentity
+
+    /// The metadata provider of every Tessera logger: the current request's id.
+    public static let requestIdentity = Logger.MetadataProvider {
+        RequestIdentity.current.map { ["request_id": .string($0)] } ?? [:]
+    }
     public var logLevel: Logger.Level
     let label: String
     let format: Format
@@ -92,7 +99,9 @@ public struct LineLogHandler: LogHandler {
     static let omittedKeys: Set<String> = ["hb.request.id"]
 
     public func log(event: LogEvent) {
-        var merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        var merged = metadata
+        if let provided = metadataProvider?.get(), !provided.isEmpty { merged.merge(provided) { $1 } }
+        merged.merge(event.metadata ?? [:]) { $1 }
         for key in Self.omittedKeys { merged[key] = nil }
         let time = UTCTime(Date()).rfc3339
         let message = Self.maskingEmails(event.message.description)

@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import TesseraCore
 
 /// The outermost middleware: gives every request its id, and once it is answered logs one
 /// `info` line (route template, method, status, duration, request id) and counts it in the
@@ -53,7 +54,7 @@ struct RequestLogMiddleware: RouterMiddleware {
             ])
         }
         do {
-            var response = try await next(request, context)
+            var response = try await RequestIdentity.$current.withValue(requestID) { try await next(request, context) }
             status = response.status.code
             response.headers[Self.requestIDField] = requestID
             return response
