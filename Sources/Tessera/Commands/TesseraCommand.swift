@@ -38,6 +38,8 @@ public enum CommandLineExit {
             fail(error.description, code: 2)
         } catch let error as AdminError {
             fail(error.description, code: error.exitCode)
+        } catch let error as AdminFailure {
+            fail(error.description, code: { if case .invalid = error { return 2 } else { return 1 } }())
         } catch {
             let code = command.exitCode(for: error)
             if code == .success {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import TesseraCore
+import TesseraCrypto
+import TesseraServer
 import TesseraSQLite
 
 /// How an admin command failed, mapped to the contract's exit codes in `CommandLineExit`:
@@ -113,11 +115,14 @@ struct AdminContext {
         }
     }
 
+    /// The user actions, shared with the admin HTTP API, acting as ``actor``.
+    var users: UserAdministration {
+        UserAdministration(store: storage, hasher: BcryptPasswordHasher(), bcryptCost: settings.bcryptCost, crypto: OpenSSLPrimitives(), now: { [now] in now })
+    }
+
     /// The user named by an email (contains `@`) or an id; exit 1 when there is none.
     func user(_ emailOrID: String) async throws -> User {
-        let found = emailOrID.contains("@") ? try await storage.user(email: emailOrID) : try await storage.user(id: emailOrID)
-        guard let found else { throw AdminError.notFound("no user \(emailOrID)") }
-        return found
+        try await users.user(emailOrID)
     }
 
     /// The registered client with this id; exit 1 when there is none.

@@ -45,8 +45,7 @@ struct RevokeCommand: AsyncParsableCommand {
         } else if let user {
             let found = try await context.user(user)
             try context.confirm("sign user \(found.id) out everywhere")
-            try await context.storage.revokeAllTokens(userID: found.id, now: context.now)
-            try await context.audit("revoke.user", target: "user \(found.id)")
+            try await context.users.signOut(found, actor: AdminContext.actor)
             try context.emit(json: ["revoked": "user", "user_id": found.id], text: "revoked every token and session of user \(found.id)")
         } else if let client {
             let registered = try await context.storage.client(id: client) != nil

@@ -15,19 +15,12 @@ struct UsersCommand: AsyncParsableCommand {
             Import.self, Export.self,
         ])
 
-    /// Reads a password from standard input (one trailing newline stripped), checks it against
-    /// the password policy (exit 2 when weak) and hashes it at the configured cost.
-    static func hashPasswordFromStandardInput(_ context: AdminContext) async throws -> String {
+    /// Reads a password from standard input (one trailing newline stripped); the service checks
+    /// it against the password policy (exit 2 when weak) and hashes it.
+    static func passwordFromStandardInput() -> String {
         var text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         if text.hasSuffix("\n") { text.removeLast() }
-        let password: Password
-        do { password = try PasswordPolicy.validate(text) } catch { throw AdminError.usage("weak password: \(error)") }
-        return try await PasswordHashing(hasher: BcryptPasswordHasher(), crypto: OpenSSLPrimitives())
-            .hash(password, cost: context.settings.bcryptCost, priority: .other)
-    }
-
-    static func json(_ user: User) -> [String: Any] {
-        ["user_id": user.id, "email": user.email, "status": user.status.rawValue, "created_at": user.createdAt.iso8601]
+        return text
     }
 
     struct List: AsyncParsableCommand {
@@ -52,13 +45,8 @@ struct UsersCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AdminContext(options)
-            let users: [User]
-            do {
-                users = try await context.storage.listUsers(limit: limit, after: after, emailPrefix: emailPrefix, status: status.flatMap(UserStatus.init(rawValue:)))
-            } catch StorageError.notFound {
-                throw AdminError.notFound("no user \(after ?? "") to continue after")
-            }
-            try context.emit(json: users.map(UsersCommand.json), text: TextTable.render(
+            let users = try await context.users.list(limit: limit, after: after, emailPrefix: emailPrefix, status: status.flatMap(UserStatus.init(rawValue:)))
+            try context.emit(json: users.map(UserAdministration.summary), text: TextTable.render(
                 ["USER_ID", "EMAIL", "STATUS", "CREATED_AT"], users.map { [$0.id, $0.email, $0.status.rawValue, $0.createdAt.iso8601] }))
         }
     }
@@ -70,15 +58,8 @@ struct UsersCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AdminContext(options)
-            let found = try await context.user(user)
-            var json = UsersCommand.json(found)
-            json["email_verified"] = found.emailVerified
-            json["attributes"] = found.attributes
-            json["updated_at"] = found.updatedAt.iso8601
-            json["has_password"] = found.passwordHash != nil
-            let emails = try await context.storage.emails(userID: found.id)
-            json["emails"] = emails.map { ["email": $0.email, "primary": $0.primary, "verified": $0.verified] }
-            try context.emit(json: json, text: TextTable.render(["FIELD", "VALUE"], [
+            let (found, emails) = try await context.users.details(of: try await context.user(user))
+            try context.emit(json: UserAdministration.detail(found, emails: emails), text: TextTable.render(["FIELD", "VALUE"], [
                 ["user_id", found.id], ["email", found.email], ["status", found.status.rawValue],
                 ["email_verified", "\(found.emailVerified)"], ["has_password", "\(found.passwordHash != nil)"],
                 ["created_at", found.createdAt.iso8601], ["updated_at", found.updatedAt.iso8601],
@@ -105,18 +86,9 @@ struct UsersCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AdminContext(options)
-            guard let address = EmailAddress(email) else { throw AdminError.usage("\(email) is not a valid email address") }
-            let hash = passwordStdin ? try await UsersCommand.hashPasswordFromStandardInput(context) : nil
-            let user = User(
-                id: RandomIdentifier.make(using: OpenSSLPrimitives()), email: address.display, emailVerified: false, passwordHash: hash,
-                status: confirmed ? .active : .unconfirmed, attributes: [:], createdAt: context.now, updatedAt: context.now)
-            do {
-                try await context.storage.createUser(user, postSignUpHooks: [], verification: nil, now: context.now)
-            } catch StorageError.alreadyExists {
-                throw AdminError.alreadyExists("a user with email \(address.display) already exists")
-            }
-            try await context.audit("users.create", target: "user \(user.id)")
-            try context.emit(json: UsersCommand.json(user), text: "created user \(user.id) \(user.email) (\(user.status.rawValue))")
+            let user = try await context.users.create(
+                email: email, password: passwordStdin ? UsersCommand.passwordFromStandardInput() : nil, confirmed: confirmed, actor: AdminContext.actor)
+            try context.emit(json: UserAdministration.summary(user), text: "created user \(user.id) \(user.email) (\(user.status.rawValue))")
         }
     }
 
@@ -145,8 +117,7 @@ struct UsersCommand: AsyncParsableCommand {
         let context = try await AdminContext(options)
         let found = try await context.user(user)
         if status == .disabled { try context.confirm("disable user \(found.id) and revoke everything they hold") }
-        try await context.storage.setStatus(userID: found.id, status, now: context.now)
-        try await context.audit("users.\(action)", target: "user \(found.id)")
+        try await context.users.setStatus(found, status, actor: AdminContext.actor)
         try context.emit(json: ["user_id": found.id, "status": status.rawValue], text: "user \(found.id) is now \(status.rawValue)")
     }
 
@@ -160,8 +131,7 @@ struct UsersCommand: AsyncParsableCommand {
         func run() async throws {
             let context = try await AdminContext(options)
             let found = try await context.user(user)
-            let verified = try await context.storage.markEmailVerified(userID: found.id, now: context.now)
-            try await context.audit("users.verify-email", target: "user \(found.id)")
+            let verified = try await context.users.verifyEmail(of: found, actor: AdminContext.actor)
             try context.emit(json: ["user_id": verified.id, "email": verified.email, "email_verified": true, "status": verified.status.rawValue],
                              text: "the email of user \(verified.id) is verified; status \(verified.status.rawValue)")
         }
@@ -183,9 +153,7 @@ struct UsersCommand: AsyncParsableCommand {
             let context = try await AdminContext(options)
             let found = try await context.user(user)
             try context.confirm("set the password of user \(found.id) and revoke everything they hold")
-            let hash = try await UsersCommand.hashPasswordFromStandardInput(context)
-            try await context.storage.setPassword(userID: found.id, hash: hash, now: context.now)
-            try await context.audit("users.set-password", target: "user \(found.id)")
+            try await context.users.setPassword(of: found, to: UsersCommand.passwordFromStandardInput(), actor: AdminContext.actor)
             try context.emit(json: ["user_id": found.id, "password_set": true], text: "set the password of user \(found.id); every token it held is revoked")
         }
     }
@@ -209,10 +177,7 @@ struct UsersCommand: AsyncParsableCommand {
                 settings: context.settings, store: context.storage,
                 mail: LifecycleMail(settings: context.settings, secret: try await MailRuntime.codeSecret(context.settings, storage: context.storage), crypto: crypto),
                 hasher: BcryptPasswordHasher(), crypto: crypto, now: { Date() }, logger: Logger(label: "tessera.admin"), mailQueued: {})
-            guard try await lifecycle.sendRecovery(to: found) else {
-                throw AdminError.declined("user \(found.id) is disabled; enable it first")
-            }
-            try await context.audit("users.send-recovery", target: "user \(found.id)")
+            try await context.users.sendRecovery(to: found, using: lifecycle, actor: AdminContext.actor)
             try context.emit(json: ["user_id": found.id, "queued": true], text: "queued a recovery code for user \(found.id) to \(found.email)")
         }
     }
@@ -228,8 +193,7 @@ struct UsersCommand: AsyncParsableCommand {
             let context = try await AdminContext(options)
             let found = try await context.user(user)
             try context.confirm("delete user \(found.id) and all their data")
-            try await context.storage.deleteUser(id: found.id, farewell: nil, now: context.now)
-            try await context.audit("users.delete", target: "user \(found.id)")
+            try await context.users.delete(found, actor: AdminContext.actor)
             try context.emit(json: ["user_id": found.id, "deleted": true], text: "deleted user \(found.id)")
         }
     }
