@@ -84,6 +84,8 @@ func buildRouter(dependencies: Dependencies, moreRoutes: (Router<TesseraRequestC
         authorization: dependencies.authorization, accounts: dependencies.accounts, lifecycle: dependencies.lifecycle, keys: dependencies.keys,
         settings: dependencies.settings, crypto: dependencies.crypto
     ).addRoutes(to: router)
+    AdminUsersController(admin: dependencies.admin, accounts: dependencies.accounts, lifecycle: dependencies.lifecycle)
+        .addRoutes(to: router)
     moreRoutes(router)
     routes.record(router.routes)
     requestMetrics.record(router.routes)

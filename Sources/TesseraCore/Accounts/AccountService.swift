@@ -372,7 +372,7 @@ public struct AccountService: Sendable {
         client: Client, email rawEmail: String, password rawPassword: String, scope requested: String?, clientIP: String, withRefreshToken: Bool
     ) async throws -> IssuedTokens {
         let scope = Self.withAccountIfFirstParty(
-            try Self.grantedScope(requested, allowed: client.scope, default: client.defaultScope), clientID: client.id)
+            try Self.grantedScope(requested, allowed: client.userScope, default: client.defaultScope), clientID: client.id)
         let user = try await verifyPassword(email: rawEmail, password: rawPassword, clientIP: clientIP)
         let now = try await issueInstant(for: user, now: now())
         let audience = clients.audience(for: client)

@@ -66,7 +66,13 @@ public struct Client: Sendable, Equatable {
     /// What the client gets when it asks for no scope: everything it is registered for but
     /// `account`, which it gets only by asking for it (contract §4).
     public var defaultScope: Scope {
-        id == FirstPartyClient.id ? FirstPartyClient.defaultScope : scope.removing(Scope.account)
+        id == FirstPartyClient.id ? FirstPartyClient.defaultScope : userScope.removing(Scope.account)
+    }
+
+    /// What the client may hold on a user's behalf: its scope without the admin scopes, which
+    /// only its own `client_credentials` tokens carry (contract §12.4).
+    public var userScope: Scope {
+        Scope(scope.tokens.filter { !AdminScope.isAdmin($0) })
     }
 }
 

@@ -63,7 +63,7 @@ public struct AuthorizationRequest: Sendable, Equatable {
         guard responseType == "code" else { throw fail(.unsupportedResponseType, "only response_type=code is supported") }
         if let mode = parameters["response_mode"], mode != "query" { throw fail(.invalidRequest, "only response_mode=query is supported") }
         guard let scope = Scope(parsing: parameters["scope"] ?? client.defaultScope.description) else { throw fail(.invalidScope, "malformed scope") }
-        guard scope.isSubset(of: client.scope) else { throw fail(.invalidScope, "scope exceeds what the client may request") }
+        guard scope.isSubset(of: client.userScope) else { throw fail(.invalidScope, "scope exceeds what the client may request") }
 
         let challenge = parameters["code_challenge"]
         let method = parameters["code_challenge_method"]

@@ -73,3 +73,15 @@ extension APIError {
         }
     }
 }
+
+extension APIError {
+    /// The one place administrative refusals become HTTP answers (contract §12.4).
+    init(_ error: AdminFailure) {
+        switch error {
+        case .notFound(let description): self.init(.notFound, "not_found", description)
+        case .alreadyExists(let description): self.init(.conflict, "already_exists", description)
+        case .invalid(let description): self.init(.badRequest, "invalid_request", description)
+        case .conflict(let description): self.init(.conflict, "conflict", description)
+        }
+    }
+}

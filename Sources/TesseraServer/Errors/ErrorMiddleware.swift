@@ -33,6 +33,8 @@ struct ErrorMiddleware: RouterMiddleware {
                 context.logger.info("bearer token refused", metadata: ["reason": "\(reason)"])
             }
             return APIError(error).response()
+        } catch let error as AdminFailure {
+            return APIError(error).response()
         } catch let error as HTTPError {
             return map(error, request: request, context: context).response()
         } catch StorageError.unavailable(let reason) {

@@ -23,6 +23,8 @@ public struct Dependencies: Sendable {
     public let lifecycle: LifecycleService
     /// A signed-in user's addresses.
     public let addresses: EmailAddressService
+    /// The administrative user actions, shared with the admin CLI.
+    public let admin: UserAdministration
     /// Hashes and verifies passwords (its pool's load is a metric).
     public let passwordHasher: any PasswordHasher
     /// The domain series of contract §12.1.
@@ -64,6 +66,7 @@ public struct Dependencies: Sendable {
         addresses = EmailAddressService(store: storage, accounts: accounts, lifecycle: lifecycle, logger: logger)
         authorization = AuthorizationService(settings: settings, store: storage, accounts: accounts, crypto: crypto, now: now, logger: logger)
         retention = RetentionSweeper(store: storage, eventRetention: settings.eventRetention, now: now, logger: logger)
+        admin = UserAdministration(store: storage, hasher: hasher, bcryptCost: settings.bcryptCost, crypto: crypto, now: now)
         inspector = TokenInspector(settings: settings, store: storage, accessTokens: accounts.accessTokens, crypto: crypto, now: now)
     }
 }

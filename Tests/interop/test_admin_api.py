@@ -1,0 +1,132 @@
+"""The admin HTTP API (contract §12.4), driven by a client written against /openapi.json:
+the user actions of the admin CLI with the CLI's shapes, admin scopes only through
+client_credentials, If-Match on PATCH, and an audit entry naming the calling client."""
+import json
+import subprocess
+
+import requests
+
+from conftest import BIN_DIR
+from openapi_client import OpenAPIClient
+
+PASSWORD = "correct horse battery"
+
+
+def admin_cli(server, *args, stdin=""):
+    result = subprocess.run([str(BIN_DIR / "tessera"), "admin", *args, "--json", "--yes"], input=stdin, env=server.env,
+                            cwd=server.tmp, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def client_token(server, scope: str, grants=("client_credentials",), name="automation"):
+    created = admin_cli(server, "clients", "create", "--name", name, *[arg for grant in grants for arg in ("--grant", grant)], "--scope", scope)
+    answer = requests.post(server.url("/oauth2/token"), data={"grant_type": "client_credentials"},
+                           auth=(created["client_id"], created["client_secret"]), timeout=10)
+    assert answer.status_code == 200, answer.text
+    return created, answer.json()["access_token"]
+
+
+def login(server, email, password=PASSWORD):
+    return requests.post(server.url("/v1/login"), json={"email": email, "password": password}, timeout=10)
+
+
+def test_users_through_the_admin_api_as_the_cli_sees_them(tessera):
+    created_client, token = client_token(tessera, "admin:users")
+    api = OpenAPIClient(tessera.issuer, bearer=token)
+
+    made = api.call("adminCreateUser", body={"email": "Ops.User@example.com", "password": PASSWORD, "confirmed": True})
+    assert made.status_code == 201 and made.json()["status"] == "active" and made.json()["email"] == "Ops.User@example.com"
+    user_id = made.json()["user_id"]
+    assert api.call("adminCreateUser", body={"email": "ops.user@EXAMPLE.com"}).status_code == 409
+    assert api.call("adminCreateUser", body={"email": "not an address"}).status_code == 400
+    assert api.call("adminCreateUser", body={"email": "weak@example.com", "password": "password"}).status_code == 400
+    assert api.call("adminCreateUser", body={"email": "x@example.com", "role": "root"}).status_code == 400
+    no_password = api.call("adminCreateUser", body={"email": "nopass@example.com"}).json()
+    assert no_password["status"] == "unconfirmed"
+
+    listed = api.call("adminListUsers", query={"email_prefix": "ops.", "limit": 10})
+    assert [u["user_id"] for u in listed.json()] == [user_id]
+    assert api.call("adminListUsers", query={"limit": 0}).status_code == 400
+    assert api.call("adminListUsers", query={"status": "nonsense"}).status_code == 400
+    assert api.call("adminListUsers", query={"after": "no-such-user"}).status_code == 404
+
+    # The API answers with the CLI's --json shapes.
+    shown = api.call("adminGetUser", path={"user": user_id})
+    assert shown.json() == admin_cli(tessera, "users", "show", user_id)
+    assert api.call("adminGetUser", path={"user": "ops.user@example.com"}).json()["user_id"] == user_id
+    assert api.call("adminGetUser", path={"user": "nobody"}).status_code == 404
+
+    # PATCH with If-Match, like /v1/me.
+    assert api.call("adminUpdateUser", path={"user": user_id}, body={"attributes": {"team": "ops"}}).status_code == 428
+    etag = shown.headers["ETag"]
+    updated = api.call("adminUpdateUser", path={"user": user_id}, body={"attributes": {"team": "ops"}}, headers={"If-Match": etag})
+    assert updated.status_code == 200 and updated.json()["attributes"] == {"team": "ops"}
+    stale = api.call("adminUpdateUser", path={"user": user_id}, body={"attributes": {"team": "dev"}}, headers={"If-Match": etag})
+    assert stale.status_code == 412 and stale.headers["ETag"] == updated.headers["ETag"]
+
+    # Sign-out, disable, enable, password: the user's own sessions feel each at once.
+    tokens = login(tessera, "ops.user@example.com").json()
+    me = lambda: requests.get(tessera.url("/v1/me"), headers={"Authorization": f"Bearer {tokens['access_token']}"}, timeout=10)
+    assert me().status_code == 200
+    assert api.call("adminSignOutUser", path={"user": user_id}).json() == {"revoked": "user", "user_id": user_id}
+    assert me().status_code == 401
+    assert api.call("adminDisableUser", path={"user": user_id}).json() == {"user_id": user_id, "status": "disabled"}
+    assert login(tessera, "ops.user@example.com").json()["error"] == "user_disabled"
+    assert api.call("adminSendUserRecovery", path={"user": user_id}).status_code == 409
+    assert api.call("adminEnableUser", path={"user": user_id}).json()["status"] == "active"
+    assert api.call("adminSetUserPassword", path={"user": user_id}, body={"password": "short"}).status_code == 400
+    assert api.call("adminSetUserPassword", path={"user": user_id}, body={"password": "a new passphrase"}).json()["password_set"] is True
+    assert login(tessera, "ops.user@example.com").status_code == 401
+    assert login(tessera, "ops.user@example.com", "a new passphrase").status_code == 200
+    assert api.call("adminSendUserRecovery", path={"user": user_id}).json() == {"user_id": user_id, "queued": True}
+    verified = api.call("adminVerifyUserEmail", path={"user": no_password["user_id"]}).json()
+    assert verified["email_verified"] is True and verified["status"] == "active"
+
+    assert api.call("adminDeleteUser", path={"user": user_id}).json() == {"user_id": user_id, "deleted": True}
+    assert api.call("adminGetUser", path={"user": user_id}).status_code == 404
+
+    # Every call that changed something is in the audit log, by the calling client.
+    audit = admin_cli(tessera, "audit", "--limit", "50")
+    by_client = [entry for entry in audit if entry["actor"] == f"client {created_client['client_id']}"]
+    assert {entry["action"] for entry in by_client} >= {
+        "users.create", "users.update", "revoke.user", "users.disable", "users.enable", "users.set-password", "users.send-recovery",
+        "users.verify-email", "users.delete"}
+    assert all(entry["target"].startswith("user ") for entry in by_client)
+
+
+def test_admin_scopes_come_only_from_client_credentials_of_clients_registered_with_them(tessera):
+    api = OpenAPIClient(tessera.issuer)
+    assert api.call("adminListUsers", bearer="").status_code == 401
+    assert api.call("adminListUsers", bearer="not-a-token").status_code == 401
+    # A client without the scope.
+    _, plain = client_token(tessera, "api", name="plain")
+    refused = api.call("adminListUsers", bearer=plain)
+    assert refused.status_code == 403 and refused.json()["error"] == "insufficient_scope"
+    # A user's token, even of a client registered with admin:users.
+    app, _ = client_token(tessera, "admin:users openid", grants=("client_credentials", "password", "refresh_token"), name="mixed")
+    requests.post(tessera.url("/v1/signup"), json={"email": "end.user@example.com", "password": PASSWORD}, timeout=10)
+    asked = requests.post(tessera.url("/oauth2/token"), data={"grant_type": "password", "username": "end.user@example.com",
+                                                               "password": PASSWORD, "scope": "admin:users"},
+                          auth=(app["client_id"], app["client_secret"]), timeout=10)
+    assert asked.status_code == 400 and asked.json()["error"] == "invalid_scope"
+    user_grant = requests.post(tessera.url("/oauth2/token"), data={"grant_type": "password", "username": "end.user@example.com",
+                                                                    "password": PASSWORD},
+                               auth=(app["client_id"], app["client_secret"]), timeout=10).json()
+    assert "admin:users" not in user_grant["scope"].split()
+    assert api.call("adminListUsers", bearer=user_grant["access_token"]).status_code == 403
+    first_party = login(tessera, "end.user@example.com").json()["access_token"]
+    assert api.call("adminListUsers", bearer=first_party).status_code == 403
+    # Through the authorization code flow, never.
+    web = admin_cli(tessera, "clients", "create", "--name", "web", "--grant", "authorization_code", "--scope", "openid admin:users",
+                    "--redirect-uri", "https://app.example.test/cb")
+    authorize = requests.get(tessera.url("/oauth2/authorize"), params={
+        "response_type": "code", "client_id": web["client_id"], "redirect_uri": "https://app.example.test/cb",
+        "scope": "openid admin:users", "state": "s", "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256"}, allow_redirects=False, timeout=10)
+    assert authorize.status_code in (302, 303) and "error=invalid_scope" in authorize.headers["Location"], authorize.headers
+    # The admin token works, and is refused once its client is revoked.
+    holder, token = client_token(tessera, "admin:users", name="holder")
+    assert api.call("adminListUsers", bearer=token).status_code == 200
+    admin_cli(tessera, "revoke", "--client", holder["client_id"])
+    assert api.call("adminListUsers", bearer=token).status_code == 401
