@@ -67,9 +67,12 @@ extension PostgresStorage: AuditLog {
         }
     }
 
-    public func adminActions(limit: Int) async throws -> [AuditEntry] {
+    public func adminActions(limit: Int, before: Int64?) async throws -> [AuditEntry] {
         try await read { sql in
-            try await sql.rows("SELECT id, at, actor, action, target, details FROM admin_audit ORDER BY id DESC LIMIT \(limit)").map { row in
+            try await sql.rows("""
+                SELECT id, at, actor, action, target, details FROM admin_audit
+                WHERE \(before)::bigint IS NULL OR id < \(before) ORDER BY id DESC LIMIT \(limit)
+                """).map { row in
                 AuditEntry(
                     id: try row.int64(0), at: try row.date(1), actor: try row.text(2), action: try row.text(3), target: try row.optionalText(4),
                     details: try row.optionalText(5))

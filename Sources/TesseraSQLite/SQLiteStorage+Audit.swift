@@ -11,9 +11,11 @@ extension SQLiteStorage: AuditLog {
         }
     }
 
-    public func adminActions(limit: Int) async throws -> [AuditEntry] {
+    public func adminActions(limit: Int, before: Int64?) async throws -> [AuditEntry] {
         try readOnCallingThread { db in
-            try Row.fetchAll(db, sql: "SELECT id, at, actor, action, target, details FROM admin_audit ORDER BY id DESC LIMIT ?", arguments: [limit])
+            try Row.fetchAll(
+                db, sql: "SELECT id, at, actor, action, target, details FROM admin_audit WHERE ?1 IS NULL OR id < ?1 ORDER BY id DESC LIMIT ?2",
+                arguments: [before, limit])
                 .map { row in
                     AuditEntry(id: row["id"], at: row.date("at"), actor: row["actor"], action: row["action"], target: row["target"], details: row["details"])
                 }

@@ -86,6 +86,8 @@ func buildRouter(dependencies: Dependencies, moreRoutes: (Router<TesseraRequestC
     ).addRoutes(to: router)
     AdminUsersController(admin: dependencies.admin, accounts: dependencies.accounts, lifecycle: dependencies.lifecycle)
         .addRoutes(to: router)
+    AdminRevocationController(revocations: dependencies.revocations, users: dependencies.admin, accessTokens: dependencies.accounts.accessTokens)
+        .addRoutes(to: router)
     moreRoutes(router)
     routes.record(router.routes)
     requestMetrics.record(router.routes)

@@ -503,6 +503,12 @@ struct Cases<Handle: Storage>: Sendable {
         let entries = try await store.adminActions(limit: 10)
         #expect(entries.map(\.action) == ["keys.rotate", "users.disable"], "newest first")
         #expect(entries.first?.details == "k" && entries.last?.target == "u1")
+        try await store.recordAdminAction(actor: "client c", action: "revoke.jti", target: "jti j", details: nil, now: now + 2)
+        let page = try await store.adminActions(limit: 1, before: nil)
+        #expect(page.map(\.action) == ["revoke.jti"])
+        let next = try await store.adminActions(limit: 5, before: page[0].id)
+        #expect(next.map(\.action) == ["keys.rotate", "users.disable"], "older than the id given, newest first")
+        #expect(try await store.adminActions(limit: 5, before: next[1].id).isEmpty)
     }
 
     func mailOutboxLifecycle() async throws {

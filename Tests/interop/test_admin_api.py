@@ -4,6 +4,7 @@ client_credentials, If-Match on PATCH, and an audit entry naming the calling cli
 import json
 import subprocess
 
+import pytest
 import requests
 
 from conftest import BIN_DIR
@@ -25,6 +26,13 @@ def client_token(server, scope: str, grants=("client_credentials",), name="autom
                            auth=(created["client_id"], created["client_secret"]), timeout=10)
     assert answer.status_code == 200, answer.text
     return created, answer.json()["access_token"]
+
+
+@pytest.fixture
+def introspector(tessera):
+    created = admin_cli(tessera, "clients", "create", "--name", "resource server", "--grant", "client_credentials", "--scope", "api")
+    return lambda token: requests.post(tessera.url("/oauth2/introspect"), data={"token": token},
+                                       auth=(created["client_id"], created["client_secret"]), timeout=5).json()["active"]
 
 
 def login(server, email, password=PASSWORD):
@@ -130,3 +138,54 @@ def test_admin_scopes_come_only_from_client_credentials_of_clients_registered_wi
     assert api.call("adminListUsers", bearer=token).status_code == 200
     admin_cli(tessera, "revoke", "--client", holder["client_id"])
     assert api.call("adminListUsers", bearer=token).status_code == 401
+
+
+def test_revocations_and_the_audit_trail_through_the_admin_api(tessera, introspector):
+    holder, token = client_token(tessera, "admin:revoke admin:audit", name="security-bot")
+    api = OpenAPIClient(tessera.issuer, bearer=token)
+    requests.post(tessera.url("/v1/signup"), json={"email": "target@example.com", "password": PASSWORD}, timeout=10)
+    tokens = login(tessera, "target@example.com").json()
+    me = lambda access: requests.get(tessera.url("/v1/me"), headers={"Authorization": f"Bearer {access}"}, timeout=10).status_code
+
+    # One access token by its jti: refused until it expires; the rest of the session lives.
+    import jwt
+    jti = jwt.decode(tokens["access_token"], options={"verify_signature": False})["jti"]
+    assert api.call("adminRevoke", body={"jti": jti}).json() == {"revoked": "jti", "jti": jti}
+    assert me(tokens["access_token"]) == 401
+    rotated = requests.post(tessera.url("/v1/token/refresh"), json={"refresh_token": tokens["refresh_token"]}, timeout=10).json()
+    assert me(rotated["access_token"]) == 200
+    # A refresh token's family.
+    family = api.call("adminRevoke", body={"token": rotated["refresh_token"]}).json()
+    assert family["revoked"] == "family" and family["user_id"]
+    assert requests.post(tessera.url("/v1/token/refresh"), json={"refresh_token": rotated["refresh_token"]}, timeout=10).status_code == 401
+    # A user, by address.
+    again = login(tessera, "target@example.com").json()
+    assert api.call("adminRevoke", body={"user": "target@example.com"}).json()["revoked"] == "user"
+    assert me(again["access_token"]) == 401
+    # A client: its client_credentials token stops working at introspection.
+    other, other_token = client_token(tessera, "api", name="other")
+    assert introspector(other_token) is True
+    assert api.call("adminRevoke", body={"client": other["client_id"]}).json()["client_id"] == other["client_id"]
+    assert introspector(other_token) is False
+    # Refusals.
+    assert api.call("adminRevoke", body={"user": "nobody@example.com"}).status_code == 404
+    assert api.call("adminRevoke", body={"client": "no-such-client"}).status_code == 404
+    assert api.call("adminRevoke", body={"token": "tsr_" + "A" * 43}).status_code == 404
+    assert api.call("adminRevoke", body={"token": "not-a-refresh-token"}).status_code == 400
+    assert api.call("adminRevoke", body={"user": "target@example.com", "jti": "x"}).status_code == 400
+    assert api.call("adminRevoke", body={}).status_code == 400
+    _, users_only = client_token(tessera, "admin:users", name="users-only")
+    assert api.call("adminRevoke", body={"jti": "x"}, bearer=users_only).status_code == 403
+
+    # The audit trail, newest first, paged with after; the CLI reads the same.
+    bot = f"client {holder['client_id']}"
+    everything = api.call("adminAudit", query={"limit": 50}).json()
+    assert [e["id"] for e in everything] == sorted((e["id"] for e in everything), reverse=True)
+    assert [e["action"] for e in everything if e["actor"] == bot] == ["revoke.client", "revoke.user", "revoke.token", "revoke.jti"]
+    token_entry = next(e for e in everything if e["action"] == "revoke.token")
+    older = api.call("adminAudit", query={"limit": 10, "after": token_entry["id"]}).json()
+    assert older[0]["action"] == "revoke.jti" and all(e["id"] < token_entry["id"] for e in older)
+    assert admin_cli(tessera, "audit", "--limit", "50") == everything
+    assert admin_cli(tessera, "audit", "--limit", "10", "--after", str(token_entry["id"])) == older
+    assert api.call("adminAudit", query={"limit": 0}).status_code == 400
+    assert api.call("adminAudit", bearer=users_only).status_code == 403

@@ -23,6 +23,13 @@ public struct AuditEntry: Sendable, Equatable {
 /// The audit log of admin actions.
 public protocol AuditLog: Sendable {
     func recordAdminAction(actor: String, action: String, target: String?, details: String?, now: Date) async throws
+    /// The most recent entries, newest first; with `before`, only entries older than that id.
+    func adminActions(limit: Int, before: Int64?) async throws -> [AuditEntry]
+}
+
+extension AuditLog {
     /// The most recent entries, newest first.
-    func adminActions(limit: Int) async throws -> [AuditEntry]
+    public func adminActions(limit: Int) async throws -> [AuditEntry] {
+        try await adminActions(limit: limit, before: nil)
+    }
 }

@@ -25,6 +25,8 @@ public struct Dependencies: Sendable {
     public let addresses: EmailAddressService
     /// The administrative user actions, shared with the admin CLI.
     public let admin: UserAdministration
+    /// The administrative revocations and the audit trail, shared with the admin CLI.
+    public let revocations: RevocationAdministration
     /// Hashes and verifies passwords (its pool's load is a metric).
     public let passwordHasher: any PasswordHasher
     /// The domain series of contract §12.1.
@@ -67,6 +69,7 @@ public struct Dependencies: Sendable {
         authorization = AuthorizationService(settings: settings, store: storage, accounts: accounts, crypto: crypto, now: now, logger: logger)
         retention = RetentionSweeper(store: storage, eventRetention: settings.eventRetention, now: now, logger: logger)
         admin = UserAdministration(store: storage, hasher: hasher, bcryptCost: settings.bcryptCost, crypto: crypto, now: now)
+        revocations = RevocationAdministration(store: storage, settings: settings, crypto: crypto, now: now)
         inspector = TokenInspector(settings: settings, store: storage, accessTokens: accounts.accessTokens, crypto: crypto, now: now)
     }
 }

@@ -120,6 +120,11 @@ struct AdminContext {
         UserAdministration(store: storage, hasher: BcryptPasswordHasher(), bcryptCost: settings.bcryptCost, crypto: OpenSSLPrimitives(), now: { [now] in now })
     }
 
+    /// The revocations and the audit trail, shared with the admin HTTP API.
+    var revocations: RevocationAdministration {
+        RevocationAdministration(store: storage, settings: settings, crypto: OpenSSLPrimitives(), now: { [now] in now })
+    }
+
     /// The user named by an email (contains `@`) or an id; exit 1 when there is none.
     func user(_ emailOrID: String) async throws -> User {
         try await users.user(emailOrID)

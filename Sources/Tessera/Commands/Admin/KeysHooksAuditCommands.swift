@@ -108,8 +108,11 @@ struct HooksCommand: AsyncParsableCommand {
 
 /// `tessera admin audit`
 struct AuditCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "audit", abstract: "Show the audit log of admin actions, newest first.", discussion: "Example:\n  tessera admin audit --limit 20")
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "Show the audit log of admin actions, newest first.",
+        discussion: "Examples:\n  tessera admin audit --limit 20\n  tessera admin audit --after 1042 --json")
     @Option(help: "How many entries (1-10000).") var limit = 50
+    @Option(help: "Only entries older than the entry with this id (the next page).") var after: Int64?
     @OptionGroup var options: AdminOptions
 
     func validate() throws {
@@ -118,9 +121,9 @@ struct AuditCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try await AdminContext(options)
-        let entries = try await context.storage.adminActions(limit: limit)
+        let entries = try await context.revocations.audit(limit: limit, after: after)
         try context.emit(
-            json: entries.map { ["id": $0.id, "at": $0.at.iso8601, "actor": $0.actor, "action": $0.action, "target": $0.target ?? "", "details": $0.details ?? ""] as [String: Any] },
+            json: entries.map(RevocationAdministration.json),
             text: TextTable.render(["AT", "ACTOR", "ACTION", "TARGET", "DETAILS"],
                                    entries.map { [$0.at.iso8601, $0.actor, $0.action, $0.target ?? "", $0.details ?? ""] }))
     }

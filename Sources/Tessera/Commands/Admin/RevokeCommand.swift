@@ -34,13 +34,10 @@ struct RevokeCommand: AsyncParsableCommand {
     func run() async throws {
         let context = try await AdminContext(options)
         if let token {
-            guard let refresh = RefreshToken(presented: token) else { throw AdminError.usage("--token must be a refresh token (tsr_…)") }
-            let hash = refresh.hash(using: OpenSSLPrimitives())
-            guard let family = try await context.storage.family(containing: hash) else { throw AdminError.notFound("no such refresh token") }
+            guard RefreshToken(presented: token) != nil else { throw AdminError.usage("--token must be a refresh token (tsr_…)") }
+            let family = try await context.revocations.family(of: token)
             try context.confirm("revoke the refresh-token family \(family.id) of user \(family.userID)")
-            _ = try await context.storage.revokeFamily(containing: hash, reason: "revoked by admin", now: context.now)
-            try await context.audit("revoke.token", target: "family \(family.id)")
-            try context.emit(json: ["revoked": "family", "family_id": family.id, "user_id": family.userID],
+            try context.emit(json: try await context.revocations.revokeFamily(of: token, actor: AdminContext.actor),
                              text: "revoked refresh-token family \(family.id) (user \(family.userID))")
         } else if let user {
             let found = try await context.user(user)
@@ -48,20 +45,14 @@ struct RevokeCommand: AsyncParsableCommand {
             try await context.users.signOut(found, actor: AdminContext.actor)
             try context.emit(json: ["revoked": "user", "user_id": found.id], text: "revoked every token and session of user \(found.id)")
         } else if let client {
-            let registered = try await context.storage.client(id: client) != nil
-            guard client == FirstPartyClient.id || registered else { throw AdminError.notFound("no client \(client)") }
+            try await context.revocations.checkClient(client)
             try context.confirm("revoke every token of client \(client)")
-            let families = try await context.storage.revokeClientTokens(clientID: client, now: context.now)
-            try await context.audit("revoke.client", target: "client \(client)", details: "\(families) families")
-            try context.emit(json: ["revoked": "client", "client_id": client, "families": families],
-                             text: "revoked every token of client \(client) (\(families) refresh-token families)")
+            let revoked = try await context.revocations.revokeClient(client, actor: AdminContext.actor)
+            try context.emit(json: revoked, text: "revoked every token of client \(client) (\(revoked["families"] ?? 0) refresh-token families)")
         } else if let jti {
             try context.confirm("revoke access token \(jti)")
-            // Access tokens are not stored: remember the jti for as long as any token can live.
-            let until = context.now.addingTimeInterval(try await TesseraRuntime.longestTokenLifetime(context.settings, clients: context.storage))
-            try await context.storage.revokeAccessToken(jti: jti, expiresAt: until, now: context.now)
-            try await context.audit("revoke.jti", target: "jti \(jti)")
-            try context.emit(json: ["revoked": "jti", "jti": jti], text: "revoked access token \(jti)")
+            try context.emit(json: try await context.revocations.revokeAccessToken(jti: jti, actor: AdminContext.actor),
+                             text: "revoked access token \(jti)")
         }
     }
 }
