@@ -88,6 +88,7 @@ func buildRouter(dependencies: Dependencies, moreRoutes: (Router<TesseraRequestC
         .addRoutes(to: router)
     AdminRevocationController(revocations: dependencies.revocations, users: dependencies.admin, accessTokens: dependencies.accounts.accessTokens)
         .addRoutes(to: router)
+    AdminKeysController(keys: dependencies.keyAdministration, accessTokens: dependencies.accounts.accessTokens).addRoutes(to: router)
     moreRoutes(router)
     routes.record(router.routes)
     requestMetrics.record(router.routes)

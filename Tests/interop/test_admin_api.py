@@ -3,6 +3,7 @@ the user actions of the admin CLI with the CLI's shapes, admin scopes only throu
 client_credentials, If-Match on PATCH, and an audit entry naming the calling client."""
 import json
 import subprocess
+import time
 
 import pytest
 import requests
@@ -189,3 +190,25 @@ def test_revocations_and_the_audit_trail_through_the_admin_api(tessera, introspe
     assert admin_cli(tessera, "audit", "--limit", "10", "--after", str(token_entry["id"])) == older
     assert api.call("adminAudit", query={"limit": 0}).status_code == 400
     assert api.call("adminAudit", bearer=users_only).status_code == 403
+
+
+def test_signing_keys_listed_and_rotated_through_the_admin_api(tessera):
+    _, token = client_token(tessera, "admin:keys", name="key-rotator")
+    api = OpenAPIClient(tessera.issuer, bearer=token)
+    before = api.call("adminListKeys").json()
+    assert [k["state"] for k in before] == ["active"]
+    assert before == admin_cli(tessera, "keys", "list")
+    rotated = api.call("adminRotateKeys").json()
+    assert rotated["state"] == "next" and rotated["kid"] != before[0]["kid"]
+    # Published at once by the running server (within cluster_sync_interval), then signing.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        kids = [k["kid"] for k in requests.get(tessera.url("/.well-known/jwks.json"), timeout=5).json()["keys"]]
+        if rotated["kid"] in kids:
+            break
+        time.sleep(0.1)
+    assert rotated["kid"] in kids and before[0]["kid"] in kids
+    assert {k["kid"] for k in api.call("adminListKeys").json()} == {before[0]["kid"], rotated["kid"]}
+    assert any(e["action"] == "keys.rotate" and e["target"] == f"key {rotated['kid']}" for e in admin_cli(tessera, "audit"))
+    _, users_only = client_token(tessera, "admin:users", name="not-keys")
+    assert api.call("adminRotateKeys", bearer=users_only).status_code == 403

@@ -105,3 +105,19 @@ struct KeyCustody: Sendable {
     /// The sealer of webhook signing secrets at rest (``secretSealer()``).
     func webhookSealer() async throws -> AESGCMSealer { try await secretSealer() }
 }
+
+/// New keys where the settings keep keys, for ``KeyAdministration``.
+struct CustodyKeyGenerator: SigningKeyGenerator {
+    let custody: KeyCustody
+
+    func generate() throws -> GeneratedSigningKey {
+        let generated: (key: RSAPrivateKey, sealed: [UInt8]?, file: String?)
+        do {
+            generated = try custody.generate()
+        } catch let error as KeyDirectory.Failure {
+            throw StartupError(error.description)
+        }
+        let material = SigningKeyMaterial(kid: generated.key.publicKey.jwk.kid!, publicJWK: generated.key.publicKey.jwk.jsonString())
+        return GeneratedSigningKey(material: material, sealedPrivateKey: generated.sealed, file: generated.file)
+    }
+}

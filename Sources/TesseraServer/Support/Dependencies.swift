@@ -27,6 +27,8 @@ public struct Dependencies: Sendable {
     public let admin: UserAdministration
     /// The administrative revocations and the audit trail, shared with the admin CLI.
     public let revocations: RevocationAdministration
+    /// Listing and rotating signing keys, shared with the admin CLI.
+    public let keyAdministration: KeyAdministration
     /// Hashes and verifies passwords (its pool's load is a metric).
     public let passwordHasher: any PasswordHasher
     /// The domain series of contract §12.1.
@@ -44,7 +46,8 @@ public struct Dependencies: Sendable {
         logger: Logger,
         mailQueued: @escaping @Sendable () -> Void = {},
         passwordObserver: (any PasswordObserver)? = nil,
-        metrics: ServiceMetrics = .disabled
+        metrics: ServiceMetrics = .disabled,
+        keyGenerator: (any SigningKeyGenerator)? = nil
     ) {
         let hasher = hasher ?? BcryptPasswordHasher(metrics: metrics)
         self.passwordHasher = hasher
@@ -70,6 +73,7 @@ public struct Dependencies: Sendable {
         retention = RetentionSweeper(store: storage, eventRetention: settings.eventRetention, now: now, logger: logger)
         admin = UserAdministration(store: storage, hasher: hasher, bcryptCost: settings.bcryptCost, crypto: crypto, now: now)
         revocations = RevocationAdministration(store: storage, settings: settings, crypto: crypto, now: now)
+        keyAdministration = KeyAdministration(store: storage, settings: settings, generator: keyGenerator, now: now)
         inspector = TokenInspector(settings: settings, store: storage, accessTokens: accounts.accessTokens, crypto: crypto, now: now)
     }
 }

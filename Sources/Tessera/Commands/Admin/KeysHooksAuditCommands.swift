@@ -14,18 +14,11 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AdminContext(options)
-            let keys = try await context.storage.allSigningKeys()
-            let state = { (key: SigningKeyRecord) in
-                key.state == .retiring && !key.isPublished(at: context.now) ? SigningKeyState.retired : key.state
-            }
+            let keys = try await KeyAdministration(store: context.storage, settings: context.settings, generator: nil, now: { [now = context.now] in now }).list()
             try context.emit(
-                json: keys.map { key -> [String: Any] in
-                    var json: [String: Any] = ["kid": key.kid, "state": state(key).rawValue, "created_at": key.createdAt.iso8601]
-                    json["retire_after"] = key.retireAfter?.iso8601
-                    return json
-                },
+                json: keys,
                 text: TextTable.render(["KID", "STATE", "CREATED_AT", "RETIRE_AFTER"],
-                                       keys.map { [$0.kid, state($0).rawValue, $0.createdAt.iso8601, $0.retireAfter?.iso8601 ?? ""] }))
+                                       keys.map { key in ["kid", "state", "created_at", "retire_after"].map { key[$0] as? String ?? "" } }))
         }
     }
 
@@ -44,23 +37,13 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AdminContext(options)
-            let custody = try KeyCustody(context.settings, storage: context.storage)
-            let generated: (key: RSAPrivateKey, sealed: [UInt8]?, file: String?)
-            do {
-                generated = try custody.generate()
-            } catch let error as KeyDirectory.Failure {
-                throw StartupError(error.description)
-            }
-            let kid = generated.key.publicKey.jwk.kid!
-            let activateAfter = context.now.addingTimeInterval(context.settings.keyActivationDelay)
-            try await context.storage.addNextSigningKey(
-                SigningKeyMaterial(kid: kid, publicJWK: generated.key.publicKey.jwk.jsonString()), sealedPrivateKey: generated.sealed,
-                activateAfter: activateAfter, now: context.now)
-            try await context.audit("keys.rotate", target: "key \(kid)")
-            var json: [String: Any] = ["kid": kid, "state": "next", "activate_after": activateAfter.iso8601]
-            json["file"] = generated.file
+            let keys = KeyAdministration(
+                store: context.storage, settings: context.settings, generator: CustodyKeyGenerator(custody: try KeyCustody(context.settings, storage: context.storage)),
+                now: { [now = context.now] in now })
+            let json = try await keys.rotate(actor: AdminContext.actor)
+            let (kid, activateAfter, file) = (json["kid"] as! String, json["activate_after"] as! String, json["file"] as? String)
             try context.emit(json: json, text: """
-                new key \(kid)\(generated.file.map { " (\($0))" } ?? " (sealed in the database)"): published now, signing from \(activateAfter.iso8601); \
+                new key \(kid)\(file.map { " (\($0))" } ?? " (sealed in the database)"): published now, signing from \(activateAfter); \
                 the previous one stays published until its tokens expire
                 """)
         }
