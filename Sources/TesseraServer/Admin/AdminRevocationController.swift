@@ -45,17 +45,9 @@ struct AdminRevocationController {
 
     @Sendable func audit(_ request: Request, context: TesseraRequestContext) async throws -> Response {
         _ = try await AdminAuthorization.client(of: request, scope: AdminScope.audit, accessTokens: accessTokens)
-        guard let query = try? FormBody.parse(request.uri.query ?? "") else { throw APIError.invalidRequest("a query parameter is repeated or malformed") }
-        var limit = 50
-        if let text = query["limit"] {
-            guard let number = Int(text) else { throw APIError.invalidRequest("limit must be between 1 and 10000") }
-            limit = number
-        }
-        var after: Int64?
-        if let text = query["after"] {
-            guard let id = Int64(text), id >= 0 else { throw APIError.invalidRequest("after must be an entry id") }
-            after = id
-        }
+        let query = try AdminQuery(request)
+        let limit = try query.value("limit", default: 50, "limit must be between 1 and 10000", Int.init)
+        let after: Int64? = try query.value("after", default: nil, "after must be an entry id") { Int64($0).flatMap { $0 >= 0 ? $0 : nil } }
         return try AdminJSON.response(try await revocations.audit(limit: limit, after: after).map(RevocationAdministration.json))
     }
 }

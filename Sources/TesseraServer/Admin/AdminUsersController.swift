@@ -57,17 +57,9 @@ struct AdminUsersController {
 
     @Sendable func list(_ request: Request, context: TesseraRequestContext) async throws -> Response {
         _ = try await actor(request)
-        guard let query = try? FormBody.parse(request.uri.query ?? "") else { throw APIError.invalidRequest("a query parameter is repeated or malformed") }
-        var limit = 100
-        if let text = query["limit"] {
-            guard let number = Int(text) else { throw APIError.invalidRequest("limit must be between 1 and 1000") }
-            limit = number
-        }
-        var status: UserStatus?
-        if let text = query["status"] {
-            guard let parsed = UserStatus(rawValue: text) else { throw APIError.invalidRequest("status must be active, unconfirmed or disabled") }
-            status = parsed
-        }
+        let query = try AdminQuery(request)
+        let limit = try query.value("limit", default: 100, "limit must be between 1 and 1000", Int.init)
+        let status = try query.value("status", default: nil, "status must be active, unconfirmed or disabled", UserStatus.init(rawValue:))
         let users = try await admin.list(limit: limit, after: query["after"], emailPrefix: query["email_prefix"], status: status)
         return try AdminJSON.response(users.map(UserAdministration.summary))
     }
@@ -152,6 +144,25 @@ enum AdminAuthorization {
             throw BearerError.insufficientScope(required: scope)
         }
         return validated.claims.clientID
+    }
+}
+
+/// An admin call's query parameters, each read once and checked.
+struct AdminQuery {
+    private let parameters: [String: String]
+
+    init(_ request: Request) throws {
+        guard let parsed = try? FormBody.parse(request.uri.query ?? "") else { throw APIError.invalidRequest("a query parameter is repeated or malformed") }
+        parameters = parsed
+    }
+
+    subscript(name: String) -> String? { parameters[name] }
+
+    /// The parameter `name` read by `parse`, `fallback` when absent; 400 with `refusal` when it does not parse.
+    func value<Value>(_ name: String, default fallback: Value, _ refusal: String, _ parse: (String) -> Value?) throws -> Value {
+        guard let text = parameters[name] else { return fallback }
+        guard let value = parse(text) else { throw APIError.invalidRequest(refusal) }
+        return value
     }
 }
 
