@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 import requests
 from openapi_spec_validator import validate
 
@@ -34,6 +35,7 @@ def test_the_document_is_valid_openapi_3_1_and_names_the_issuer(tessera):
     assert refused.status_code == 400
 
 
+@pytest.mark.sqlite_only  # the script starts its own server, always on SQLite: once per stage is enough
 def test_schemathesis_finds_no_5xx_no_undocumented_status_and_no_body_off_its_schema():
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "schemathesis"), "--bin-dir", str(BIN_DIR),
                              "--max-examples", str(MAX_EXAMPLES), "--quiet"], capture_output=True, text=True, timeout=1200)
