@@ -89,6 +89,9 @@ func buildRouter(dependencies: Dependencies, moreRoutes: (Router<TesseraRequestC
     AdminRevocationController(revocations: dependencies.revocations, users: dependencies.admin, accessTokens: dependencies.accounts.accessTokens)
         .addRoutes(to: router)
     AdminKeysController(keys: dependencies.keyAdministration, accessTokens: dependencies.accounts.accessTokens).addRoutes(to: router)
+    if let clients = dependencies.clientAdministration {
+        AdminClientsController(clients: clients, accessTokens: dependencies.accounts.accessTokens).addRoutes(to: router)
+    }
     moreRoutes(router)
     routes.record(router.routes)
     requestMetrics.record(router.routes)

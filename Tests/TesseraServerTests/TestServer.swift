@@ -53,7 +53,8 @@ struct TestServer {
         keys = try await TesseraRuntime.loadKeys(settings, storage: storage, logger: testLogger, now: clock.now)
         dependencies = Dependencies(
             settings: settings, storage: storage, keys: keys, crypto: OpenSSLPrimitives(),
-            hasher: hasher ?? BcryptPasswordHasher(), hooks: hooks, now: { [clock] in clock.now }, logger: testLogger)
+            hasher: hasher ?? BcryptPasswordHasher(), hooks: hooks, now: { [clock] in clock.now }, logger: testLogger,
+            secretSealer: AESGCMSealer(key: (0..<32).map { _ in UInt8.random(in: 0...255) }))
     }
 
     /// Another server on the same database and keys, as after a restart.

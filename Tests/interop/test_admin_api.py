@@ -212,3 +212,33 @@ def test_signing_keys_listed_and_rotated_through_the_admin_api(tessera):
     assert any(e["action"] == "keys.rotate" and e["target"] == f"key {rotated['kid']}" for e in admin_cli(tessera, "audit"))
     _, users_only = client_token(tessera, "admin:users", name="not-keys")
     assert api.call("adminRotateKeys", bearer=users_only).status_code == 403
+
+
+def test_clients_through_the_admin_api(start_tessera, tmp_path):
+    (tmp_path / "tessera.yaml").write_text("clients:\n  - client_id: from-config\n    client_secret: a-config-file-secret-of-32-chars-x\n"
+                                           "    grants: [client_credentials]\n    scope: api\n")
+    server = start_tessera(env={"TESSERA_CONFIG": str(tmp_path / "tessera.yaml")})
+    holder, token = client_token(server, "admin:clients", name="registrar")
+    api = OpenAPIClient(server.issuer, bearer=token)
+    made = api.call("adminCreateClient", body={"name": "Reports", "grants": ["client_credentials"], "scope": "reports.read"})
+    assert made.status_code == 201 and made.json()["client_secret"] and made.json()["grants"] == ["client_credentials"]
+    created = made.json()
+    issued = requests.post(server.url("/oauth2/token"), data={"grant_type": "client_credentials"},
+                           auth=(created["client_id"], created["client_secret"]), timeout=10)
+    assert issued.status_code == 200 and issued.json()["scope"] == "reports.read"
+    shown = api.call("adminGetClient", path={"client": created["client_id"]}).json()
+    assert "client_secret" not in shown and shown == admin_cli(server, "clients", "show", created["client_id"])
+    assert {c["client_id"] for c in api.call("adminListClients").json()} >= {created["client_id"], "from-config", holder["client_id"]}
+    for refused in ({"name": ""}, {"name": "x", "grants": ["implicit"]}, {"name": "x", "public": True, "grants": ["client_credentials"]},
+                    {"name": "x", "redirect_uris": ["http://evil.example/cb"]}, {"name": "x", "secret": "mine"}):
+        assert api.call("adminCreateClient", body=refused).status_code == 400, refused
+    rotated = api.call("adminRotateClientSecret", path={"client": created["client_id"]}).json()
+    assert rotated["client_secret"] != created["client_secret"]
+    assert requests.post(server.url("/oauth2/token"), data={"grant_type": "client_credentials"},
+                         auth=(created["client_id"], created["client_secret"]), timeout=10).status_code == 401
+    assert api.call("adminDeleteClient", path={"client": "from-config"}).status_code == 409
+    assert api.call("adminRotateClientSecret", path={"client": "from-config"}).status_code == 409
+    assert api.call("adminDeleteClient", path={"client": created["client_id"]}).json() == {"client_id": created["client_id"], "deleted": True}
+    assert api.call("adminGetClient", path={"client": created["client_id"]}).status_code == 404
+    actions = [e["action"] for e in admin_cli(server, "audit") if e["actor"] == f"client {holder['client_id']}"]
+    assert actions == ["clients.delete", "clients.rotate-secret", "clients.create"]

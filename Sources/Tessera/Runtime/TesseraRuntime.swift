@@ -139,7 +139,8 @@ public enum TesseraRuntime {
             settings: settings, storage: storage, keys: keys, crypto: OpenSSLPrimitives(),
             hooks: try CognitoRuntime.withMigration(hooks, settings: settings), codeSecret: try await MailRuntime.codeSecret(settings, storage: storage), logger: logger, mailQueued: { courier.nudge() },
             passwordObserver: verifiers, metrics: serviceMetrics,
-            keyGenerator: CustodyKeyGenerator(custody: try KeyCustody(settings, storage: storage)))
+            keyGenerator: CustodyKeyGenerator(custody: try KeyCustody(settings, storage: storage)),
+            secretSealer: try await KeyCustody(settings, storage: storage).secretSealer())
         let refresher = KeyRingRefresher(
             ring: keys, storage: storage, custody: try KeyCustody(settings, storage: storage), settings: settings, logger: logger)
         let dispatcher = WebhookDispatcher(

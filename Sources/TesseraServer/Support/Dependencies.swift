@@ -29,6 +29,8 @@ public struct Dependencies: Sendable {
     public let revocations: RevocationAdministration
     /// Listing and rotating signing keys, shared with the admin CLI.
     public let keyAdministration: KeyAdministration
+    /// Registering and managing clients, shared with the admin CLI; nil without a secret sealer.
+    public let clientAdministration: ClientAdministration?
     /// Hashes and verifies passwords (its pool's load is a metric).
     public let passwordHasher: any PasswordHasher
     /// The domain series of contract §12.1.
@@ -47,7 +49,8 @@ public struct Dependencies: Sendable {
         mailQueued: @escaping @Sendable () -> Void = {},
         passwordObserver: (any PasswordObserver)? = nil,
         metrics: ServiceMetrics = .disabled,
-        keyGenerator: (any SigningKeyGenerator)? = nil
+        keyGenerator: (any SigningKeyGenerator)? = nil,
+        secretSealer: (any SecretSealer)? = nil
     ) {
         let hasher = hasher ?? BcryptPasswordHasher(metrics: metrics)
         self.passwordHasher = hasher
@@ -74,6 +77,7 @@ public struct Dependencies: Sendable {
         admin = UserAdministration(store: storage, hasher: hasher, bcryptCost: settings.bcryptCost, crypto: crypto, now: now)
         revocations = RevocationAdministration(store: storage, settings: settings, crypto: crypto, now: now)
         keyAdministration = KeyAdministration(store: storage, settings: settings, generator: keyGenerator, now: now)
+        clientAdministration = secretSealer.map { ClientAdministration(store: storage, sealer: $0, crypto: crypto, now: now) }
         inspector = TokenInspector(settings: settings, store: storage, accessTokens: accounts.accessTokens, crypto: crypto, now: now)
     }
 }

@@ -129,22 +129,6 @@ struct AdminContext {
     func user(_ emailOrID: String) async throws -> User {
         try await users.user(emailOrID)
     }
-
-    /// The registered client with this id; exit 1 when there is none.
-    func client(_ id: String) async throws -> Client {
-        guard let found = try await storage.client(id: id) else { throw AdminError.notFound("no client \(id)") }
-        return found
-    }
-
-    /// The registered client with this id, when the admin CLI may change it: exit 1 when there
-    /// is none, or when the config file owns it (a change here would be undone at the next start).
-    func adminManagedClient(_ id: String) async throws -> Client {
-        let found = try await client(id)
-        guard found.source == .admin else {
-            throw AdminError.ownedByConfig("client \(id) is declared in the config file: edit its entry there and restart tessera")
-        }
-        return found
-    }
 }
 
 /// Aligned plain-text tables.

@@ -10,24 +10,11 @@ struct ClientsCommand: AsyncParsableCommand {
         commandName: "clients", abstract: "Register and manage OAuth clients.",
         subcommands: [Create.self, List.self, Show.self, Delete.self, RotateSecret.self])
 
-    static func json(_ client: Client) -> [String: Any] {
-        var json: [String: Any] = [
-            "client_id": client.id, "name": client.name, "public": client.isPublic, "redirect_uris": client.redirectURIs,
-            "post_logout_redirect_uris": client.postLogoutRedirectURIs, "grants": client.grants.map(\.rawValue).sorted(),
-            "scope": client.scope.description, "created_at": client.createdAt.iso8601, "source": client.source.rawValue,
-        ]
-        json["audience"] = client.audience
-        json["access_token_ttl"] = client.accessTokenTTL
-        json["auth_flows"] = client.cognito.authFlows.map(\.rawValue).sorted()
-        json["refresh_token_rotation"] = client.cognito.refreshRotation ? "enabled" : "disabled"
-        json["retry_grace_seconds"] = client.cognito.retryGraceSeconds
-        return json
-    }
-
-    /// The secret sealed for the Cognito API's `SECRET_HASH` (contract §11.2).
-    static func seal(_ secret: ClientSecret, clientID: String, context: AdminContext) async throws -> [UInt8] {
-        try await KeyCustody(context.settings, storage: context.storage).secretSealer()
-            .seal(Array(secret.value.utf8), context: CognitoAppSettings.sealingContext(clientID: clientID))
+    /// The client actions, shared with the admin HTTP API.
+    static func administration(_ context: AdminContext) async throws -> ClientAdministration {
+        ClientAdministration(
+            store: context.storage, sealer: try await KeyCustody(context.settings, storage: context.storage).secretSealer(),
+            crypto: OpenSSLPrimitives(), now: { [now = context.now] in now })
     }
 
     struct Create: AsyncParsableCommand {
@@ -60,43 +47,29 @@ struct ClientsCommand: AsyncParsableCommand {
         var retryGraceSeconds = 0
         @OptionGroup var options: AdminOptions
 
+        var specification: ClientSpecification {
+            var specification = ClientSpecification(name: name)
+            specification.redirectURIs = redirectURIs
+            specification.postLogoutRedirectURIs = postLogoutRedirectURIs
+            specification.isPublic = `public`
+            specification.grants = grants
+            specification.scope = scope
+            specification.audience = audience
+            specification.accessTokenTTL = accessTokenTTL
+            specification.authFlows = authFlows
+            specification.refreshTokenRotation = refreshTokenRotation
+            specification.retryGraceSeconds = retryGraceSeconds
+            return specification
+        }
+
         func validate() throws {
-            for uri in redirectURIs + postLogoutRedirectURIs where !ClientDeclaration.isValidRedirectURI(uri) {
-                throw ValidationError("\(uri) is not an absolute https URL without fragment (http only on loopback)")
-            }
-            for grant in grants where GrantType(rawValue: grant) == nil { throw ValidationError("unknown grant \(grant)") }
-            guard Scope(parsing: scope) != nil else { throw ValidationError("malformed --scope") }
-            if let accessTokenTTL, !Client.accessTokenTTLRange.contains(accessTokenTTL) {
-                throw ValidationError("--access-token-ttl must be between 300 and 86400")
-            }
-            for flow in authFlows where CognitoAuthFlow(rawValue: flow) == nil {
-                throw ValidationError("unknown --auth-flow \(flow): USER_PASSWORD_AUTH, USER_SRP_AUTH, REFRESH_TOKEN_AUTH or ADMIN_USER_PASSWORD_AUTH")
-            }
-            guard ["enabled", "disabled"].contains(refreshTokenRotation) else { throw ValidationError("--refresh-token-rotation must be enabled or disabled") }
-            guard CognitoAppSettings.retryGraceRange.contains(retryGraceSeconds) else { throw ValidationError("--retry-grace-seconds must be between 0 and 60") }
+            if let problem = specification.problem() { throw ValidationError(problem) }
         }
 
         func run() async throws {
             let context = try await AdminContext(options)
-            var grantSet = Set(grants.compactMap(GrantType.init(rawValue:)))
-            if grantSet.isEmpty { grantSet = redirectURIs.isEmpty ? [.clientCredentials] : [.authorizationCode, .refreshToken] }
-            if grantSet.contains(.authorizationCode), redirectURIs.isEmpty { throw AdminError.usage("authorization_code needs --redirect-uri") }
-            if grantSet.contains(.clientCredentials), `public` { throw AdminError.usage("a public client cannot use client_credentials") }
-            let crypto = OpenSSLPrimitives()
-            let secret = `public` ? nil : ClientSecret.generate(using: crypto)
-            let id = RandomIdentifier.make(using: crypto)
-            var sealed: [UInt8]?
-            if let secret { sealed = try await ClientsCommand.seal(secret, clientID: id, context: context) }
-            let client = Client(
-                id: id, name: name, secretHash: secret?.hash(using: crypto), redirectURIs: redirectURIs,
-                postLogoutRedirectURIs: postLogoutRedirectURIs, grants: grantSet, scope: Scope(parsing: scope)!, audience: audience,
-                accessTokenTTL: accessTokenTTL, createdAt: context.now,
-                cognito: CognitoAppSettings(
-                    authFlows: authFlows.isEmpty ? CognitoAppSettings.defaultAuthFlows : Set(authFlows.compactMap(CognitoAuthFlow.init(rawValue:))),
-                    refreshRotation: refreshTokenRotation == "enabled", retryGraceSeconds: retryGraceSeconds, sealedSecret: sealed))
-            try await context.storage.createClient(client, now: context.now)
-            try await context.audit("clients.create", target: "client \(client.id)")
-            var json = ClientsCommand.json(client)
+            let (client, secret) = try await ClientsCommand.administration(context).create(specification, actor: AdminContext.actor)
+            var json = ClientAdministration.json(client)
             json["client_secret"] = secret?.value
             try context.emit(json: json, text: "client_id: \(client.id)" + (secret.map { "\nclient_secret: \($0.value)\n(the secret is shown only now)" } ?? ""))
         }
@@ -108,8 +81,8 @@ struct ClientsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AdminContext(options)
-            let clients = try await context.storage.listClients()
-            try context.emit(json: clients.map(ClientsCommand.json), text: TextTable.render(
+            let clients = try await ClientsCommand.administration(context).list()
+            try context.emit(json: clients.map(ClientAdministration.json), text: TextTable.render(
                 ["CLIENT_ID", "NAME", "TYPE", "GRANTS"],
                 clients.map { [$0.id, $0.name, $0.isPublic ? "public" : "confidential", $0.grants.map(\.rawValue).sorted().joined(separator: ",")] }))
         }
@@ -122,8 +95,8 @@ struct ClientsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AdminContext(options)
-            let client = try await context.client(clientID)
-            let json = ClientsCommand.json(client)
+            let client = try await ClientsCommand.administration(context).client(clientID)
+            let json = ClientAdministration.json(client)
             try context.emit(json: json, text: TextTable.render(["FIELD", "VALUE"], json.keys.sorted().map { key in
                 [key, (json[key] as? [String])?.joined(separator: " ") ?? "\(json[key]!)"]
             }))
@@ -137,10 +110,10 @@ struct ClientsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AdminContext(options)
-            _ = try await context.adminManagedClient(clientID)
+            let clients = try await ClientsCommand.administration(context)
+            _ = try await clients.managedClient(clientID)
             try context.confirm("delete client \(clientID) and revoke its tokens")
-            try await context.storage.deleteClient(id: clientID, now: context.now)
-            try await context.audit("clients.delete", target: "client \(clientID)")
+            try await clients.delete(clientID, actor: AdminContext.actor)
             try context.emit(json: ["client_id": clientID, "deleted": true], text: "deleted client \(clientID)")
         }
     }
@@ -154,15 +127,11 @@ struct ClientsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AdminContext(options)
-            let client = try await context.adminManagedClient(clientID)
+            let clients = try await ClientsCommand.administration(context)
+            let client = try await clients.managedClient(clientID)
             guard !client.isPublic else { throw AdminError.usage("client \(clientID) is public: it has no secret") }
             try context.confirm("replace the secret of client \(clientID)")
-            let crypto = OpenSSLPrimitives()
-            let secret = ClientSecret.generate(using: crypto)
-            try await context.storage.replaceClientSecret(
-                id: clientID, hash: secret.hash(using: crypto), sealed: try await ClientsCommand.seal(secret, clientID: clientID, context: context),
-                now: context.now)
-            try await context.audit("clients.rotate-secret", target: "client \(clientID)")
+            let secret = try await clients.rotateSecret(clientID, actor: AdminContext.actor)
             try context.emit(json: ["client_id": clientID, "client_secret": secret.value],
                              text: "client_id: \(clientID)\nclient_secret: \(secret.value)\n(the secret is shown only now)")
         }
