@@ -168,3 +168,15 @@ def sign_with_tessera(server: Tessera, claims: dict) -> str:
                             cwd=server.tmp, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
+
+
+def honoured(probe, expected):
+    """`probe()` once a change the admin CLI made is honoured: at once on SQLite (the server
+    checks the file's change counters before each lookup); on PostgreSQL within the contract's
+    bound of 1 s (§10.2: the server polls the change counters every cluster_sync_interval)."""
+    deadline = time.time() + (1.0 if POSTGRES else 0)
+    value = probe()
+    while value != expected and time.time() < deadline:
+        time.sleep(0.05)
+        value = probe()
+    return value

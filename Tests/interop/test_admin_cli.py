@@ -10,7 +10,7 @@ import jwt
 import pytest
 import requests
 
-from conftest import BIN_DIR, POSTGRES
+from conftest import BIN_DIR, honoured
 
 
 def run_admin(server, *args, stdin=""):
@@ -37,18 +37,6 @@ def me(server, access):
 
 def refresh(server, token):
     return requests.post(server.url("/v1/token/refresh"), json={"refresh_token": token}, timeout=5).status_code
-
-
-def honoured(probe, expected):
-    """`probe()` once a change the admin CLI made is honoured: at once on SQLite (the server
-    checks the file's change counters before each lookup); on PostgreSQL within the contract's
-    bound of 1 s (§10.2: the server polls the change counters every cluster_sync_interval)."""
-    deadline = time.time() + (1.0 if POSTGRES else 0)
-    value = probe()
-    while value != expected and time.time() < deadline:
-        time.sleep(0.05)
-        value = probe()
-    return value
 
 
 @pytest.fixture
