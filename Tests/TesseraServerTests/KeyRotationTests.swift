@@ -57,9 +57,9 @@ struct KeyRotationTests {
     @Test("a retiring key stays published for the longest token lifetime, a client's own included")
     func longestLifetime() async throws {
         let server = try await TestServer()
-        #expect(try await TesseraRuntime.longestTokenLifetime(server.settings, clients: server.storage) == 900)
+        #expect(try await server.settings.longestTokenLifetime(clients: server.storage) == 900)
         try await server.registerClient("long", grants: [.clientCredentials], scope: "x", accessTokenTTL: 7200)
-        #expect(try await TesseraRuntime.longestTokenLifetime(server.settings, clients: server.storage) == 7200)
+        #expect(try await server.settings.longestTokenLifetime(clients: server.storage) == 7200)
     }
 
     static let kek = Data((0..<32).map { UInt8($0) }).base64EncodedString()

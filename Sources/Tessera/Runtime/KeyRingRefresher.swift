@@ -32,7 +32,7 @@ struct KeyRingRefresher: Service {
         do {
             var records = try await storage.allSigningKeys()
             if records.contains(where: { $0.state == .next && ($0.activateAfter ?? .distantPast) <= now }) {
-                let retireAfter = now.addingTimeInterval(try await TesseraRuntime.longestTokenLifetime(settings, clients: storage))
+                let retireAfter = now.addingTimeInterval(try await settings.longestTokenLifetime(clients: storage))
                 if try await storage.promoteNextSigningKey(now: now, retireAfter: retireAfter) {
                     logger.notice("next signing key promoted to active", metadata: ["instance": "\(settings.instanceID)"])
                 }

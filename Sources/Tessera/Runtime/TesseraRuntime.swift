@@ -53,13 +53,6 @@ public enum TesseraRuntime {
 
     /// Loads the keys dir (generating a key when empty), reconciles it with the database, and
     /// returns the ring the server signs and verifies with.
-    /// The longest an access or ID token can live: the server's lifetime or a client's own,
-    /// whichever is longer. A retiring key stays published at least this long.
-    public static func longestTokenLifetime(_ settings: Settings, clients: some ClientStore) async throws -> TimeInterval {
-        let clientLifetimes = try await clients.listClients().compactMap(\.accessTokenTTL)
-        return ([settings.accessTokenTTL] + clientLifetimes + settings.clients.compactMap(\.accessTokenTTL)).max()!
-    }
-
     public static func loadKeys(_ settings: Settings, storage: some SigningKeyStore & ClientStore, logger: Logger, now: Date = Date()) async throws -> KeyRing {
         let custody = try KeyCustody(settings, storage: storage)
         let records: [SigningKeyRecord]
@@ -73,7 +66,7 @@ public enum TesseraRuntime {
                 records = try await storage.reconcileSigningKeys(
                     present: loaded.map { SigningKeyMaterial(kid: $0.kid, publicJWK: $0.key.publicKey.jwk.jsonString()) },
                     preferred: loaded[0].kid,
-                    retireMissingAfter: now.addingTimeInterval(try await longestTokenLifetime(settings, clients: storage)),
+                    retireMissingAfter: now.addingTimeInterval(try await settings.longestTokenLifetime(clients: storage)),
                     now: now)
             case .database:
                 let existing = try await storage.allSigningKeys()

@@ -52,8 +52,7 @@ public struct RevocationAdministration: Sendable {
     /// accepted and remembered for as long as any token can live.
     public func revokeAccessToken(jti: String, actor: String) async throws -> [String: Any] {
         guard (1...200).contains(jti.utf8.count) else { throw AdminFailure.invalid("jti must be 1 to 200 bytes") }
-        let lifetimes = try await store.listClients().compactMap(\.accessTokenTTL) + settings.clients.compactMap(\.accessTokenTTL)
-        let until = now().addingTimeInterval(([settings.accessTokenTTL] + lifetimes).max()!)
+        let until = now().addingTimeInterval(try await settings.longestTokenLifetime(clients: store))
         try await store.revokeAccessToken(jti: jti, expiresAt: until, now: now())
         try await store.recordAdminAction(actor: actor, action: "revoke.jti", target: "jti \(jti)", details: nil, now: now())
         return ["revoked": "jti", "jti": jti]
@@ -69,5 +68,14 @@ public struct RevocationAdministration: Sendable {
     public static func json(_ entry: AuditEntry) -> [String: Any] {
         ["id": entry.id, "at": UserAdministration.timestamp(entry.at), "actor": entry.actor, "action": entry.action,
          "target": entry.target ?? "", "details": entry.details ?? ""]
+    }
+}
+
+extension Settings {
+    /// The longest an access or ID token can live: the server's lifetime or a client's own,
+    /// whichever is longer. A retiring key stays published, and a revoked jti remembered, this long.
+    public func longestTokenLifetime(clients: some ClientStore) async throws -> TimeInterval {
+        let registered = try await clients.listClients().compactMap(\.accessTokenTTL)
+        return ([accessTokenTTL] + registered + self.clients.compactMap(\.accessTokenTTL)).max()!
     }
 }

@@ -29,9 +29,10 @@ struct RequestLogMiddleware: RouterMiddleware {
     /// 128 random bits as 32 hex digits.
     static func generatedRequestID() -> String {
         var generator = SystemRandomNumberGenerator()
-        let (high, low) = (generator.next() as UInt64, generator.next() as UInt64)
-        let hex = String(high, radix: 16) + ":" + String(low, radix: 16)
-        return hex.split(separator: ":").map { String(repeating: "0", count: 16 - $0.count) + $0 }.joined()
+        return [generator.next() as UInt64, generator.next()].map { half in
+            let digits = String(half, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }.joined()
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
