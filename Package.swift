@@ -239,7 +239,7 @@ let package = Package(
         .testTarget(
             name: "TesseraServerTests",
             dependencies: [
-                "Tessera", "TesseraServer", "TesseraCore", "TesseraCrypto", "TesseraSQLite", "TesseraTestSupport",
+                "Tessera", "TesseraServer", "TesseraCore", "TesseraCrypto", "TesseraSQLite", "TesseraTestSupport", "TesseraEvents",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

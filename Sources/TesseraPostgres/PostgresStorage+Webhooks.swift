@@ -125,7 +125,7 @@ extension PostgresStorage: WebhookStore {
         }
     }
 
-    public func queueTest(endpointID: String, now: Date) async throws -> Int64 {
+    public func queueTest(endpointID: String, leaseUntil: Date, now: Date) async throws -> (deliveryID: Int64, claim: DeliveryClaim?) {
         try await write { [self] sql in
             guard try await sql.row("SELECT 1 FROM webhook_endpoints WHERE id = \(endpointID)") != nil else { throw StorageError.notFound }
             let position = try await record(sql, .webhookTest(endpointID: endpointID), now: now)
@@ -135,7 +135,7 @@ extension PostgresStorage: WebhookStore {
                 """)?.int64(0)
             else { throw StorageError.notFound }
             try await Self.openLanes(sql, eventPosition: position)
-            return delivery
+            return (delivery, try await Self.claimDelivery(sql, id: delivery, leaseUntil: leaseUntil, now: now))
         }
     }
 
@@ -158,19 +158,18 @@ extension PostgresStorage: WebhookStore {
         }
     }
 
-    public func claimDelivery(id: Int64, leaseUntil: Date, now: Date) async throws -> DeliveryClaim? {
-        try await write { sql in
-            guard let row = try await sql.row("""
-                SELECT d.endpoint_id, d.lane FROM webhook_deliveries d JOIN webhook_lanes l ON l.endpoint_id = d.endpoint_id AND l.lane = d.lane
-                WHERE d.id = \(id) AND d.status = 'pending' AND (l.leased_until IS NULL OR l.leased_until <= \(now.stored))
-                FOR UPDATE OF l SKIP LOCKED
-                """)
-            else { return nil }
-            guard let claim = try await Self.leaseHead(sql, endpointID: try row.text(0), lane: try row.text(1), leaseUntil: leaseUntil, now: now),
-                  claim.deliveryID == id
-            else { return nil }
-            return claim
-        }
+    /// Leases one delivery if it is its lane's head and the lane is not leased (nor locked by a sender).
+    private static func claimDelivery(_ sql: SQL, id: Int64, leaseUntil: Date, now: Date) async throws -> DeliveryClaim? {
+        guard let row = try await sql.row("""
+            SELECT d.endpoint_id, d.lane FROM webhook_deliveries d JOIN webhook_lanes l ON l.endpoint_id = d.endpoint_id AND l.lane = d.lane
+            WHERE d.id = \(id) AND d.status = 'pending' AND (l.leased_until IS NULL OR l.leased_until <= \(now.stored))
+            FOR UPDATE OF l SKIP LOCKED
+            """)
+        else { return nil }
+        guard let claim = try await leaseHead(sql, endpointID: try row.text(0), lane: try row.text(1), leaseUntil: leaseUntil, now: now),
+              claim.deliveryID == id
+        else { return nil }
+        return claim
     }
 
     /// Leases the lane and returns its head with what sending it needs; a lane found empty is

@@ -161,7 +161,7 @@ extension SQLiteStorage: WebhookStore {
         }
     }
 
-    public func queueTest(endpointID: String, now: Date) async throws -> Int64 {
+    public func queueTest(endpointID: String, leaseUntil: Date, now: Date) async throws -> (deliveryID: Int64, claim: DeliveryClaim?) {
         try await write { [self] db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM webhook_endpoints WHERE id = ?", arguments: [endpointID]) == true else {
                 throw StorageError.notFound
@@ -176,7 +176,7 @@ extension SQLiteStorage: WebhookStore {
                 arguments: [endpointID, position, endpointID, now.stored, now.stored])
             let delivery = db.lastInsertedRowID
             try Self.openLanes(db, eventPosition: position)
-            return delivery
+            return (delivery, try Self.claimDelivery(db, id: delivery, leaseUntil: leaseUntil, now: now))
         }
     }
 
@@ -195,20 +195,19 @@ extension SQLiteStorage: WebhookStore {
         }
     }
 
-    public func claimDelivery(id: Int64, leaseUntil: Date, now: Date) async throws -> DeliveryClaim? {
-        try await write { db in
-            guard let row = try Row.fetchOne(
-                db, sql: """
-                    SELECT d.endpoint_id, d.lane FROM webhook_deliveries d JOIN webhook_lanes l ON l.endpoint_id = d.endpoint_id AND l.lane = d.lane
-                    WHERE d.id = ? AND d.status = 'pending' AND (l.leased_until IS NULL OR l.leased_until <= ?)
-                    """,
-                arguments: [id, now.stored])
-            else { return nil }
-            guard let claim = try Self.leaseHead(db, endpointID: row[0], lane: row[1], leaseUntil: leaseUntil, now: now), claim.deliveryID == id else {
-                return nil
-            }
-            return claim
+    /// Leases one delivery if it is its lane's head and the lane is not leased.
+    private static func claimDelivery(_ db: Database, id: Int64, leaseUntil: Date, now: Date) throws -> DeliveryClaim? {
+        guard let row = try Row.fetchOne(
+            db, sql: """
+                SELECT d.endpoint_id, d.lane FROM webhook_deliveries d JOIN webhook_lanes l ON l.endpoint_id = d.endpoint_id AND l.lane = d.lane
+                WHERE d.id = ? AND d.status = 'pending' AND (l.leased_until IS NULL OR l.leased_until <= ?)
+                """,
+            arguments: [id, now.stored])
+        else { return nil }
+        guard let claim = try leaseHead(db, endpointID: row[0], lane: row[1], leaseUntil: leaseUntil, now: now), claim.deliveryID == id else {
+            return nil
         }
+        return claim
     }
 
     /// Leases the lane and returns its head with what sending it needs; a lane found empty is

@@ -89,6 +89,11 @@ func buildRouter(dependencies: Dependencies, moreRoutes: (Router<TesseraRequestC
     AdminRevocationController(revocations: dependencies.revocations, users: dependencies.admin, accessTokens: dependencies.accounts.accessTokens)
         .addRoutes(to: router)
     AdminKeysController(keys: dependencies.keyAdministration, accessTokens: dependencies.accounts.accessTokens).addRoutes(to: router)
+    AdminGroupsController(groups: dependencies.groupAdministration, users: dependencies.admin, accessTokens: dependencies.accounts.accessTokens)
+        .addRoutes(to: router)
+    if let webhooks = dependencies.webhookAdministration {
+        AdminWebhooksController(webhooks: webhooks, accessTokens: dependencies.accounts.accessTokens).addRoutes(to: router)
+    }
     if let clients = dependencies.clientAdministration {
         AdminClientsController(clients: clients, accessTokens: dependencies.accounts.accessTokens).addRoutes(to: router)
     }

@@ -9,6 +9,7 @@ import Testing
 import Tessera
 import TesseraCore
 import TesseraCrypto
+import TesseraEvents
 import TesseraServer
 import TesseraSQLite
 import TesseraTestSupport
@@ -51,11 +52,25 @@ struct TestServer {
         self.clock = clock
         storage = try TesseraRuntime.openStorage(settings)
         keys = try await TesseraRuntime.loadKeys(settings, storage: storage, logger: testLogger, now: clock.now)
+        let sealer = AESGCMSealer(key: (0..<32).map { _ in UInt8.random(in: 0...255) })
+        let now: Now = { [clock] in clock.now }
+        let deliverer = WebhookDeliverer(
+            store: storage, sealer: sealer, client: Self.webhookClient, crypto: OpenSSLPrimitives(), settings: settings, now: now, logger: testLogger)
         dependencies = Dependencies(
             settings: settings, storage: storage, keys: keys, crypto: OpenSSLPrimitives(),
-            hasher: hasher ?? BcryptPasswordHasher(), hooks: hooks, now: { [clock] in clock.now }, logger: testLogger,
-            secretSealer: AESGCMSealer(key: (0..<32).map { _ in UInt8.random(in: 0...255) }))
+            hasher: hasher ?? BcryptPasswordHasher(), hooks: hooks, now: now, logger: testLogger, secretSealer: sealer,
+            webhookAdministration: WebhookAdmin(
+                store: storage, sealer: sealer, crypto: OpenSSLPrimitives(), settings: settings, deliverer: deliverer, now: now))
     }
+
+    /// One webhook HTTP client for every test server (its TLS context is built once).
+    static let webhookClient: WebhookHTTPClient = {
+        do {
+            return try WebhookHTTPClient(policy: AddressPolicy(allowPrivateNetworks: false))
+        } catch {
+            fatalError("webhook TLS: \(error)")
+        }
+    }()
 
     /// Another server on the same database and keys, as after a restart.
     func restarted(hooks: Hooks = .none, configure: (inout Settings) -> Void = { _ in }) async throws -> TestServer {

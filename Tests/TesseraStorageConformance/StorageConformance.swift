@@ -812,6 +812,27 @@ struct Cases<Handle: Storage>: Sendable {
         try await store.releaseClaim(claim)
         let later = try #require(try await store.claimDeliveries(limit: 1, leaseUntil: now + 100, now: now + 61).first)
         #expect(later.secrets == SealedWebhookSecrets(current: [9, 9]), "the old secret stops signing after the overlap")
+        // A test delivery is leased to the one who queued it, in the same transaction: senders
+        // racing for due lanes never take it (raced over 10 rounds).
+        for round in 0..<10 {
+            let at = now + 62 + Double(round) * 100
+            let (test, senders) = try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for _ in 0..<4 {
+                    group.addTask { try await store.claimDeliveries(limit: 10, leaseUntil: at + 50, now: at).map(\.deliveryID) }
+                }
+                let test = try await store.queueTest(endpointID: "whe_1", leaseUntil: at + 50, now: at)
+                var senders: [Int64] = []
+                for try await claimed in group { senders += claimed }
+                return (test, senders)
+            }
+            #expect(test.claim?.deliveryID == test.deliveryID && test.claim?.event.type == .webhookTest, "round \(round)")
+            #expect(!senders.contains(test.deliveryID), "round \(round): a sender took the test delivery")
+            if let claim = test.claim { _ = try await store.finishDelivery(claim, result: .delivered(status: 204), disableAfter: 3600, now: at + 1) }
+        }
+        let first = try await store.queueTest(endpointID: "whe_1", leaseUntil: now + 5000, now: now + 4000)
+        #expect(first.claim != nil)
+        #expect(try await store.queueTest(endpointID: "whe_1", leaseUntil: now + 5000, now: now + 4001).claim == nil, "a second test waits behind the first")
+        await #expect(throws: StorageError.notFound) { try await store.queueTest(endpointID: "nope", leaseUntil: now, now: now) }
         try await store.setEndpointEnabled(id: "whe_1", enabled: false, reason: "maintenance", now: now)
         #expect(try await store.endpoint(id: "whe_1")?.disabledReason == "maintenance")
         await #expect(throws: StorageError.notFound) { try await store.setEndpointEnabled(id: "nope", enabled: true, reason: nil, now: now) }

@@ -147,10 +147,16 @@ struct WebhookLaneTests {
         try await endpoint(storage, "whe_1", types: [.userDeleted])
         try await endpoint(storage, "whe_2")
         try await storage.createUser(user("a"), postSignUpHooks: [], verification: nil, now: now)
-        let test = try await storage.queueTest(endpointID: "whe_1", now: now)
+        let test = try await storage.queueTest(endpointID: "whe_1", leaseUntil: now + 30, now: now)
+        #expect(test.claim?.deliveryID == test.deliveryID && test.claim?.event.type == .webhookTest, "leased to the caller at once")
+        // The senders cannot take it while it is leased; the lease running out, they can.
         let claims = try await storage.claimDeliveries(limit: 10, leaseUntil: now + 30, now: now)
-        #expect(Set(claims.map { "\($0.endpointID) \($0.event.type.rawValue)" }) == ["whe_1 webhook.test", "whe_2 user.created"])
-        #expect(claims.first { $0.endpointID == "whe_1" }?.deliveryID == test)
+        #expect(claims.map { "\($0.endpointID) \($0.event.type.rawValue)" } == ["whe_2 user.created"])
+        let later = try await storage.claimDeliveries(limit: 10, leaseUntil: now + 100, now: now + 31)
+        #expect(later.filter { $0.endpointID == "whe_1" }.map(\.deliveryID) == [test.deliveryID])
+        // A second test waits behind the first in the endpoint's test lane.
+        let second = try await storage.queueTest(endpointID: "whe_1", leaseUntil: now + 130, now: now + 32)
+        #expect(second.claim == nil)
     }
 }
 

@@ -242,3 +242,139 @@ def test_clients_through_the_admin_api(start_tessera, tmp_path):
     assert api.call("adminGetClient", path={"client": created["client_id"]}).status_code == 404
     actions = [e["action"] for e in admin_cli(server, "audit") if e["actor"] == f"client {holder['client_id']}"]
     assert actions == ["clients.delete", "clients.rotate-secret", "clients.create"]
+
+
+def test_groups_through_the_admin_api(tessera):
+    holder, token = client_token(tessera, "admin:groups", name="group-sync")
+    api = OpenAPIClient(tessera.issuer, bearer=token)
+    made = api.call("adminCreateGroup", body={"name": "site admins/eu", "description": "Operators", "precedence": 1})
+    assert made.status_code == 201 and made.json() == {"name": "site admins/eu", "description": "Operators", "precedence": 1}
+    assert api.call("adminCreateGroup", body={"name": "readers"}).json() == {"name": "readers", "description": None, "precedence": None}
+    assert api.call("adminCreateGroup", body={"name": "readers"}).status_code == 409
+    for refused in ({"name": ""}, {"name": "tab\tname"}, {"name": "x", "precedence": -1}, {"name": "x", "description": "d" * 2049},
+                    {"name": "x", "owner": "me"}):
+        assert api.call("adminCreateGroup", body=refused).status_code == 400, refused
+    # The same JSON as the CLI, paged by name.
+    assert api.call("adminListGroups").json() == admin_cli(tessera, "groups", "list")
+    assert [g["name"] for g in api.call("adminListGroups", query={"limit": 1}).json()] == ["readers"]
+    assert [g["name"] for g in api.call("adminListGroups", query={"after": "readers"}).json()] == ["site admins/eu"]
+    assert api.call("adminListGroups", query={"limit": 1001}).status_code == 400
+    # A name with a slash and a space travels percent-encoded in the path.
+    assert api.call("adminGetGroup", path={"group": "site admins/eu"}).json()["description"] == "Operators"
+    assert api.call("adminGetGroup", path={"group": "nobody"}).status_code == 404
+
+    user_id = requests.post(tessera.url("/v1/signup"), json={"email": "gus@example.com", "password": PASSWORD}, timeout=10).json()["user_id"]
+    added = api.call("adminAddGroupMember", path={"group": "site admins/eu", "user": "gus@example.com"})
+    assert added.json() == {"name": "site admins/eu", "user_id": user_id}
+    assert api.call("adminAddGroupMember", path={"group": "readers", "user": user_id}).status_code == 200
+    assert api.call("adminAddGroupMember", path={"group": "readers", "user": user_id}).status_code == 200, "adding again changes nothing"
+    assert api.call("adminAddGroupMember", path={"group": "nobody", "user": user_id}).status_code == 404
+    assert api.call("adminAddGroupMember", path={"group": "readers", "user": "nobody@example.com"}).status_code == 404
+    members = api.call("adminListGroupMembers", path={"group": "readers"}).json()
+    assert members == [{"user_id": user_id, "email": "gus@example.com"}] == admin_cli(tessera, "groups", "members", "readers")
+    # The next token asking for them names the groups, in precedence order.
+    import jwt
+    groups = lambda: jwt.decode(requests.post(tessera.url("/v1/login"), json={"email": "gus@example.com", "password": PASSWORD, "scope": "openid groups"},
+                                              timeout=10).json()["access_token"], options={"verify_signature": False}).get("groups")
+    assert groups() == ["site admins/eu", "readers"]
+    assert api.call("adminRemoveGroupMember", path={"group": "readers", "user": user_id}).status_code == 200
+    assert api.call("adminListGroupMembers", path={"group": "readers"}).json() == []
+    assert api.call("adminDeleteGroup", path={"group": "site admins/eu"}).json() == {"name": "site admins/eu", "deleted": True}
+    assert api.call("adminDeleteGroup", path={"group": "site admins/eu"}).status_code == 404
+    assert groups() == []
+
+    actions = [(e["action"], e["target"]) for e in admin_cli(tessera, "audit") if e["actor"] == f"client {holder['client_id']}"]
+    assert actions == [("groups.delete", "group site admins/eu"), ("groups.remove-user", "group readers"),
+                       ("groups.add-user", "group readers"), ("groups.add-user", "group readers"),
+                       ("groups.add-user", "group site admins/eu"), ("groups.create", "group readers"),
+                       ("groups.create", "group site admins/eu")]
+    _, users_only = client_token(tessera, "admin:users", name="not-groups")
+    assert api.call("adminListGroups", bearer=users_only).status_code == 403
+
+
+def test_webhooks_through_the_admin_api(start_tessera):
+    from standardwebhooks import Webhook
+    from webhooksink import WebhookSink
+    from test_events_webhooks import events_env
+
+    sink = WebhookSink()
+    try:
+        server = start_tessera(env=events_env())
+        holder, token = client_token(server, "admin:webhooks", name="hook-admin")
+        api = OpenAPIClient(server.issuer, bearer=token)
+        made = api.call("adminCreateWebhook", body={"url": sink.url, "events": ["user.created"], "description": "CRM"})
+        assert made.status_code == 201, made.text
+        endpoint = made.json()
+        assert endpoint["secret"].startswith("whsec_") and endpoint["events"] == ["user.created"]
+        sink.secrets.append(endpoint["secret"])
+        for refused in ({"url": "ftp://example.com/x"}, {"url": sink.url, "events": ["user.nonsense"]},
+                        {"url": sink.url, "description": "x" * 201}, {"url": sink.url, "secret": "mine"}):
+            assert api.call("adminCreateWebhook", body=refused).status_code == 400, refused
+        shown = api.call("adminGetWebhook", path={"webhook": endpoint["id"]}).json()
+        assert "secret" not in shown and shown == admin_cli(server, "webhooks", "show", endpoint["id"])
+        assert api.call("adminListWebhooks").json() == admin_cli(server, "webhooks", "list") == [shown]
+
+        # A test event, signed with the secret the create answered.
+        tested = api.call("adminTestWebhook", path={"webhook": endpoint["id"]}).json()
+        assert tested["delivered"] is True and tested["status"] == 204
+        assert sink.wait_for(lambda ds: any(d.type == "webhook.test" for d in ds))
+
+        # A sign-up is delivered; the receiver refusing dead-letters the next (retry schedule 2,2,2 s).
+        requests.post(server.url("/v1/signup"), json={"email": "hook.user@example.com", "password": PASSWORD}, timeout=10)
+        delivered = sink.wait_for(lambda ds: any(d.type == "user.created" for d in ds))
+        user_id = next(d.subject for d in delivered if d.type == "user.created")
+        deliveries = api.call("adminListWebhookDeliveries", path={"webhook": endpoint["id"]}, query={"status": "delivered"}).json()
+        assert {d["type"] for d in deliveries} == {"user.created", "webhook.test"}
+        assert deliveries == admin_cli(server, "webhooks", "deliveries", endpoint["id"], "--status", "delivered")
+        assert api.call("adminListWebhookDeliveries", path={"webhook": endpoint["id"]}, query={"status": "lost"}).status_code == 400
+
+        # Disabled: nothing goes out; replayed after enabling: the same event id again.
+        assert api.call("adminDisableWebhook", path={"webhook": endpoint["id"]}).json() == {"id": endpoint["id"], "enabled": False}
+        assert api.call("adminGetWebhook", path={"webhook": endpoint["id"]}).json()["disabled_reason"] == "disabled by an operator"
+        assert api.call("adminEnableWebhook", path={"webhook": endpoint["id"]}).json()["enabled"] is True
+        replayed = api.call("adminReplayWebhook", path={"webhook": endpoint["id"]}, body={"after": 0, "user": user_id}).json()
+        assert replayed == {"id": endpoint["id"], "queued": 1}
+        first_id = next(d.id for d in delivered if d.type == "user.created")
+        sink.wait_for(lambda ds: sum(1 for d in ds if d.id == first_id) == 2)
+        assert api.call("adminReplayWebhook", path={"webhook": endpoint["id"]}, body={"after": -1}).status_code == 400
+
+        # A failing receiver: the test call succeeds and says why; the dead letter is retried on request.
+        sink.respond = lambda delivery: (500, {})
+        failed = api.call("adminTestWebhook", path={"webhook": endpoint["id"]}).json()
+        assert failed["delivered"] is False and failed["status"] == 500 and failed["error"]
+        sink.wait_for_requests(lambda rs: sum(1 for r in rs if r[2] == 500) >= 4, timeout=40)
+        dead = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not dead:
+            dead = api.call("adminListWebhookDeliveries", path={"webhook": endpoint["id"]}, query={"status": "failed"}).json()
+            time.sleep(0.2)
+        assert dead, "the test delivery is dead-lettered after its schedule"
+        sink.respond = lambda delivery: (204, {})
+        assert api.call("adminRetryWebhookDeliveries", body={"delivery": dead[0]["delivery_id"]}).json() == {"retried": 1}
+        assert api.call("adminRetryWebhookDeliveries", body={"delivery": dead[0]["delivery_id"]}).status_code == 404
+        assert api.call("adminRetryWebhookDeliveries", body={"all": True, "endpoint": endpoint["id"]}).json() == {"retried": 0}
+        assert api.call("adminRetryWebhookDeliveries", body={"delivery": 1, "all": True}).status_code == 400
+        assert api.call("adminRetryWebhookDeliveries", body={}).status_code == 400
+        sink.wait_for(lambda ds: sum(1 for d in ds if d.type == "webhook.test") == 2)
+
+        # Rotation: the new secret signs at once, the old one beside it for the overlap.
+        rotated = api.call("adminRotateWebhookSecret", path={"webhook": endpoint["id"]}, body={"overlap": 0}).json()
+        assert rotated["secret"].startswith("whsec_") and rotated["secret"] != endpoint["secret"] and rotated["overlap"] == 0
+        sink.secrets[:] = [rotated["secret"]]
+        assert api.call("adminTestWebhook", path={"webhook": endpoint["id"]}).json()["delivered"] is True
+        headers, body, _ = sink.requests[-1]
+        Webhook(rotated["secret"]).verify(body, headers)
+        assert api.call("adminRotateWebhookSecret", path={"webhook": endpoint["id"]}, body={"overlap": 2592001}).status_code == 400
+        assert api.call("adminRotateWebhookSecret", path={"webhook": endpoint["id"]}).json()["overlap"] == 86400
+
+        assert api.call("adminDeleteWebhook", path={"webhook": endpoint["id"]}).json() == {"id": endpoint["id"], "deleted": True}
+        for operation in ("adminGetWebhook", "adminDeleteWebhook", "adminEnableWebhook", "adminTestWebhook", "adminListWebhookDeliveries"):
+            assert api.call(operation, path={"webhook": endpoint["id"]}).status_code == 404, operation
+        actions = [e["action"] for e in admin_cli(server, "audit", "--limit", "50") if e["actor"] == f"client {holder['client_id']}"]
+        assert actions == ["webhooks.delete", "webhooks.rotate-secret", "webhooks.test", "webhooks.rotate-secret", "webhooks.retry",
+                           "webhooks.retry", "webhooks.test", "webhooks.replay", "webhooks.enable", "webhooks.disable", "webhooks.test",
+                           "webhooks.create"]
+        _, users_only = client_token(server, "admin:users", name="not-webhooks")
+        assert api.call("adminListWebhooks", bearer=users_only).status_code == 403
+    finally:
+        sink.stop()

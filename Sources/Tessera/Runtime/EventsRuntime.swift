@@ -37,8 +37,11 @@ enum EventsRuntime {
             now: { Date() }, logger: logger, metrics: metrics)
     }
 
-    static func admin(_ settings: Settings, storage: any Storage) async throws -> WebhookAdmin {
-        WebhookAdmin(store: storage, sealer: try await sealer(settings, storage: storage), crypto: OpenSSLPrimitives(), settings: settings, now: { Date() })
+    /// The webhook administration of the CLI and the admin API; a test event goes out through `deliverer`.
+    static func admin(_ settings: Settings, storage: any Storage, deliverer: WebhookDeliverer) async throws -> WebhookAdmin {
+        WebhookAdmin(
+            store: storage, sealer: try await sealer(settings, storage: storage), crypto: OpenSSLPrimitives(), settings: settings,
+            deliverer: deliverer, now: { Date() })
     }
 }
 

@@ -128,16 +128,18 @@ public enum TesseraRuntime {
         try await registerConfiguredClients(settings, storage: storage, logger: logger)
         let courier = try MailRuntime.courier(settings, storage: storage, logger: logger)
         let verifiers = try await CognitoRuntime.verifiers(settings, storage: storage, logger: logger)
+        let deliverer = try await EventsRuntime.deliverer(settings, storage: storage, logger: logger, metrics: serviceMetrics)
         let dependencies = Dependencies(
             settings: settings, storage: storage, keys: keys, crypto: OpenSSLPrimitives(),
             hooks: try CognitoRuntime.withMigration(hooks, settings: settings), codeSecret: try await MailRuntime.codeSecret(settings, storage: storage), logger: logger, mailQueued: { courier.nudge() },
             passwordObserver: verifiers, metrics: serviceMetrics,
             keyGenerator: CustodyKeyGenerator(custody: try KeyCustody(settings, storage: storage)),
-            secretSealer: try await KeyCustody(settings, storage: storage).secretSealer())
+            secretSealer: try await KeyCustody(settings, storage: storage).secretSealer(),
+            webhookAdministration: try await EventsRuntime.admin(settings, storage: storage, deliverer: deliverer))
         let refresher = KeyRingRefresher(
             ring: keys, storage: storage, custody: try KeyCustody(settings, storage: storage), settings: settings, logger: logger)
         let dispatcher = WebhookDispatcher(
-            deliverer: try await EventsRuntime.deliverer(settings, storage: storage, logger: logger, metrics: serviceMetrics), store: storage,
+            deliverer: deliverer, store: storage,
             events: storage.eventsCommitted, now: { Date() }, logger: logger)
         var services: [any Service] = [refresher, MailCourierService(courier: courier), WebhookDispatcherService(dispatcher: dispatcher)]
         if let metrics {

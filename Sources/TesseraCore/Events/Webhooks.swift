@@ -153,13 +153,13 @@ public protocol WebhookStore: Sendable {
     /// `userID`'s only, when given) that the endpoint wants, in log order. Returns how many.
     /// Throws ``StorageError/notFound`` for an unknown endpoint.
     func replay(endpointID: String, after: Int64, userID: String?, now: Date) async throws -> Int
-    /// Appends a `webhook.test` event and one delivery of it to this endpoint only; returns
-    /// the delivery's id. Throws ``StorageError/notFound``.
-    func queueTest(endpointID: String, now: Date) async throws -> Int64
+    /// Appends a `webhook.test` event and one delivery of it to this endpoint only and, in the
+    /// same transaction, leases that delivery until `leaseUntil` when it heads its lane (no
+    /// sender can take it first). Returns the delivery's id and the claim (nil when an earlier
+    /// test delivery still waits in the lane). Throws ``StorageError/notFound``.
+    func queueTest(endpointID: String, leaseUntil: Date, now: Date) async throws -> (deliveryID: Int64, claim: DeliveryClaim?)
     /// Leases up to `limit` due lane heads of enabled endpoints until `leaseUntil`.
     func claimDeliveries(limit: Int, leaseUntil: Date, now: Date) async throws -> [DeliveryClaim]
-    /// Leases one delivery if it is its lane's head and not leased (for a test sent at once).
-    func claimDelivery(id: Int64, leaseUntil: Date, now: Date) async throws -> DeliveryClaim?
     /// Records an attempt's end and moves its lane on. A failure starts (or continues) the
     /// endpoint's failure streak; a streak older than `disableAfter`, or ``DeliveryResult/gone(retryAt:)``,
     /// disables the endpoint and appends a `webhook.endpoint.disabled` event.

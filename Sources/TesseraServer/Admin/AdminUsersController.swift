@@ -51,8 +51,7 @@ struct AdminUsersController {
 
     /// The user the path names (an id, or an address).
     private func target(_ context: TesseraRequestContext) async throws -> User {
-        let raw = try context.parameters.require("user")
-        return try await admin.user(raw.removingPercentEncoding ?? raw)
+        try await admin.user(try AdminPath.parameter("user", of: context))
     }
 
     @Sendable func list(_ request: Request, context: TesseraRequestContext) async throws -> Response {
@@ -144,6 +143,14 @@ enum AdminAuthorization {
             throw BearerError.insufficientScope(required: scope)
         }
         return validated.claims.clientID
+    }
+}
+
+/// An admin call's path parameters: a user's address or a group's name arrives percent-encoded.
+enum AdminPath {
+    static func parameter(_ name: String, of context: TesseraRequestContext) throws -> String {
+        let raw = try context.parameters.require(name)
+        return raw.removingPercentEncoding ?? raw
     }
 }
 

@@ -31,6 +31,11 @@ public struct Dependencies: Sendable {
     public let keyAdministration: KeyAdministration
     /// Registering and managing clients, shared with the admin CLI; nil without a secret sealer.
     public let clientAdministration: ClientAdministration?
+    /// Groups and their members, shared with the admin CLI.
+    public let groupAdministration: GroupAdministration
+    /// Webhook endpoints and their deliveries, shared with the admin CLI; nil when the caller
+    /// composed none (the admin API's webhooks resource is then absent).
+    public let webhookAdministration: (any WebhookAdministration)?
     /// Hashes and verifies passwords (its pool's load is a metric).
     public let passwordHasher: any PasswordHasher
     /// The domain series of contract §12.1.
@@ -50,7 +55,8 @@ public struct Dependencies: Sendable {
         passwordObserver: (any PasswordObserver)? = nil,
         metrics: ServiceMetrics = .disabled,
         keyGenerator: (any SigningKeyGenerator)? = nil,
-        secretSealer: (any SecretSealer)? = nil
+        secretSealer: (any SecretSealer)? = nil,
+        webhookAdministration: (any WebhookAdministration)? = nil
     ) {
         let hasher = hasher ?? BcryptPasswordHasher(metrics: metrics)
         self.passwordHasher = hasher
@@ -78,6 +84,8 @@ public struct Dependencies: Sendable {
         revocations = RevocationAdministration(store: storage, settings: settings, crypto: crypto, now: now)
         keyAdministration = KeyAdministration(store: storage, settings: settings, generator: keyGenerator, now: now)
         clientAdministration = secretSealer.map { ClientAdministration(store: storage, sealer: $0, crypto: crypto, now: now) }
+        groupAdministration = GroupAdministration(store: storage, now: now)
+        self.webhookAdministration = webhookAdministration
         inspector = TokenInspector(settings: settings, store: storage, accessTokens: accounts.accessTokens, crypto: crypto, now: now)
     }
 }

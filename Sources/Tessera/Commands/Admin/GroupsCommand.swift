@@ -8,44 +8,24 @@ struct GroupsCommand: AsyncParsableCommand {
         commandName: "groups", abstract: "Create, list and delete groups; add and remove their members.",
         subcommands: [Create.self, List.self, Delete.self, AddUser.self, RemoveUser.self, Members.self])
 
-    /// The group service over the command's database.
-    static func service(_ context: AdminContext) -> GroupService {
+    /// The group administration over the command's database, shared with the admin API.
+    static func administration(_ context: AdminContext) -> GroupAdministration {
         let now = context.now
-        return GroupService(store: context.storage, now: { now })
+        return GroupAdministration(store: context.storage, now: { now })
     }
 
-    /// A refusal of the group service, as the CLI reports it (exit 1, or 2 for bad input).
-    static func adminError(_ error: GroupError, group: String) -> AdminError {
-        switch error {
-        case .invalidName: .usage("\(group) cannot name a group: 1 to 128 characters, no control characters")
-        case .invalidDescription: .usage("a description has at most 2048 characters")
-        case .invalidPrecedence: .usage("--precedence must be between 0 and \(Int32.max)")
-        case .alreadyExists: .alreadyExists("a group named \(group) already exists")
-        case .noSuchGroup: .notFound("no group \(group)")
-        case .noSuchUser: .notFound("no such user")
-        }
-    }
-
-    /// Adds or removes a member (`change`), audits it and reports it: "`done` group NAME",
-    /// `%@` standing for the user id.
+    /// Adds or removes a member (`change`) and reports it: "`done` group NAME", `%@` standing
+    /// for the user id.
     static func changeMembership(
-        _ name: String, user: String, options: AdminOptions, action: String, done: String,
-        _ change: (GroupService, String) async throws -> Void
+        _ name: String, user: String, options: AdminOptions, done: String,
+        _ change: (GroupAdministration, User) async throws -> Void
     ) async throws {
         let context = try await AdminContext(options)
         let found = try await context.user(user)
-        do {
-            try await change(service(context), found.id)
-        } catch let error as GroupError {
-            throw adminError(error, group: name)
-        }
-        try await context.audit("groups.\(action)", target: "group \(name)", details: "user \(found.id)")
+        try await change(administration(context), found)
         try context.emit(
-            json: ["name": name, "user_id": found.id], text: done.replacingOccurrences(of: "%@", with: found.id) + " group \(name)")
-    }
-
-    static func json(_ group: UserGroup) -> [String: Any] {
-        ["name": group.name, "description": group.description as Any? ?? NSNull(), "precedence": group.precedence as Any? ?? NSNull()]
+            json: GroupAdministration.membership(found, group: name),
+            text: done.replacingOccurrences(of: "%@", with: found.id) + " group \(name)")
     }
 
     struct Create: AsyncParsableCommand {
@@ -59,14 +39,9 @@ struct GroupsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AdminContext(options)
-            let group: UserGroup
-            do {
-                group = try await GroupsCommand.service(context).create(name: name, description: description, precedence: precedence)
-            } catch let error as GroupError {
-                throw GroupsCommand.adminError(error, group: name)
-            }
-            try await context.audit("groups.create", target: "group \(name)")
-            try context.emit(json: GroupsCommand.json(group), text: "created group \(name)")
+            let group = try await GroupsCommand.administration(context)
+                .create(name: name, description: description, precedence: precedence, actor: AdminContext.actor)
+            try context.emit(json: GroupAdministration.json(group), text: "created group \(name)")
         }
     }
 
@@ -78,11 +53,11 @@ struct GroupsCommand: AsyncParsableCommand {
             let context = try await AdminContext(options)
             var groups: [UserGroup] = []
             while true {
-                let page = try await GroupsCommand.service(context).list(limit: 500, after: groups.last?.name)
+                let page = try await GroupsCommand.administration(context).list(limit: 500, after: groups.last?.name)
                 groups += page
                 if page.count < 500 { break }
             }
-            try context.emit(json: groups.map(GroupsCommand.json), text: TextTable.render(
+            try context.emit(json: groups.map(GroupAdministration.json), text: TextTable.render(
                 ["NAME", "PRECEDENCE", "DESCRIPTION"],
                 groups.map { [$0.name, $0.precedence.map(String.init) ?? "-", $0.description ?? ""] }))
         }
@@ -96,15 +71,10 @@ struct GroupsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AdminContext(options)
-            let service = GroupsCommand.service(context)
-            do {
-                _ = try await service.group(named: name)
-                try context.confirm("delete group \(name) and every membership in it")
-                try await service.delete(name: name)
-            } catch let error as GroupError {
-                throw GroupsCommand.adminError(error, group: name)
-            }
-            try await context.audit("groups.delete", target: "group \(name)")
+            let administration = GroupsCommand.administration(context)
+            _ = try await administration.group(name)
+            try context.confirm("delete group \(name) and every membership in it")
+            try await administration.delete(name, actor: AdminContext.actor)
             try context.emit(json: ["name": name, "deleted": true], text: "deleted group \(name)")
         }
     }
@@ -118,8 +88,8 @@ struct GroupsCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            try await GroupsCommand.changeMembership(name, user: user, options: options, action: "add-user", done: "added user %@ to") {
-                try await $0.add(userID: $1, to: name)
+            try await GroupsCommand.changeMembership(name, user: user, options: options, done: "added user %@ to") {
+                try await $0.add($1, to: name, actor: AdminContext.actor)
             }
         }
     }
@@ -133,8 +103,8 @@ struct GroupsCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            try await GroupsCommand.changeMembership(name, user: user, options: options, action: "remove-user", done: "removed user %@ from") {
-                try await $0.remove(userID: $1, from: name)
+            try await GroupsCommand.changeMembership(name, user: user, options: options, done: "removed user %@ from") {
+                try await $0.remove($1, from: name, actor: AdminContext.actor)
             }
         }
     }
@@ -148,16 +118,12 @@ struct GroupsCommand: AsyncParsableCommand {
         func run() async throws {
             let context = try await AdminContext(options)
             var members: [User] = []
-            do {
-                while true {
-                    let page = try await GroupsCommand.service(context).members(of: name, limit: 500, after: members.last?.id)
-                    members += page
-                    if page.count < 500 { break }
-                }
-            } catch let error as GroupError {
-                throw GroupsCommand.adminError(error, group: name)
+            while true {
+                let page = try await GroupsCommand.administration(context).members(of: name, limit: 500, after: members.last?.id)
+                members += page
+                if page.count < 500 { break }
             }
-            try context.emit(json: members.map { ["user_id": $0.id, "email": $0.email] }, text: TextTable.render(
+            try context.emit(json: members.map(GroupAdministration.member), text: TextTable.render(
                 ["USER_ID", "EMAIL"], members.map { [$0.id, $0.email] }))
         }
     }

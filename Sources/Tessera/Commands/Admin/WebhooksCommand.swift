@@ -12,18 +12,10 @@ struct WebhooksCommand: AsyncParsableCommand {
         subcommands: [Create.self, List.self, Show.self, Enable.self, Disable.self, Delete.self, RotateSecret.self, Deliveries.self, Retry.self,
                       Replay.self, Test.self])
 
-    /// An endpoint's JSON, as `show --json` and `list --json` print it.
-    static func json(_ endpoint: WebhookEndpoint) -> [String: Any] {
-        [
-            "id": endpoint.id, "url": endpoint.url, "events": endpoint.eventTypes.map { $0.map(\.rawValue) as Any } ?? NSNull(),
-            "enabled": endpoint.enabled, "disabled_reason": endpoint.disabledReason.map { $0 as Any } ?? NSNull(),
-            "description": endpoint.description.map { $0 as Any } ?? NSNull(), "created_at": endpoint.createdAt.iso8601,
-        ]
-    }
-
-    static func endpoint(_ id: String, in context: AdminContext) async throws -> WebhookEndpoint {
-        guard let found = try await context.storage.endpoint(id: id) else { throw AdminError.notFound("no webhook endpoint \(id)") }
-        return found
+    /// The webhook administration over the command's database, shared with the admin API.
+    static func administration(_ context: AdminContext) async throws -> WebhookAdmin {
+        let deliverer = try await EventsRuntime.deliverer(context.settings, storage: context.storage, logger: Logger(label: "tessera.webhooks"))
+        return try await EventsRuntime.admin(context.settings, storage: context.storage, deliverer: deliverer)
     }
 
     struct Create: AsyncParsableCommand {
@@ -43,19 +35,11 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AdminContext(options)
-            let registration: WebhookAdmin.Registration
-            do {
-                registration = try await EventsRuntime.admin(context.settings, storage: context.storage)
-                    .create(url: url, eventTypes: events, description: description)
-            } catch let error as WebhookAdminError {
-                throw AdminError.usage(error.description)
-            }
-            let endpoint = registration.endpoint
-            try await context.audit("webhooks.create", target: "webhook \(endpoint.id)", details: endpoint.url)
+            let registration = try await WebhooksCommand.administration(context)
+                .create(url: url, eventTypes: events, description: description, actor: AdminContext.actor)
             try context.emit(
-                json: ["id": endpoint.id, "url": endpoint.url, "secret": registration.secret,
-                       "events": endpoint.eventTypes.map { $0.map(\.rawValue) as Any } ?? NSNull()],
-                text: "id: \(endpoint.id)\nsecret: \(registration.secret)\n(the secret is shown only now: give it to the receiver)")
+                json: WebhookAdministrationJSON.registration(registration),
+                text: "id: \(registration.endpoint.id)\nsecret: \(registration.secret)\n(the secret is shown only now: give it to the receiver)")
         }
     }
 
@@ -65,9 +49,9 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AdminContext(options)
-            let endpoints = try await context.storage.endpoints()
+            let endpoints = try await WebhooksCommand.administration(context).list()
             try context.emit(
-                json: endpoints.map(WebhooksCommand.json),
+                json: endpoints.map(WebhookAdministrationJSON.endpoint),
                 text: TextTable.render(
                     ["ID", "URL", "EVENTS", "ENABLED", "DISABLED_REASON"],
                     endpoints.map {
@@ -84,8 +68,7 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AdminContext(options)
-            let endpoint = try await WebhooksCommand.endpoint(id, in: context)
-            let json = WebhooksCommand.json(endpoint)
+            let json = WebhookAdministrationJSON.endpoint(try await WebhooksCommand.administration(context).endpoint(id))
             try context.emit(json: json, text: json.keys.sorted().map { "\($0): \(json[$0].map { $0 is NSNull ? "" : "\($0)" } ?? "")" }.joined(separator: "\n"))
         }
     }
@@ -113,12 +96,7 @@ struct WebhooksCommand: AsyncParsableCommand {
     }
 
     static func setEnabled(_ enabled: Bool, id: String, context: AdminContext) async throws {
-        do {
-            try await context.storage.setEndpointEnabled(id: id, enabled: enabled, reason: enabled ? nil : "disabled by an operator", now: context.now)
-        } catch StorageError.notFound {
-            throw AdminError.notFound("no webhook endpoint \(id)")
-        }
-        try await context.audit(enabled ? "webhooks.enable" : "webhooks.disable", target: "webhook \(id)")
+        try await administration(context).setEnabled(enabled, endpointID: id, actor: AdminContext.actor)
         try context.emit(json: ["id": id, "enabled": enabled], text: "webhook \(id) \(enabled ? "enabled" : "disabled")")
     }
 
@@ -129,14 +107,10 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AdminContext(options)
-            _ = try await WebhooksCommand.endpoint(id, in: context)
+            let administration = try await WebhooksCommand.administration(context)
+            _ = try await administration.endpoint(id)
             try context.confirm("delete webhook \(id) and its deliveries")
-            do {
-                try await context.storage.deleteEndpoint(id: id)
-            } catch StorageError.notFound {
-                throw AdminError.notFound("no webhook endpoint \(id)")
-            }
-            try await context.audit("webhooks.delete", target: "webhook \(id)")
+            try await administration.delete(endpointID: id, actor: AdminContext.actor)
             try context.emit(json: ["id": id, "deleted": true], text: "webhook \(id) deleted")
         }
     }
@@ -146,24 +120,19 @@ struct WebhooksCommand: AsyncParsableCommand {
             commandName: "rotate-secret",
             abstract: "Give an endpoint a new secret, printed this once; the old one also signs for --overlap seconds (destructive).")
         @Argument(help: "The endpoint id.") var id: String
-        @Option(help: "Seconds the old secret keeps signing beside the new one (0-2592000).") var overlap: Int = 86400
+        @Option(help: "Seconds the old secret keeps signing beside the new one (0-2592000).") var overlap: Int = WebhookAdministrationJSON.defaultOverlap
         @OptionGroup var options: AdminOptions
 
         func validate() throws {
-            guard (0...2_592_000).contains(overlap) else { throw ValidationError("--overlap must be between 0 and 2592000 seconds") }
+            guard WebhookAdministrationJSON.overlapRange.contains(overlap) else { throw ValidationError("--overlap must be between 0 and 2592000 seconds") }
         }
 
         func run() async throws {
             let context = try await AdminContext(options)
-            _ = try await WebhooksCommand.endpoint(id, in: context)
+            let administration = try await WebhooksCommand.administration(context)
+            _ = try await administration.endpoint(id)
             try context.confirm("rotate the secret of webhook \(id)")
-            let secret: String
-            do {
-                secret = try await EventsRuntime.admin(context.settings, storage: context.storage).rotateSecret(endpointID: id, overlap: TimeInterval(overlap))
-            } catch let error as WebhookAdminError {
-                throw AdminError.notFound(error.description)
-            }
-            try await context.audit("webhooks.rotate-secret", target: "webhook \(id)", details: "overlap \(overlap) s")
+            let secret = try await administration.rotateSecret(endpointID: id, overlap: overlap, actor: AdminContext.actor)
             try context.emit(
                 json: ["id": id, "secret": secret, "overlap": overlap],
                 text: "secret: \(secret)\n(shown only now; the old secret also signs for \(overlap) s)")
@@ -185,19 +154,10 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AdminContext(options)
-            _ = try await WebhooksCommand.endpoint(id, in: context)
-            let deliveries = try await context.storage.deliveries(
+            let deliveries = try await WebhooksCommand.administration(context).deliveries(
                 endpointID: id, status: status.flatMap(DeliveryStatus.init(rawValue:)), userID: user, limit: limit)
             try context.emit(
-                json: deliveries.map { delivery -> [String: Any] in
-                    [
-                        "delivery_id": delivery.id, "event_id": delivery.eventID, "type": delivery.eventType.rawValue, "user_id": delivery.userID,
-                        "status": delivery.status.rawValue, "attempts": delivery.attempts,
-                        "last_status": delivery.lastStatus.map { $0 as Any } ?? NSNull(),
-                        "last_error": delivery.lastError.map { $0 as Any } ?? NSNull(),
-                        "next_attempt_at": delivery.nextAttemptAt.map { $0.iso8601 as Any } ?? NSNull(),
-                    ]
-                },
+                json: deliveries.map(WebhookAdministrationJSON.delivery),
                 text: TextTable.render(
                     ["DELIVERY", "EVENT", "TYPE", "USER", "STATUS", "ATTEMPTS", "LAST_STATUS", "NEXT_ATTEMPT_AT", "LAST_ERROR"],
                     deliveries.map {
@@ -227,13 +187,8 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AdminContext(options)
-            let count: Int
-            do {
-                count = try await context.storage.retryDeliveries(deliveryID.map { .delivery($0) } ?? .all(endpointID: endpoint), now: context.now)
-            } catch StorageError.notFound {
-                throw AdminError.notFound("no failed delivery \(deliveryID.map(String.init) ?? "")")
-            }
-            try await context.audit("webhooks.retry", target: deliveryID.map { "delivery \($0)" } ?? "failed deliveries", details: "\(count) re-queued")
+            let count = try await WebhooksCommand.administration(context)
+                .retry(deliveryID.map { .delivery($0) } ?? .all(endpointID: endpoint), actor: AdminContext.actor)
             try context.emit(json: ["retried": count], text: "re-queued \(count) deliver\(count == 1 ? "y" : "ies")")
         }
     }
@@ -256,13 +211,7 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AdminContext(options)
-            let count: Int
-            do {
-                count = try await context.storage.replay(endpointID: id, after: after, userID: user, now: context.now)
-            } catch StorageError.notFound {
-                throw AdminError.notFound("no webhook endpoint \(id)")
-            }
-            try await context.audit("webhooks.replay", target: "webhook \(id)", details: "after \(after)\(user.map { ", user \($0)" } ?? ""): \(count) queued")
+            let count = try await WebhooksCommand.administration(context).replay(endpointID: id, after: after, userID: user, actor: AdminContext.actor)
             try context.emit(json: ["id": id, "queued": count], text: "queued \(count) deliver\(count == 1 ? "y" : "ies") to \(id)")
         }
     }
@@ -275,15 +224,7 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AdminContext(options)
-            let logger = Logger(label: "tessera.webhooks")
-            let deliverer = try await EventsRuntime.deliverer(context.settings, storage: context.storage, logger: logger)
-            let (deliveryID, result): (Int64, DeliveryResult?)
-            do {
-                (deliveryID, result) = try await EventsRuntime.admin(context.settings, storage: context.storage).test(endpointID: id, deliverer: deliverer)
-            } catch let error as WebhookAdminError {
-                throw AdminError.notFound(error.description)
-            }
-            try await context.audit("webhooks.test", target: "webhook \(id)")
+            let (deliveryID, result) = try await WebhooksCommand.administration(context).test(endpointID: id, actor: AdminContext.actor)
             switch result {
             case .delivered(let status):
                 try context.emit(json: ["delivery_id": deliveryID, "delivered": true, "status": status], text: "delivered: the endpoint answered \(status)")
