@@ -57,6 +57,28 @@ extension PostgresStorage: ClientStore {
         }
     }
 
+    public func updateClient(id: String, now: Date, _ change: @escaping @Sendable (Client) throws -> Client?) async throws -> ClientUpdateOutcome {
+        try await write { sql in
+            // The row lock holds a concurrent change back until this one commits, so its
+            // precondition is checked against what this one wrote.
+            guard let current = try await sql.row("SELECT \(unescaped: Self.clientColumns) FROM clients WHERE id = \(id) FOR UPDATE").map(Self.client) else {
+                return .notFound
+            }
+            guard let changed = try change(current) else { return .refused(current) }
+            let json = { (value: [String]) in String(decoding: try JSONEncoder().encode(value), as: UTF8.self) }
+            try await sql.execute("""
+                UPDATE clients SET name = \(changed.name), redirect_uris = \(try json(changed.redirectURIs)),
+                    post_logout_redirect_uris = \(try json(changed.postLogoutRedirectURIs)), grants = \(try json(changed.grants.map(\.rawValue).sorted())),
+                    scope = \(changed.scope.description), audience = \(changed.audience), access_token_ttl = \(changed.accessTokenTTL),
+                    auth_flows = \(try json(changed.cognito.authFlows.map(\.rawValue).sorted())),
+                    refresh_rotation = \(changed.cognito.refreshRotation ? "enabled" : "disabled"),
+                    retry_grace_seconds = \(Int64(changed.cognito.retryGraceSeconds)), updated_at = \(now.stored)
+                WHERE id = \(id)
+                """)
+            return .updated(try await sql.row("SELECT \(unescaped: Self.clientColumns) FROM clients WHERE id = \(id)").map(Self.client) ?? changed)
+        }
+    }
+
     static func insert(_ sql: SQL, _ client: Client, source: String, now: Date, replacing: Bool) async throws {
         let encoder = JSONEncoder()
         let json = { (value: [String]) in String(decoding: try encoder.encode(value), as: UTF8.self) }

@@ -61,6 +61,27 @@ extension SQLiteStorage: ClientStore {
         }
     }
 
+    public func updateClient(id: String, now: Date, _ change: @escaping @Sendable (Client) throws -> Client?) async throws -> ClientUpdateOutcome {
+        try await write { db in
+            guard let current = try Row.fetchOne(db, sql: "SELECT \(Self.clientColumns) FROM clients WHERE id = ?", arguments: [id]).map(Self.client) else {
+                return .notFound
+            }
+            guard let changed = try change(current) else { return .refused(current) }
+            let json = { (value: [String]) in String(decoding: try JSONEncoder().encode(value), as: UTF8.self) }
+            try db.execute(
+                sql: """
+                    UPDATE clients SET name = ?, redirect_uris = ?, post_logout_redirect_uris = ?, grants = ?, scope = ?, audience = ?,
+                        access_token_ttl = ?, auth_flows = ?, refresh_rotation = ?, retry_grace_seconds = ?, updated_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [changed.name, try json(changed.redirectURIs), try json(changed.postLogoutRedirectURIs),
+                            try json(changed.grants.map(\.rawValue).sorted()), changed.scope.description, changed.audience, changed.accessTokenTTL,
+                            try json(changed.cognito.authFlows.map(\.rawValue).sorted()), changed.cognito.refreshRotation ? "enabled" : "disabled",
+                            changed.cognito.retryGraceSeconds, now.stored, id])
+            return .updated(try Row.fetchOne(db, sql: "SELECT \(Self.clientColumns) FROM clients WHERE id = ?", arguments: [id]).map(Self.client) ?? changed)
+        }
+    }
+
     static func insert(_ db: Database, _ client: Client, source: String, now: Date, replacing: Bool) throws {
         let encoder = JSONEncoder()
         let json = { (value: [String]) in String(decoding: try encoder.encode(value), as: UTF8.self) }

@@ -401,6 +401,44 @@ struct Cases<Handle: Storage>: Sendable {
             seen = try await other.client(id: "web")
         }
         #expect(seen?.secretHash == hash("rotated"), "a new secret is seen by the other handle within a second")
+        // A change is checked against the client as it is inside its transaction: of 8 changes
+        // made from one read over two handles, one is written and 7 are refused (5 rounds).
+        for round in 0..<5 {
+            let read = try #require(try await store.client(id: "web"))
+            let outcomes = try await withThrowingTaskGroup(of: ClientUpdateOutcome.self) { group in
+                for writer in 0..<8 {
+                    let handle = writer.isMultiple(of: 2) ? store : other
+                    group.addTask {
+                        try await handle.updateClient(id: "web", now: now + Double(round)) { current in
+                            guard current.name == read.name else { return nil }
+                            var changed = current
+                            changed.name = "Web \(round).\(writer)"
+                            changed.scope = Scope(["api", "w\(writer)"])
+                            return changed
+                        }
+                    }
+                }
+                var outcomes: [ClientUpdateOutcome] = []
+                for try await outcome in group { outcomes.append(outcome) }
+                return outcomes
+            }
+            let written = outcomes.compactMap { if case .updated(let client) = $0 { client } else { nil } }
+            #expect(written.count == 1, "round \(round): one change wins")
+            let refused = outcomes.compactMap { if case .refused(let client) = $0 { client } else { nil } }
+            #expect(refused.count == 7 && refused.allSatisfy { $0.name == written.first?.name }, "round \(round): the rest see the winner")
+            let stored = try #require(try await store.client(id: "web"))
+            #expect(stored.name == written.first?.name && stored.scope == written.first?.scope && stored.secretHash == hash("rotated"))
+        }
+        let renamed = try await store.client(id: "web")?.name
+        var seenRename = try await other.client(id: "web")
+        for _ in 0..<100 where seenRename?.name != renamed {
+            try await Task.sleep(for: .milliseconds(10))
+            seenRename = try await other.client(id: "web")
+        }
+        #expect(seenRename?.name == renamed, "a change is seen by the other handle within a second")
+        await #expect(throws: StorageError.alreadyExists) { try await store.updateClient(id: "web", now: now) { _ in throw StorageError.alreadyExists } }
+        #expect(try await store.client(id: "web")?.name == renamed, "a change that throws writes nothing")
+        if case .notFound = try await store.updateClient(id: "nobody", now: now, { $0 }) {} else { Issue.record("an unknown client is notFound") }
         try await store.deleteClient(id: "web", now: now)
         var gone = try await other.client(id: "web")
         for _ in 0..<100 where gone != nil {

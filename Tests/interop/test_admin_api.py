@@ -232,6 +232,42 @@ def test_clients_through_the_admin_api(start_tessera, tmp_path):
     for refused in ({"name": ""}, {"name": "x", "grants": ["implicit"]}, {"name": "x", "public": True, "grants": ["client_credentials"]},
                     {"name": "x", "redirect_uris": ["http://evil.example/cb"]}, {"name": "x", "secret": "mine"}):
         assert api.call("adminCreateClient", body=refused).status_code == 400, refused
+    # PATCH with If-Match: a merge, checked as a create is, seen by the next token at once.
+    client_path = {"client": created["client_id"]}
+    etag = api.call("adminGetClient", path=client_path).headers["ETag"]
+    change = {"scope": "reports.read reports.write", "audience": "https://reports.example.test", "access_token_ttl": 600}
+    assert api.call("adminUpdateClient", path=client_path, body=change).status_code == 428
+    assert api.call("adminUpdateClient", path=client_path, body=change, headers={"If-Match": '"c0"'}).headers["ETag"] == etag
+    for refused in ({"grants": []}, {"public": True}, {"name": None}, {"audience": ""}, {"access_token_ttl": 10}, {"grants": ["implicit"]},
+                    {"grants": ["authorization_code"]}, {"scope": "quote\"d"}, {"retry_grace_seconds": 61}, {"client_secret": "mine"}):
+        answer = api.call("adminUpdateClient", path=client_path, body=refused, headers={"If-Match": etag})
+        assert answer.status_code == 400, (refused, answer.text)
+    updated = api.call("adminUpdateClient", path=client_path, body=change, headers={"If-Match": etag})
+    assert updated.status_code == 200 and updated.headers["ETag"] != etag
+    assert {k: updated.json()[k] for k in change} == change and updated.json()["name"] == "Reports"
+    assert updated.json() == admin_cli(server, "clients", "show", created["client_id"])
+    assert api.call("adminUpdateClient", path=client_path, body={"name": "Stale"}, headers={"If-Match": etag}).status_code == 412
+    import jwt
+    issued = requests.post(server.url("/oauth2/token"), data={"grant_type": "client_credentials", "scope": "reports.write"},
+                           auth=(created["client_id"], created["client_secret"]), timeout=10).json()
+    claims = jwt.decode(issued["access_token"], options={"verify_signature": False, "verify_aud": False})
+    assert issued["scope"] == "reports.write" and claims["aud"] == "https://reports.example.test" and claims["exp"] - claims["iat"] == 600
+    # null removes; the CLI changes the same client unconditionally.
+    removed = api.call("adminUpdateClient", path=client_path, body={"audience": None, "access_token_ttl": None},
+                       headers={"If-Match": updated.headers["ETag"]}).json()
+    assert "audience" not in removed and "access_token_ttl" not in removed
+    assert admin_cli(server, "clients", "update", created["client_id"], "--name", "Reports v2")["name"] == "Reports v2"
+    # Of concurrent changes made from one read, one wins and the others get 412 (5 rounds of 6).
+    from concurrent.futures import ThreadPoolExecutor
+    for round in range(5):
+        current = api.call("adminGetClient", path=client_path).headers["ETag"]
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(lambda n: api.call("adminUpdateClient", path=client_path, body={"name": f"Racer {round}.{n}"},
+                                                       headers={"If-Match": current}).status_code, range(6)))
+        assert sorted(answers) == [200, 412, 412, 412, 412, 412], answers
+    assert api.call("adminUpdateClient", path={"client": "from-config"}, body={"name": "x"}, headers={"If-Match": "*"}).status_code == 409
+    assert api.call("adminUpdateClient", path={"client": "nobody"}, body={"name": "x"}, headers={"If-Match": "*"}).status_code == 404
+
     rotated = api.call("adminRotateClientSecret", path={"client": created["client_id"]}).json()
     assert rotated["client_secret"] != created["client_secret"]
     assert requests.post(server.url("/oauth2/token"), data={"grant_type": "client_credentials"},
@@ -241,7 +277,7 @@ def test_clients_through_the_admin_api(start_tessera, tmp_path):
     assert api.call("adminDeleteClient", path={"client": created["client_id"]}).json() == {"client_id": created["client_id"], "deleted": True}
     assert api.call("adminGetClient", path={"client": created["client_id"]}).status_code == 404
     actions = [e["action"] for e in admin_cli(server, "audit") if e["actor"] == f"client {holder['client_id']}"]
-    assert actions == ["clients.delete", "clients.rotate-secret", "clients.create"]
+    assert actions == ["clients.delete", "clients.rotate-secret"] + ["clients.update"] * 7 + ["clients.create"]
 
 
 def test_groups_through_the_admin_api(tessera):

@@ -38,6 +38,68 @@ public struct ClientSpecification: Sendable {
     }
 }
 
+/// A change to a registered client, as a JSON merge patch (RFC 7396) gives it: a field left
+/// nil stays as it is; `audience` and `accessTokenTTL` set to `.some(nil)` are removed.
+/// Whether a client is public cannot change (its secret would have to appear or vanish).
+public struct ClientChanges: Sendable {
+    public var name: String?
+    public var redirectURIs: [String]?
+    public var postLogoutRedirectURIs: [String]?
+    public var grants: [String]?
+    public var scope: String?
+    public var audience: String??
+    public var accessTokenTTL: Double??
+    public var authFlows: [String]?
+    public var refreshTokenRotation: String?
+    public var retryGraceSeconds: Int?
+
+    public init() {}
+
+    /// The wire names of the fields it changes (the audit entry's details).
+    public var fieldNames: [String] {
+        [
+            name.map { _ in "name" }, redirectURIs.map { _ in "redirect_uris" }, postLogoutRedirectURIs.map { _ in "post_logout_redirect_uris" },
+            grants.map { _ in "grants" }, scope.map { _ in "scope" }, audience.map { _ in "audience" }, accessTokenTTL.map { _ in "access_token_ttl" },
+            authFlows.map { _ in "auth_flows" }, refreshTokenRotation.map { _ in "refresh_token_rotation" },
+            retryGraceSeconds.map { _ in "retry_grace_seconds" },
+        ].compactMap { $0 }
+    }
+
+    /// `client` changed, checked by the rules a new client is checked by.
+    func applied(to client: Client) throws -> Client {
+        var specification = ClientSpecification(name: name ?? client.name)
+        specification.redirectURIs = redirectURIs ?? client.redirectURIs
+        specification.postLogoutRedirectURIs = postLogoutRedirectURIs ?? client.postLogoutRedirectURIs
+        specification.isPublic = client.isPublic
+        specification.grants = grants ?? client.grants.map(\.rawValue)
+        specification.scope = scope ?? client.scope.description
+        specification.audience = audience ?? client.audience
+        specification.accessTokenTTL = accessTokenTTL ?? client.accessTokenTTL
+        specification.authFlows = authFlows ?? client.cognito.authFlows.map(\.rawValue)
+        specification.refreshTokenRotation = refreshTokenRotation ?? (client.cognito.refreshRotation ? "enabled" : "disabled")
+        specification.retryGraceSeconds = retryGraceSeconds ?? client.cognito.retryGraceSeconds
+        if let problem = specification.problem() { throw AdminFailure.invalid(problem) }
+        if let authFlows, authFlows.isEmpty { throw AdminFailure.invalid("auth_flows needs at least one flow") }
+        if let audience = specification.audience, audience.isEmpty { throw AdminFailure.invalid("audience must not be empty (null removes it)") }
+        let grants = Set(specification.grants.compactMap(GrantType.init(rawValue:)))
+        if let problem = ClientAdministration.grantProblem(grants, redirectURIs: specification.redirectURIs, isPublic: client.isPublic) {
+            throw AdminFailure.invalid(problem)
+        }
+        var changed = client
+        changed.name = specification.name
+        changed.redirectURIs = specification.redirectURIs
+        changed.postLogoutRedirectURIs = specification.postLogoutRedirectURIs
+        changed.grants = grants
+        changed.scope = Scope(parsing: specification.scope)!
+        changed.audience = specification.audience
+        changed.accessTokenTTL = specification.accessTokenTTL
+        changed.cognito.authFlows = Set(specification.authFlows.compactMap(CognitoAuthFlow.init(rawValue:)))
+        changed.cognito.refreshRotation = specification.refreshTokenRotation == "enabled"
+        changed.cognito.retryGraceSeconds = specification.retryGraceSeconds
+        return changed
+    }
+}
+
 /// The administrative actions on registered clients: one implementation for the admin CLI
 /// (`tessera admin clients …`) and the admin HTTP API (`/admin/v1/clients`). Clients the
 /// config file declares are its own: they can be read here, never changed.
@@ -79,8 +141,9 @@ public struct ClientAdministration: Sendable {
         if let problem = specification.problem() { throw AdminFailure.invalid(problem) }
         var grants = Set(specification.grants.compactMap(GrantType.init(rawValue:)))
         if grants.isEmpty { grants = specification.redirectURIs.isEmpty ? [.clientCredentials] : [.authorizationCode, .refreshToken] }
-        if grants.contains(.authorizationCode), specification.redirectURIs.isEmpty { throw AdminFailure.invalid("authorization_code needs a redirect URI") }
-        if grants.contains(.clientCredentials), specification.isPublic { throw AdminFailure.invalid("a public client cannot use client_credentials") }
+        if let problem = Self.grantProblem(grants, redirectURIs: specification.redirectURIs, isPublic: specification.isPublic) {
+            throw AdminFailure.invalid(problem)
+        }
         let secret = specification.isPublic ? nil : ClientSecret.generate(using: crypto)
         let id = RandomIdentifier.make(using: crypto)
         let now = now()
@@ -96,6 +159,54 @@ public struct ClientAdministration: Sendable {
         try await store.createClient(client, now: now)
         try await store.recordAdminAction(actor: actor, action: "clients.create", target: "client \(client.id)", details: nil, now: now)
         return (client, secret)
+    }
+
+    /// What the grants need of the rest of the client.
+    static func grantProblem(_ grants: Set<GrantType>, redirectURIs: [String], isPublic: Bool) -> String? {
+        if grants.isEmpty { return "a client needs at least one grant" }
+        if grants.contains(.authorizationCode), redirectURIs.isEmpty { return "authorization_code needs a redirect URI" }
+        if grants.contains(.clientCredentials), isPublic { return "a public client cannot use client_credentials" }
+        return nil
+    }
+
+    /// Applies `changes` to an admin-registered client, only if `ifMatch` (an `If-Match` field
+    /// value) holds for its current ``etag(_:)`` — checked and written in one transaction, so
+    /// of two changes made from one read, one wins and the other is refused. Tokens already
+    /// issued keep what they were issued with; the next ones follow the change.
+    public func update(_ id: String, ifMatch: String?, changes: ClientChanges, actor: String) async throws -> Client {
+        guard let ifMatch else { throw AdminFailure.preconditionRequired("send If-Match with the client's current ETag (from GET)") }
+        let crypto = crypto
+        let outcome = try await store.updateClient(id: id, now: now()) { current in
+            guard current.source == .admin else {
+                throw AdminFailure.conflict("client \(id) is declared in the config file: edit its entry there and restart tessera")
+            }
+            guard let holds = ProfileETag.ifMatch(ifMatch, holdsFor: Self.etag(current, crypto: crypto)) else {
+                throw AdminFailure.invalid("If-Match is not a list of entity tags or *")
+            }
+            guard holds else { return nil }
+            return try changes.applied(to: current)
+        }
+        switch outcome {
+        case .updated(let client):
+            try await store.recordAdminAction(
+                actor: actor, action: "clients.update", target: "client \(id)", details: changes.fieldNames.joined(separator: ", "), now: now())
+            return client
+        case .refused(let current):
+            throw AdminFailure.preconditionFailed("client \(id) changed since it was read; read it again", currentETag: Self.etag(current, crypto: crypto))
+        case .notFound:
+            throw AdminFailure.notFound("no client \(id)")
+        }
+    }
+
+    /// The client's entity tag: a digest of what ``json(_:)`` shows, so it changes exactly
+    /// when the representation does.
+    public static func etag(_ client: Client, crypto: any CryptoPrimitives) -> String {
+        let shown = (try? JSONSerialization.data(withJSONObject: json(client), options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return "\"c" + Hex.encode(crypto.sha256(Array(shown)).prefix(16)) + "\""
+    }
+
+    public func etag(_ client: Client) -> String {
+        Self.etag(client, crypto: crypto)
     }
 
     /// Deletes an admin-registered client and revokes its tokens.

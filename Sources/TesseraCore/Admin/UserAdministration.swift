@@ -11,10 +11,16 @@ public enum AdminFailure: Error, Equatable, CustomStringConvertible {
     case invalid(String)
     /// The target's state does not allow it: a disabled user asked for a recovery code (CLI exit 1, HTTP 409).
     case conflict(String)
+    /// A conditional change came without `If-Match` (HTTP 428).
+    case preconditionRequired(String)
+    /// The target changed since the caller read it: `If-Match` names another version (HTTP
+    /// 412, with the current ETag).
+    case preconditionFailed(String, currentETag: String)
 
     public var description: String {
         switch self {
-        case .notFound(let message), .alreadyExists(let message), .invalid(let message), .conflict(let message): message
+        case .notFound(let message), .alreadyExists(let message), .invalid(let message), .conflict(let message), .preconditionRequired(let message),
+             .preconditionFailed(let message, _): message
         }
     }
 }

@@ -17,4 +17,17 @@ public protocol ClientStore: Sendable {
     /// Replaces a confidential client's secret (its hash, and sealed for the Cognito API's
     /// `SECRET_HASH`). Throws ``StorageError/notFound``.
     func replaceClientSecret(id: String, hash: TokenHash, sealed: [UInt8]?, now: Date) async throws
+    /// Changes a client in one transaction: `change` is given the client as stored now and
+    /// returns it changed, or nil to leave it (a precondition did not hold); what it throws
+    /// changes nothing. Written: the name, redirect URIs, grants, scope, audience, token
+    /// lifetime and Cognito settings (never the id, secret, source or creation time).
+    func updateClient(id: String, now: Date, _ change: @escaping @Sendable (Client) throws -> Client?) async throws -> ClientUpdateOutcome
+}
+
+/// What ``ClientStore/updateClient(id:now:_:)`` came to.
+public enum ClientUpdateOutcome: Sendable {
+    case updated(Client)
+    /// The change declined; nothing was written. The client as it is.
+    case refused(Client)
+    case notFound
 }

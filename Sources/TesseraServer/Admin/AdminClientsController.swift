@@ -14,6 +14,7 @@ struct AdminClientsController {
         group.get(use: list)
         group.post(use: create)
         group.get(":client", use: show)
+        group.patch(":client", use: update)
         group.delete(":client", use: delete)
         group.post(":client/rotate-secret", use: rotateSecret)
     }
@@ -58,6 +59,47 @@ struct AdminClientsController {
         }
     }
 
+    /// A JSON merge patch (RFC 7396) of a client: fields absent stay; `null` removes
+    /// `audience` or `access_token_ttl` and is refused for the others.
+    struct UpdateRequest: Decodable {
+        let changes: ClientChanges
+        static let keys = CreateRequest.keys.subtracting(["public"])
+
+        enum CodingKeys: String, CodingKey {
+            case name, grants, scope, audience
+            case redirectURIs = "redirect_uris", postLogoutRedirectURIs = "post_logout_redirect_uris"
+            case accessTokenTTL = "access_token_ttl", authFlows = "auth_flows", refreshTokenRotation = "refresh_token_rotation"
+            case retryGraceSeconds = "retry_grace_seconds"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            /// A field that may be absent but, when present, must not be null.
+            func value<Value: Decodable>(_ key: CodingKeys, _ type: Value.Type) throws -> Value? {
+                guard container.contains(key) else { return nil }
+                guard try !container.decodeNil(forKey: key) else { throw APIError.invalidRequest("\(key.stringValue) cannot be null") }
+                return try container.decode(type, forKey: key)
+            }
+            /// A field that null removes.
+            func removable<Value: Decodable>(_ key: CodingKeys, _ type: Value.Type) throws -> Value?? {
+                guard container.contains(key) else { return nil }
+                return .some(try container.decodeNil(forKey: key) ? nil : try container.decode(type, forKey: key))
+            }
+            var changes = ClientChanges()
+            changes.name = try value(.name, String.self)
+            changes.redirectURIs = try value(.redirectURIs, [String].self)
+            changes.postLogoutRedirectURIs = try value(.postLogoutRedirectURIs, [String].self)
+            changes.grants = try value(.grants, [String].self)
+            changes.scope = try value(.scope, String.self)
+            changes.audience = try removable(.audience, String.self)
+            changes.accessTokenTTL = try removable(.accessTokenTTL, Double.self)
+            changes.authFlows = try value(.authFlows, [String].self)
+            changes.refreshTokenRotation = try value(.refreshTokenRotation, String.self)
+            changes.retryGraceSeconds = try value(.retryGraceSeconds, Int.self)
+            self.changes = changes
+        }
+    }
+
     private func actor(_ request: Request) async throws -> String {
         "client " + (try await AdminAuthorization.client(of: request, scope: AdminScope.clients, accessTokens: accessTokens))
     }
@@ -78,7 +120,18 @@ struct AdminClientsController {
 
     @Sendable func show(_ request: Request, context: TesseraRequestContext) async throws -> Response {
         _ = try await actor(request)
-        return try AdminJSON.response(ClientAdministration.json(try await clients.client(try context.parameters.require("client"))))
+        let client = try await clients.client(try context.parameters.require("client"))
+        return try AdminJSON.response(ClientAdministration.json(client), etag: clients.etag(client))
+    }
+
+    /// A merge of the fields given, only with `If-Match` naming the client's current ETag (the
+    /// one `GET` answered with), as `PATCH /admin/v1/users/{user}`.
+    @Sendable func update(_ request: Request, context: TesseraRequestContext) async throws -> Response {
+        let actor = try await actor(request)
+        let body = try await JSONBody.decode(UpdateRequest.self, from: request, context: context, allowedKeys: UpdateRequest.keys)
+        let client = try await clients.update(
+            try context.parameters.require("client"), ifMatch: request.headers.fieldValue(.ifMatch), changes: body.changes, actor: actor)
+        return try AdminJSON.response(ClientAdministration.json(client), etag: clients.etag(client))
     }
 
     @Sendable func delete(_ request: Request, context: TesseraRequestContext) async throws -> Response {

@@ -82,6 +82,9 @@ extension APIError {
         case .alreadyExists(let description): self.init(.conflict, "already_exists", description)
         case .invalid(let description): self.init(.badRequest, "invalid_request", description)
         case .conflict(let description): self.init(.conflict, "conflict", description)
+        case .preconditionRequired(let description): self.init(.preconditionRequired, "precondition_required", description)
+        case .preconditionFailed(let description, let current):
+            self.init(.preconditionFailed, "precondition_failed", description, headers: [.eTag: current])
         }
     }
 }

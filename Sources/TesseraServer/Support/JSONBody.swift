@@ -55,6 +55,9 @@ enum JSONBody {
         }
         do {
             return try JSONDecoder().decode(type, from: bytes)
+        } catch let refusal as APIError {
+            // A type's own decoder refusing a value it names (a null where none is allowed).
+            throw refusal
         } catch DecodingError.keyNotFound(let key, _) {
             throw APIError.invalidRequest("missing field \"\(key.stringValue)\"")
         } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {

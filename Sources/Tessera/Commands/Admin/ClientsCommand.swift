@@ -8,7 +8,7 @@ import TesseraSQLite
 struct ClientsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clients", abstract: "Register and manage OAuth clients.",
-        subcommands: [Create.self, List.self, Show.self, Delete.self, RotateSecret.self])
+        subcommands: [Create.self, List.self, Show.self, Update.self, Delete.self, RotateSecret.self])
 
     /// The client actions, shared with the admin HTTP API.
     static func administration(_ context: AdminContext) async throws -> ClientAdministration {
@@ -100,6 +100,64 @@ struct ClientsCommand: AsyncParsableCommand {
             try context.emit(json: json, text: TextTable.render(["FIELD", "VALUE"], json.keys.sorted().map { key in
                 [key, (json[key] as? [String])?.joined(separator: " ") ?? "\(json[key]!)"]
             }))
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a registered client; options not given stay as they are.",
+            discussion: """
+                A repeatable option replaces the whole list. Tokens already issued keep what they were \
+                issued with; the next ones follow the change. Clients from the config file are changed there.
+
+                Examples:
+                  tessera admin clients update web --redirect-uri https://app.example.com/cb --redirect-uri https://app.example.com/cb2
+                  tessera admin clients update reports --scope "reports.read reports.write" --no-audience
+                """)
+        @Argument(help: "The client id.") var clientID: String
+        @Option(help: "A new display name.") var name: String?
+        @Option(name: .customLong("redirect-uri"), help: "A redirect URI (repeatable; replaces the list).") var redirectURIs: [String] = []
+        @Option(name: .customLong("post-logout-redirect-uri"), help: "A post-logout redirect URI (repeatable; replaces the list).")
+        var postLogoutRedirectURIs: [String] = []
+        @Option(name: .customLong("grant"), help: "A grant (repeatable; replaces the list).") var grants: [String] = []
+        @Option(help: "Scopes the client may ask for, space-separated.") var scope: String?
+        @Option(help: "The aud of its access tokens.") var audience: String?
+        @Flag(name: .customLong("no-audience"), help: "Remove the audience (tokens name the issuer again).") var noAudience = false
+        @Option(name: .customLong("access-token-ttl"), help: "Its access-token lifetime in seconds (300-86400).") var accessTokenTTL: Double?
+        @Flag(name: .customLong("no-access-token-ttl"), help: "Remove its own lifetime (the server's access_token_ttl applies).")
+        var noAccessTokenTTL = false
+        @Option(name: .customLong("auth-flow"), help: "A Cognito API sign-in flow (repeatable; replaces the list).") var authFlows: [String] = []
+        @Option(name: .customLong("refresh-token-rotation"), help: "enabled or disabled.") var refreshTokenRotation: String?
+        @Option(name: .customLong("retry-grace-seconds"), help: "Seconds (0-60) a rotated refresh token still answers at the Cognito API.")
+        var retryGraceSeconds: Int?
+        @OptionGroup var options: AdminOptions
+
+        var changes: ClientChanges {
+            var changes = ClientChanges()
+            changes.name = name
+            changes.redirectURIs = redirectURIs.isEmpty ? nil : redirectURIs
+            changes.postLogoutRedirectURIs = postLogoutRedirectURIs.isEmpty ? nil : postLogoutRedirectURIs
+            changes.grants = grants.isEmpty ? nil : grants
+            changes.scope = scope
+            changes.audience = noAudience ? .some(nil) : audience.map { .some($0) }
+            changes.accessTokenTTL = noAccessTokenTTL ? .some(nil) : accessTokenTTL.map { .some($0) }
+            changes.authFlows = authFlows.isEmpty ? nil : authFlows
+            changes.refreshTokenRotation = refreshTokenRotation
+            changes.retryGraceSeconds = retryGraceSeconds
+            return changes
+        }
+
+        func validate() throws {
+            if noAudience, audience != nil { throw ValidationError("--audience and --no-audience exclude each other") }
+            if noAccessTokenTTL, accessTokenTTL != nil { throw ValidationError("--access-token-ttl and --no-access-token-ttl exclude each other") }
+            if changes.fieldNames.isEmpty { throw ValidationError("nothing to change: give at least one option") }
+        }
+
+        func run() async throws {
+            let context = try await AdminContext(options)
+            // The operator at the CLI changes what is there now: If-Match `*`.
+            let client = try await ClientsCommand.administration(context).update(clientID, ifMatch: "*", changes: changes, actor: AdminContext.actor)
+            try context.emit(json: ClientAdministration.json(client), text: "updated client \(client.id)")
         }
     }
 
