@@ -101,7 +101,7 @@ struct AdminClientsController {
     }
 
     private func actor(_ request: Request) async throws -> String {
-        "client " + (try await AdminAuthorization.client(of: request, scope: AdminScope.clients, accessTokens: accessTokens))
+        try await AdminAuthorization.actor(of: request, scope: AdminScope.clients, accessTokens: accessTokens)
     }
 
     @Sendable func list(_ request: Request, context: TesseraRequestContext) async throws -> Response {

@@ -29,7 +29,7 @@ struct AdminGroupsController {
     }
 
     private func actor(_ request: Request) async throws -> String {
-        "client " + (try await AdminAuthorization.client(of: request, scope: AdminScope.groups, accessTokens: accessTokens))
+        try await AdminAuthorization.actor(of: request, scope: AdminScope.groups, accessTokens: accessTokens)
     }
 
     private func name(_ context: TesseraRequestContext) throws -> String {

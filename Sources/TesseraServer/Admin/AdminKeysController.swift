@@ -9,12 +9,12 @@ struct AdminKeysController {
 
     func addRoutes(to router: Router<TesseraRequestContext>) {
         router.get("/admin/v1/keys") { request, _ in
-            _ = try await AdminAuthorization.client(of: request, scope: AdminScope.keys, accessTokens: accessTokens)
+            _ = try await AdminAuthorization.actor(of: request, scope: AdminScope.keys, accessTokens: accessTokens)
             return try AdminJSON.response(try await keys.list())
         }
         router.post("/admin/v1/keys/rotate") { request, _ in
-            let client = try await AdminAuthorization.client(of: request, scope: AdminScope.keys, accessTokens: accessTokens)
-            return try AdminJSON.response(try await keys.rotate(actor: "client " + client))
+            let actor = try await AdminAuthorization.actor(of: request, scope: AdminScope.keys, accessTokens: accessTokens)
+            return try AdminJSON.response(try await keys.rotate(actor: actor))
         }
     }
 }

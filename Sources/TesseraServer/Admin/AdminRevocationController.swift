@@ -25,7 +25,7 @@ struct AdminRevocationController {
     }
 
     @Sendable func revoke(_ request: Request, context: TesseraRequestContext) async throws -> Response {
-        let actor = "client " + (try await AdminAuthorization.client(of: request, scope: AdminScope.revoke, accessTokens: accessTokens))
+        let actor = try await AdminAuthorization.actor(of: request, scope: AdminScope.revoke, accessTokens: accessTokens)
         let body = try await JSONBody.decode(RevokeRequest.self, from: request, context: context, allowedKeys: RevokeRequest.keys)
         switch (body.user, body.client, body.token, body.jti) {
         case (.some(let user), nil, nil, nil):
@@ -44,7 +44,7 @@ struct AdminRevocationController {
     }
 
     @Sendable func audit(_ request: Request, context: TesseraRequestContext) async throws -> Response {
-        _ = try await AdminAuthorization.client(of: request, scope: AdminScope.audit, accessTokens: accessTokens)
+        _ = try await AdminAuthorization.actor(of: request, scope: AdminScope.audit, accessTokens: accessTokens)
         let query = try AdminQuery(request)
         let limit = try query.value("limit", default: 50, "limit must be between 1 and 10000", Int.init)
         let after: Int64? = try query.value("after", default: nil, "after must be an entry id") { Int64($0).flatMap { $0 >= 0 ? $0 : nil } }

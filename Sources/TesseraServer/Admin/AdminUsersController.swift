@@ -46,7 +46,7 @@ struct AdminUsersController {
 
     /// The calling client, as the audit log names it.
     private func actor(_ request: Request) async throws -> String {
-        "client " + (try await AdminAuthorization.client(of: request, scope: AdminScope.users, accessTokens: accounts.accessTokens))
+        try await AdminAuthorization.actor(of: request, scope: AdminScope.users, accessTokens: accounts.accessTokens)
     }
 
     /// The user the path names (an id, or an address).
@@ -132,17 +132,18 @@ struct AdminUsersController {
 
 /// Who may call the admin HTTP API (contract §12.4).
 enum AdminAuthorization {
-    /// The id of the client whose `client_credentials` access token the request bears, when its
-    /// scope holds `scope`: 401 `invalid_token` without a valid token, 403 `insufficient_scope`
-    /// for a user's token or a scope without it.
-    static func client(of request: Request, scope: String, accessTokens: AccessTokenValidator) async throws -> String {
+    /// The caller as the audit log names it (`client <id>`): the client whose
+    /// `client_credentials` access token the request bears, when its scope holds `scope`. 401
+    /// `invalid_token` without a valid token, 403 `insufficient_scope` for a user's token or a
+    /// scope without it.
+    static func actor(of request: Request, scope: String, accessTokens: AccessTokenValidator) async throws -> String {
         guard let header = request.headers.fieldValue(.authorization) else { throw BearerError.missing }
         guard let token = AuthorizationHeader.credentials(header, scheme: "bearer") else { throw BearerError.invalidToken(reason: "not a bearer authorization") }
         let validated = try await accessTokens.validate(token, audience: nil)
         guard validated.user == nil, Scope(parsing: validated.claims.scope)?.contains(scope) == true else {
             throw BearerError.insufficientScope(required: scope)
         }
-        return validated.claims.clientID
+        return "client " + validated.claims.clientID
     }
 }
 

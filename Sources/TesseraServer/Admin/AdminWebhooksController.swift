@@ -61,7 +61,7 @@ struct AdminWebhooksController {
     }
 
     private func actor(_ request: Request) async throws -> String {
-        "client " + (try await AdminAuthorization.client(of: request, scope: AdminScope.webhooks, accessTokens: accessTokens))
+        try await AdminAuthorization.actor(of: request, scope: AdminScope.webhooks, accessTokens: accessTokens)
     }
 
     private func id(_ context: TesseraRequestContext) throws -> String {
