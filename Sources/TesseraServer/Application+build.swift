@@ -84,18 +84,17 @@ func buildRouter(dependencies: Dependencies, moreRoutes: (Router<TesseraRequestC
         authorization: dependencies.authorization, accounts: dependencies.accounts, lifecycle: dependencies.lifecycle, keys: dependencies.keys,
         settings: dependencies.settings, crypto: dependencies.crypto
     ).addRoutes(to: router)
-    AdminUsersController(admin: dependencies.admin, accounts: dependencies.accounts, lifecycle: dependencies.lifecycle)
+    let gate = AdminGate(accessTokens: dependencies.accounts.accessTokens, auditLog: dependencies.storage, now: dependencies.now)
+    AdminUsersController(admin: dependencies.admin, accounts: dependencies.accounts, lifecycle: dependencies.lifecycle, gate: gate)
         .addRoutes(to: router)
-    AdminRevocationController(revocations: dependencies.revocations, users: dependencies.admin, accessTokens: dependencies.accounts.accessTokens)
-        .addRoutes(to: router)
-    AdminKeysController(keys: dependencies.keyAdministration, accessTokens: dependencies.accounts.accessTokens).addRoutes(to: router)
-    AdminGroupsController(groups: dependencies.groupAdministration, users: dependencies.admin, accessTokens: dependencies.accounts.accessTokens)
-        .addRoutes(to: router)
+    AdminRevocationController(revocations: dependencies.revocations, users: dependencies.admin, gate: gate).addRoutes(to: router)
+    AdminKeysController(keys: dependencies.keyAdministration, gate: gate).addRoutes(to: router)
+    AdminGroupsController(groups: dependencies.groupAdministration, users: dependencies.admin, gate: gate).addRoutes(to: router)
     if let webhooks = dependencies.webhookAdministration {
-        AdminWebhooksController(webhooks: webhooks, accessTokens: dependencies.accounts.accessTokens).addRoutes(to: router)
+        AdminWebhooksController(webhooks: webhooks, gate: gate).addRoutes(to: router)
     }
     if let clients = dependencies.clientAdministration {
-        AdminClientsController(clients: clients, accessTokens: dependencies.accounts.accessTokens).addRoutes(to: router)
+        AdminClientsController(clients: clients, gate: gate).addRoutes(to: router)
     }
     moreRoutes(router)
     routes.record(router.routes)

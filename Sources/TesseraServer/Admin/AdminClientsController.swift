@@ -7,7 +7,7 @@ import TesseraCore
 /// `POST /admin/v1/clients` and `…/rotate-secret` only.
 struct AdminClientsController {
     let clients: ClientAdministration
-    let accessTokens: AccessTokenValidator
+    let gate: AdminGate
 
     func addRoutes(to router: Router<TesseraRequestContext>) {
         let group = router.group("/admin/v1/clients")
@@ -101,12 +101,11 @@ struct AdminClientsController {
     }
 
     private func actor(_ request: Request) async throws -> String {
-        try await AdminAuthorization.actor(of: request, scope: AdminScope.clients, accessTokens: accessTokens)
+        try await gate.caller(request, scope: AdminScope.clients)
     }
 
     @Sendable func list(_ request: Request, context: TesseraRequestContext) async throws -> Response {
-        _ = try await actor(request)
-        return try AdminJSON.response(try await clients.list().map(ClientAdministration.json))
+        try await gate.list(request, scope: AdminScope.clients, action: "clients.list") { try await clients.list().map(ClientAdministration.json) }
     }
 
     @Sendable func create(_ request: Request, context: TesseraRequestContext) async throws -> Response {
@@ -119,8 +118,9 @@ struct AdminClientsController {
     }
 
     @Sendable func show(_ request: Request, context: TesseraRequestContext) async throws -> Response {
-        _ = try await actor(request)
+        let caller = try await actor(request)
         let client = try await clients.client(try context.parameters.require("client"))
+        try await gate.read(caller, action: "clients.show", target: "client \(client.id)")
         return try AdminJSON.response(ClientAdministration.json(client), etag: clients.etag(client))
     }
 

@@ -8,7 +8,7 @@ import TesseraCore
 struct AdminGroupsController {
     let groups: GroupAdministration
     let users: UserAdministration
-    let accessTokens: AccessTokenValidator
+    let gate: AdminGate
 
     func addRoutes(to router: Router<TesseraRequestContext>) {
         let group = router.group("/admin/v1/groups")
@@ -29,7 +29,7 @@ struct AdminGroupsController {
     }
 
     private func actor(_ request: Request) async throws -> String {
-        try await AdminAuthorization.actor(of: request, scope: AdminScope.groups, accessTokens: accessTokens)
+        try await gate.caller(request, scope: AdminScope.groups)
     }
 
     private func name(_ context: TesseraRequestContext) throws -> String {
@@ -41,10 +41,11 @@ struct AdminGroupsController {
     }
 
     @Sendable func list(_ request: Request, context: TesseraRequestContext) async throws -> Response {
-        _ = try await actor(request)
-        let query = try AdminQuery(request)
-        let limit = try query.value("limit", default: 100, "limit must be between 1 and 1000", Int.init)
-        return try AdminJSON.response(try await groups.list(limit: limit, after: query["after"]).map(GroupAdministration.json))
+        try await gate.list(request, scope: AdminScope.groups, action: "groups.list") {
+            let query = try AdminQuery(request)
+            let limit = try query.value("limit", default: 100, "limit must be between 1 and 1000", Int.init)
+            return try await groups.list(limit: limit, after: query["after"]).map(GroupAdministration.json)
+        }
     }
 
     @Sendable func create(_ request: Request, context: TesseraRequestContext) async throws -> Response {
@@ -55,8 +56,10 @@ struct AdminGroupsController {
     }
 
     @Sendable func show(_ request: Request, context: TesseraRequestContext) async throws -> Response {
-        _ = try await actor(request)
-        return try AdminJSON.response(GroupAdministration.json(try await groups.group(try name(context))))
+        let caller = try await actor(request)
+        let group = try await groups.group(try name(context))
+        try await gate.read(caller, action: "groups.show", target: "group \(group.name)")
+        return try AdminJSON.response(GroupAdministration.json(group))
     }
 
     @Sendable func delete(_ request: Request, context: TesseraRequestContext) async throws -> Response {
@@ -67,10 +70,12 @@ struct AdminGroupsController {
     }
 
     @Sendable func members(_ request: Request, context: TesseraRequestContext) async throws -> Response {
-        _ = try await actor(request)
+        let caller = try await actor(request)
         let query = try AdminQuery(request)
         let limit = try query.value("limit", default: 100, "limit must be between 1 and 1000", Int.init)
-        let members = try await groups.members(of: try name(context), limit: limit, after: query["after"])
+        let name = try name(context)
+        let members = try await groups.members(of: name, limit: limit, after: query["after"])
+        try await gate.read(caller, action: "groups.members", target: "group \(name)")
         return try AdminJSON.response(members.map(GroupAdministration.member))
     }
 

@@ -5,15 +5,14 @@ import TesseraCore
 /// `tessera admin keys list` and `keys rotate` over the same ``KeyAdministration``.
 struct AdminKeysController {
     let keys: KeyAdministration
-    let accessTokens: AccessTokenValidator
+    let gate: AdminGate
 
     func addRoutes(to router: Router<TesseraRequestContext>) {
         router.get("/admin/v1/keys") { request, _ in
-            _ = try await AdminAuthorization.actor(of: request, scope: AdminScope.keys, accessTokens: accessTokens)
-            return try AdminJSON.response(try await keys.list())
+            try await gate.list(request, scope: AdminScope.keys, action: "keys.list") { try await keys.list() }
         }
         router.post("/admin/v1/keys/rotate") { request, _ in
-            let actor = try await AdminAuthorization.actor(of: request, scope: AdminScope.keys, accessTokens: accessTokens)
+            let actor = try await gate.caller(request, scope: AdminScope.keys)
             return try AdminJSON.response(try await keys.rotate(actor: actor))
         }
     }

@@ -8,7 +8,7 @@ import TesseraCore
 struct AdminRevocationController {
     let revocations: RevocationAdministration
     let users: UserAdministration
-    let accessTokens: AccessTokenValidator
+    let gate: AdminGate
 
     func addRoutes(to router: Router<TesseraRequestContext>) {
         router.post("/admin/v1/revoke", use: revoke)
@@ -25,7 +25,7 @@ struct AdminRevocationController {
     }
 
     @Sendable func revoke(_ request: Request, context: TesseraRequestContext) async throws -> Response {
-        let actor = try await AdminAuthorization.actor(of: request, scope: AdminScope.revoke, accessTokens: accessTokens)
+        let actor = try await gate.caller(request, scope: AdminScope.revoke)
         let body = try await JSONBody.decode(RevokeRequest.self, from: request, context: context, allowedKeys: RevokeRequest.keys)
         switch (body.user, body.client, body.token, body.jti) {
         case (.some(let user), nil, nil, nil):
@@ -44,10 +44,11 @@ struct AdminRevocationController {
     }
 
     @Sendable func audit(_ request: Request, context: TesseraRequestContext) async throws -> Response {
-        _ = try await AdminAuthorization.actor(of: request, scope: AdminScope.audit, accessTokens: accessTokens)
-        let query = try AdminQuery(request)
-        let limit = try query.value("limit", default: 50, "limit must be between 1 and 10000", Int.init)
-        let after: Int64? = try query.value("after", default: nil, "after must be an entry id") { Int64($0).flatMap { $0 >= 0 ? $0 : nil } }
-        return try AdminJSON.response(try await revocations.audit(limit: limit, after: after).map(RevocationAdministration.json))
+        try await gate.list(request, scope: AdminScope.audit, action: "audit.read") {
+            let query = try AdminQuery(request)
+            let limit = try query.value("limit", default: 50, "limit must be between 1 and 10000", Int.init)
+            let after: Int64? = try query.value("after", default: nil, "after must be an entry id") { Int64($0).flatMap { $0 >= 0 ? $0 : nil } }
+            return try await revocations.audit(limit: limit, after: after).map(RevocationAdministration.json)
+        }
     }
 }

@@ -11,6 +11,7 @@ struct AdminUsersController {
     let admin: UserAdministration
     let accounts: AccountService
     let lifecycle: LifecycleService
+    let gate: AdminGate
 
     func addRoutes(to router: Router<TesseraRequestContext>) {
         let users = router.group("/admin/v1/users")
@@ -46,7 +47,7 @@ struct AdminUsersController {
 
     /// The calling client, as the audit log names it.
     private func actor(_ request: Request) async throws -> String {
-        try await AdminAuthorization.actor(of: request, scope: AdminScope.users, accessTokens: accounts.accessTokens)
+        try await gate.caller(request, scope: AdminScope.users)
     }
 
     /// The user the path names (an id, or an address).
@@ -55,12 +56,12 @@ struct AdminUsersController {
     }
 
     @Sendable func list(_ request: Request, context: TesseraRequestContext) async throws -> Response {
-        _ = try await actor(request)
-        let query = try AdminQuery(request)
-        let limit = try query.value("limit", default: 100, "limit must be between 1 and 1000", Int.init)
-        let status = try query.value("status", default: nil, "status must be active, unconfirmed or disabled", UserStatus.init(rawValue:))
-        let users = try await admin.list(limit: limit, after: query["after"], emailPrefix: query["email_prefix"], status: status)
-        return try AdminJSON.response(users.map(UserAdministration.summary))
+        try await gate.list(request, scope: AdminScope.users, action: "users.list") {
+            let query = try AdminQuery(request)
+            let limit = try query.value("limit", default: 100, "limit must be between 1 and 1000", Int.init)
+            let status = try query.value("status", default: nil, "status must be active, unconfirmed or disabled", UserStatus.init(rawValue:))
+            return try await admin.list(limit: limit, after: query["after"], emailPrefix: query["email_prefix"], status: status).map(UserAdministration.summary)
+        }
     }
 
     @Sendable func create(_ request: Request, context: TesseraRequestContext) async throws -> Response {
@@ -71,8 +72,9 @@ struct AdminUsersController {
     }
 
     @Sendable func show(_ request: Request, context: TesseraRequestContext) async throws -> Response {
-        _ = try await actor(request)
+        let caller = try await actor(request)
         let (user, emails) = try await admin.details(of: try await target(context))
+        try await gate.read(caller, action: "users.show", target: "user \(user.id)")
         return try AdminJSON.response(UserAdministration.detail(user, emails: emails), etag: ProfileETag.of(user))
     }
 
@@ -127,57 +129,5 @@ struct AdminUsersController {
         let user = try await target(context)
         try await admin.signOut(user, actor: actor)
         return try AdminJSON.response(["revoked": "user", "user_id": user.id])
-    }
-}
-
-/// Who may call the admin HTTP API (contract §12.4).
-enum AdminAuthorization {
-    /// The caller as the audit log names it (`client <id>`): the client whose
-    /// `client_credentials` access token the request bears, when its scope holds `scope`. 401
-    /// `invalid_token` without a valid token, 403 `insufficient_scope` for a user's token or a
-    /// scope without it.
-    static func actor(of request: Request, scope: String, accessTokens: AccessTokenValidator) async throws -> String {
-        guard let header = request.headers.fieldValue(.authorization) else { throw BearerError.missing }
-        guard let token = AuthorizationHeader.credentials(header, scheme: "bearer") else { throw BearerError.invalidToken(reason: "not a bearer authorization") }
-        let validated = try await accessTokens.validate(token, audience: nil)
-        guard validated.user == nil, Scope(parsing: validated.claims.scope)?.contains(scope) == true else {
-            throw BearerError.insufficientScope(required: scope)
-        }
-        return "client " + validated.claims.clientID
-    }
-}
-
-/// An admin call's path parameters: a user's address or a group's name arrives percent-encoded.
-enum AdminPath {
-    static func parameter(_ name: String, of context: TesseraRequestContext) throws -> String {
-        let raw = try context.parameters.require(name)
-        return raw.removingPercentEncoding ?? raw
-    }
-}
-
-/// An admin call's query parameters, each read once and checked.
-struct AdminQuery {
-    private let parameters: [String: String]
-
-    init(_ request: Request) throws {
-        guard let parsed = try? FormBody.parse(request.uri.query ?? "") else { throw APIError.invalidRequest("a query parameter is repeated or malformed") }
-        parameters = parsed
-    }
-
-    subscript(name: String) -> String? { parameters[name] }
-
-    /// The parameter `name` read by `parse`, `fallback` when absent; 400 with `refusal` when it does not parse.
-    func value<Value>(_ name: String, default fallback: Value, _ refusal: String, _ parse: (String) -> Value?) throws -> Value {
-        guard let text = parameters[name] else { return fallback }
-        guard let value = parse(text) else { throw APIError.invalidRequest(refusal) }
-        return value
-    }
-}
-
-/// The admin API's answers: JSON as the CLI's `--json` prints it (keys sorted), never cached.
-enum AdminJSON {
-    static func response(_ value: Any, status: HTTPResponse.Status = .ok, etag: String? = nil) throws -> Response {
-        let body = try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])
-        return JSONResponse.make(status: status, body: body, cacheControl: "no-store", etag: etag)
     }
 }

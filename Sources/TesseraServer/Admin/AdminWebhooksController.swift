@@ -7,7 +7,7 @@ import TesseraCore
 /// secret is in the answer of the create and of `…/rotate-secret` only.
 struct AdminWebhooksController {
     let webhooks: any WebhookAdministration
-    let accessTokens: AccessTokenValidator
+    let gate: AdminGate
 
     func addRoutes(to router: Router<TesseraRequestContext>) {
         let group = router.group("/admin/v1/webhooks")
@@ -61,7 +61,7 @@ struct AdminWebhooksController {
     }
 
     private func actor(_ request: Request) async throws -> String {
-        try await AdminAuthorization.actor(of: request, scope: AdminScope.webhooks, accessTokens: accessTokens)
+        try await gate.caller(request, scope: AdminScope.webhooks)
     }
 
     private func id(_ context: TesseraRequestContext) throws -> String {
@@ -69,8 +69,7 @@ struct AdminWebhooksController {
     }
 
     @Sendable func list(_ request: Request, context: TesseraRequestContext) async throws -> Response {
-        _ = try await actor(request)
-        return try AdminJSON.response(try await webhooks.list().map(WebhookAdministrationJSON.endpoint))
+        try await gate.list(request, scope: AdminScope.webhooks, action: "webhooks.list") { try await webhooks.list().map(WebhookAdministrationJSON.endpoint) }
     }
 
     @Sendable func create(_ request: Request, context: TesseraRequestContext) async throws -> Response {
@@ -81,8 +80,10 @@ struct AdminWebhooksController {
     }
 
     @Sendable func show(_ request: Request, context: TesseraRequestContext) async throws -> Response {
-        _ = try await actor(request)
-        return try AdminJSON.response(WebhookAdministrationJSON.endpoint(try await webhooks.endpoint(try id(context))))
+        let caller = try await actor(request)
+        let endpoint = try await webhooks.endpoint(try id(context))
+        try await gate.read(caller, action: "webhooks.show", target: "webhook \(endpoint.id)")
+        return try AdminJSON.response(WebhookAdministrationJSON.endpoint(endpoint))
     }
 
     @Sendable func delete(_ request: Request, context: TesseraRequestContext) async throws -> Response {
@@ -110,11 +111,13 @@ struct AdminWebhooksController {
     }
 
     @Sendable func deliveries(_ request: Request, context: TesseraRequestContext) async throws -> Response {
-        _ = try await actor(request)
+        let caller = try await actor(request)
         let query = try AdminQuery(request)
         let limit = try query.value("limit", default: 100, "limit must be between 1 and 1000", Int.init)
         let status = try query.value("status", default: nil, "status must be pending, delivered or failed", DeliveryStatus.init(rawValue:))
-        let deliveries = try await webhooks.deliveries(endpointID: try id(context), status: status, userID: query["user"], limit: limit)
+        let id = try id(context)
+        let deliveries = try await webhooks.deliveries(endpointID: id, status: status, userID: query["user"], limit: limit)
+        try await gate.read(caller, action: "webhooks.deliveries", target: "webhook \(id)")
         return try AdminJSON.response(deliveries.map(WebhookAdministrationJSON.delivery))
     }
 
