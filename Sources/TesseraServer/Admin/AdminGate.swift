@@ -9,7 +9,7 @@ import TesseraCore
 /// resource's admin scope: 401 `invalid_token` without a valid token, 403
 /// `insufficient_scope` for a user's token or a scope without it. The audit log names it
 /// `client <id>`. A change is written there by the core service that makes it, with its
-/// details; a read by ``read(_:scope:action:target:details:)`` here, once it has succeeded.
+/// details; a read by ``read(_:action:target:details:)`` here, once it has succeeded.
 struct AdminGate: Sendable {
     let accessTokens: AccessTokenValidator
     let auditLog: any AuditLog
@@ -34,11 +34,11 @@ struct AdminGate: Sendable {
     /// A list call: checks the caller first, then runs `list` (which reads its query), records
     /// the call once `list` succeeded, and answers with what it gave.
     func list(
-        _ request: Request, scope: String, action: String, details: String? = nil, _ list: () async throws -> Any
+        _ request: Request, scope: String, action: String, _ list: () async throws -> Any
     ) async throws -> Response {
         let caller = try await caller(request, scope: scope)
         let answer = try await list()
-        try await read(caller, action: action, details: details)
+        try await read(caller, action: action)
         return try AdminJSON.response(answer)
     }
 }
