@@ -273,6 +273,12 @@ def test_clients_through_the_admin_api(start_tessera, tmp_path):
                        headers={"If-Match": updated.headers["ETag"]}).json()
     assert "audience" not in removed and "access_token_ttl" not in removed
     assert admin_cli(server, "clients", "update", created["client_id"], "--name", "Reports v2")["name"] == "Reports v2"
+    for refused in ((), ("--grant", "implicit"), ("--audience", "x", "--no-audience")):
+        result = subprocess.run([str(BIN_DIR / "tessera"), "admin", "clients", "update", created["client_id"], *refused], env=server.env,
+                                cwd=server.tmp, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2 and result.stderr, (refused, result.stderr)
+    assert subprocess.run([str(BIN_DIR / "tessera"), "admin", "clients", "update", "from-config", "--name", "x"], env=server.env,
+                          cwd=server.tmp, capture_output=True, text=True, timeout=60).returncode == 1
     # Of concurrent changes made from one read, one wins and the others get 412 (5 rounds of 6).
     from concurrent.futures import ThreadPoolExecutor
     for round in range(5):
