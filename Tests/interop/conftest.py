@@ -110,9 +110,13 @@ class Tessera:
             raise RuntimeError("tessera did not become ready:\n" + "\n".join(self.log_lines))
 
     def _read_log(self):
+        # Ready once both listeners are: the management one (unless turned off) starts beside
+        # the main one, not before it.
+        waiting = {"tessera ready"} | ({"management listener ready"} if self.env["TESSERA_MANAGEMENT_PORT"] != "0" else set())
         for line in self.process.stdout:
             self.log_lines.append(line.rstrip("\n"))
-            if "tessera ready" in line:
+            waiting = {marker for marker in waiting if marker not in line}
+            if not waiting:
                 self.ready.set()
 
     def url(self, path: str) -> str:
