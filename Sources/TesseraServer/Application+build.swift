@@ -63,6 +63,9 @@ func buildRouter(dependencies: Dependencies, moreRoutes: (Router<TesseraRequestC
     let requestMetrics = RequestMetrics(factory: dependencies.metrics.factory)
     // Outermost, so that it logs and counts the status the error middleware answered with.
     router.add(middleware: RequestLogMiddleware(metrics: requestMetrics))
+    let gate = AdminGate(accessTokens: dependencies.accounts.accessTokens, auditLog: dependencies.storage, now: dependencies.now)
+    // Outside the error middleware, so that it sees the status a refused admin call got.
+    router.add(middleware: AdminRefusalAudit(gate: gate))
     router.add(middleware: ErrorMiddleware(routes: routes))
     HealthController(dependencies: dependencies).addRoutes(to: router)
     WellKnownController(dependencies: dependencies).addRoutes(to: router)
@@ -84,7 +87,6 @@ func buildRouter(dependencies: Dependencies, moreRoutes: (Router<TesseraRequestC
         authorization: dependencies.authorization, accounts: dependencies.accounts, lifecycle: dependencies.lifecycle, keys: dependencies.keys,
         settings: dependencies.settings, crypto: dependencies.crypto
     ).addRoutes(to: router)
-    let gate = AdminGate(accessTokens: dependencies.accounts.accessTokens, auditLog: dependencies.storage, now: dependencies.now)
     AdminUsersController(admin: dependencies.admin, accounts: dependencies.accounts, lifecycle: dependencies.lifecycle, gate: gate)
         .addRoutes(to: router)
     AdminRevocationController(revocations: dependencies.revocations, users: dependencies.admin, gate: gate).addRoutes(to: router)

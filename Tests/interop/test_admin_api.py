@@ -15,12 +15,19 @@ PASSWORD = "correct horse battery"
 # The audit log also records every successful read of the admin API.
 READS = {"users.list", "users.show", "clients.list", "clients.show", "keys.list", "audit.read", "groups.list", "groups.show",
          "groups.members", "webhooks.list", "webhooks.show", "webhooks.deliveries"}
+REFUSALS = {"refused", "failed"}
+
+
+def refusals_by(server, client_id, limit=200):
+    """The audit log's entries of the client's calls that were refused, newest first, as (target, details)."""
+    entries = admin_cli(server, "audit", "--limit", str(limit))
+    return [(e["target"], e["details"]) for e in entries if e["actor"] == f"client {client_id}" and e["action"] in REFUSALS]
 
 
 def changes_by(server, client_id, *fields, limit=200):
     """The audit log's entries of changes made by the client, newest first (`fields` of each)."""
     entries = admin_cli(server, "audit", "--limit", str(limit))
-    picked = [e for e in entries if e["actor"] == f"client {client_id}" and e["action"] not in READS]
+    picked = [e for e in entries if e["actor"] == f"client {client_id}" and e["action"] not in READS | REFUSALS]
     return [e[fields[0]] if len(fields) == 1 else tuple(e[f] for f in fields) for e in picked]
 
 
@@ -111,10 +118,17 @@ def test_users_through_the_admin_api_as_the_cli_sees_them(tessera):
     assert {entry["action"] for entry in by_client} >= {
         "users.create", "users.update", "revoke.user", "users.disable", "users.enable", "users.set-password", "users.send-recovery",
         "users.verify-email", "users.delete"}
-    assert all(entry["target"].startswith("user ") for entry in by_client if entry["action"] not in READS)
+    assert all(entry["target"].startswith("user ") for entry in by_client if entry["action"] not in READS | REFUSALS)
     # Reads are recorded too: a list with no target, a show naming the user by id (never the address used).
     reads = [(entry["action"], entry["target"]) for entry in by_client if entry["action"] in READS]
     assert ("users.list", "") in reads and ("users.show", f"user {user_id}") in reads
+    # So are the refused calls, newest first: by route template (never the path, which may hold an address) and status.
+    one, users = "/admin/v1/users/{user}", "/admin/v1/users"
+    assert refusals_by(tessera, created_client["client_id"]) == [
+        ("GET " + one, "status 404"), ("POST " + one + "/password", "status 400"), ("POST " + one + "/send-recovery", "status 409"),
+        ("PATCH " + one, "status 412"), ("PATCH " + one, "status 428"), ("GET " + one, "status 404"), ("GET " + users, "status 404"),
+        ("GET " + users, "status 400"), ("GET " + users, "status 400")] + [("POST " + users, "status 400")] * 3 + [
+        ("POST " + users, "status 409")]
     assert not any("@" in entry["target"] for entry in audit)
 
 
@@ -123,7 +137,7 @@ def test_admin_scopes_come_only_from_client_credentials_of_clients_registered_wi
     assert api.call("adminListUsers", bearer="").status_code == 401
     assert api.call("adminListUsers", bearer="not-a-token").status_code == 401
     # A client without the scope.
-    _, plain = client_token(tessera, "api", name="plain")
+    plain_client, plain = client_token(tessera, "api", name="plain")
     refused = api.call("adminListUsers", bearer=plain)
     assert refused.status_code == 403 and refused.json()["error"] == "insufficient_scope"
     # A user's token, even of a client registered with admin:users.
@@ -153,6 +167,11 @@ def test_admin_scopes_come_only_from_client_credentials_of_clients_registered_wi
     assert api.call("adminListUsers", bearer=token).status_code == 200
     admin_cli(tessera, "revoke", "--client", holder["client_id"])
     assert honoured(lambda: api.call("adminListUsers", bearer=token).status_code, 401) == 401
+    # The registered client's refused call is in the audit log, by method and route; the calls
+    # with no valid token (a revoked client's included) or with a user's token are not.
+    refused = [(e["actor"], e["action"], e["target"], e["details"]) for e in admin_cli(tessera, "audit", "--limit", "500")
+               if e["action"] in REFUSALS]
+    assert refused == [(f"client {plain_client['client_id']}", "refused", "GET /admin/v1/users", "status 403")], refused
 
 
 def test_revocations_and_the_audit_trail_through_the_admin_api(tessera, introspector):
@@ -196,7 +215,12 @@ def test_revocations_and_the_audit_trail_through_the_admin_api(tessera, introspe
     bot = f"client {holder['client_id']}"
     everything = api.call("adminAudit", query={"limit": 50}).json()
     assert [e["id"] for e in everything] == sorted((e["id"] for e in everything), reverse=True)
-    assert [e["action"] for e in everything if e["actor"] == bot] == ["revoke.client", "revoke.user", "revoke.token", "revoke.jti"]
+    assert [e["action"] for e in everything if e["actor"] == bot] == ["refused"] * 6 + ["revoke.client", "revoke.user", "revoke.token", "revoke.jti"]
+    # A refusal names the route and the status, never what the body asked for.
+    assert [(e["target"], e["details"]) for e in everything if e["actor"] == bot][:6] == [
+        ("POST /admin/v1/revoke", f"status {status}") for status in (400, 400, 400, 404, 404, 404)]
+    assert [(e["action"], e["target"], e["details"]) for e in everything if e["action"] == "refused" and e["actor"] != bot] == [
+        ("refused", "POST /admin/v1/revoke", "status 403")]
     token_entry = next(e for e in everything if e["action"] == "revoke.token")
     older = api.call("adminAudit", query={"limit": 10, "after": token_entry["id"]}).json()
     assert older[0]["action"] == "revoke.jti" and all(e["id"] < token_entry["id"] for e in older)
@@ -300,6 +324,12 @@ def test_clients_through_the_admin_api(start_tessera, tmp_path):
     assert api.call("adminGetClient", path={"client": created["client_id"]}).status_code == 404
     actions = changes_by(server, holder["client_id"], "action")
     assert actions == ["clients.delete", "clients.rotate-secret"] + ["clients.update"] * 7 + ["clients.create"]
+    # And every refused call, newest first, by route template and status.
+    one, update = "/admin/v1/clients/{client}", "PATCH /admin/v1/clients/{client}"
+    assert refusals_by(server, holder["client_id"]) == (
+        [("GET " + one, "status 404"), ("POST " + one + "/rotate-secret", "status 409"), ("DELETE " + one, "status 409"),
+         (update, "status 404"), (update, "status 409")] + [(update, "status 412")] * 26 + [(update, "status 400")] * 10
+        + [(update, "status 412"), (update, "status 428")] + [("POST /admin/v1/clients", "status 400")] * 5)
 
 
 def test_groups_through_the_admin_api(tessera):

@@ -9,7 +9,8 @@ import TesseraCore
 /// resource's admin scope: 401 `invalid_token` without a valid token, 403
 /// `insufficient_scope` for a user's token or a scope without it. The audit log names it
 /// `client <id>`. A change is written there by the core service that makes it, with its
-/// details; a read by ``read(_:action:target:details:)`` here, once it has succeeded.
+/// details; a read by ``read(_:action:target:details:)`` here, once it has succeeded; a
+/// refusal by ``AdminRefusalAudit``.
 struct AdminGate: Sendable {
     let accessTokens: AccessTokenValidator
     let auditLog: any AuditLog
@@ -23,6 +24,17 @@ struct AdminGate: Sendable {
         guard validated.user == nil, Scope(parsing: validated.claims.scope)?.contains(scope) == true else {
             throw BearerError.insufficientScope(required: scope)
         }
+        return "client " + validated.claims.clientID
+    }
+
+    /// The registered client a valid `client_credentials` access token in `request` belongs
+    /// to, as the audit log names it, whatever its scope; nil for anything else (no token, an
+    /// invalid one, a user's).
+    func client(_ request: Request) async -> String? {
+        guard let header = request.headers.fieldValue(.authorization),
+              let token = AuthorizationHeader.credentials(header, scheme: "bearer"),
+              let validated = try? await accessTokens.validate(token, audience: nil), validated.user == nil
+        else { return nil }
         return "client " + validated.claims.clientID
     }
 
