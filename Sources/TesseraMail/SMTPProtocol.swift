@@ -1,5 +1,6 @@
 import NIOCore
 import NIOSSL
+import Synchronization
 
 /// One reply of an SMTP server (RFC 5321 §4.2): a three-digit code and its text lines.
 public struct SMTPReply: Sendable, Equatable, CustomStringConvertible {
@@ -81,8 +82,12 @@ final class SMTPClientHandler: ChannelDuplexHandler {
     /// Builds the TLS handler STARTTLS switches to.
     private let makeTLSHandler: (() throws -> NIOSSLClientHandler)?
 
-    init(makeTLSHandler: (() throws -> NIOSSLClientHandler)?) {
+    /// Where the cause of a breakdown stays readable once the channel and this handler are gone.
+    private let breakdown: SMTPBreakdown
+
+    init(makeTLSHandler: (() throws -> NIOSSLClientHandler)?, breakdown: SMTPBreakdown = SMTPBreakdown()) {
         self.makeTLSHandler = makeTLSHandler
+        self.breakdown = breakdown
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -199,7 +204,25 @@ final class SMTPClientHandler: ChannelDuplexHandler {
     }
 
     private func failWaiting(_ error: any Error) {
-        if failure == nil { failure = error }
+        if failure == nil {
+            failure = error
+            breakdown.record(error)
+        }
         while let head = waiting.popFirst() { head.promise.fail(error) }
     }
+}
+
+/// The first reason an SMTP connection broke (a failed TLS handshake, a malformed reply), kept
+/// for the connection's user: a command written after the channel closed never reaches the
+/// handler and fails with "I/O on closed channel", which would hide that reason.
+final class SMTPBreakdown: Sendable {
+    private let cause = Mutex<(any Error)?>(nil)
+
+    /// Keeps `error` unless a reason is already known.
+    func record(_ error: any Error) {
+        cause.withLock { if $0 == nil { $0 = error } }
+    }
+
+    /// The recorded reason, if the connection broke.
+    var reason: (any Error)? { cause.withLock { $0 } }
 }

@@ -56,12 +56,13 @@ public struct SMTPTransport: MailTransport {
     /// be down, or the operator may be fixing its settings.
     func open() async throws -> SMTPConnection {
         let channel: any Channel
+        let breakdown = SMTPBreakdown()
         do {
-            channel = try await connect()
+            channel = try await connect(breakdown: breakdown)
         } catch {
             throw MailDeliveryError.temporary("cannot connect to \(relay.host):\(relay.port): \(error)")
         }
-        let connection = SMTPConnection(channel: channel, timeout: timeout)
+        let connection = SMTPConnection(channel: channel, timeout: timeout, breakdown: breakdown)
         do {
             try connection.expect(try await connection.read(), "greeting")
             var extensions = try await connection.ehlo(clientName)
@@ -76,7 +77,7 @@ public struct SMTPTransport: MailTransport {
                 try await connection.authenticate(username: username, password: relay.password ?? "", extensions: extensions)
             }
             // RFC 2920: a relay that offers PIPELINING gets a message's envelope in one write.
-            return SMTPConnection(channel: channel, timeout: timeout, pipelining: extensions.contains("PIPELINING"))
+            return SMTPConnection(channel: channel, timeout: timeout, breakdown: breakdown, pipelining: extensions.contains("PIPELINING"))
         } catch {
             await connection.close()
             if let error = error as? MailDeliveryError { throw error }
@@ -84,7 +85,7 @@ public struct SMTPTransport: MailTransport {
         }
     }
 
-    private func connect() async throws -> any Channel {
+    private func connect(breakdown: SMTPBreakdown) async throws -> any Channel {
         let (tls, host, security) = (tls, relay.host, relay.security)
         let serverName = Self.isIPAddress(host) ? nil : host
         return try await ClientBootstrap(group: group)
@@ -98,7 +99,7 @@ public struct SMTPTransport: MailTransport {
                         try channel.pipeline.syncOperations.addHandler(try makeTLS())
                     }
                     try channel.pipeline.syncOperations.addHandler(
-                        SMTPClientHandler(makeTLSHandler: security == .startTLS ? makeTLS : nil))
+                        SMTPClientHandler(makeTLSHandler: security == .startTLS ? makeTLS : nil, breakdown: breakdown))
                 }
             }
             .connect(host: host, port: relay.port).get()
@@ -113,6 +114,8 @@ public struct SMTPTransport: MailTransport {
 struct SMTPConnection: MailSession {
     let channel: any Channel
     let timeout: TimeInterval
+    /// Why the connection broke, as its handler saw it first.
+    var breakdown = SMTPBreakdown()
     /// Whether MAIL FROM, RCPT TO and DATA go out together (the relay offered PIPELINING).
     var pipelining = false
 
@@ -127,12 +130,14 @@ struct SMTPConnection: MailSession {
     }
 
     /// Writes `command` with the promise of its reply. A write that never reaches the handler
-    /// (the channel already closed) fails the reply instead of leaving it awaited forever;
-    /// completing a promise twice is a no-op in NIO.
+    /// (the channel already closed) fails the reply instead of leaving it awaited forever,
+    /// with the reason the connection broke when the handler saw one (a refused certificate,
+    /// not "I/O on closed channel"); completing a promise twice is a no-op in NIO.
     func request(_ command: SMTPCommand, flush: Bool = true) -> EventLoopPromise<SMTPReply> {
         let reply = channel.eventLoop.makePromise(of: SMTPReply.self)
         let written = channel.eventLoop.makePromise(of: Void.self)
-        written.futureResult.whenFailure { reply.fail($0) }
+        let breakdown = breakdown
+        written.futureResult.whenFailure { reply.fail(breakdown.reason ?? $0) }
         if flush {
             channel.writeAndFlush(SMTPRequest(command: command, reply: reply), promise: written)
         } else {

@@ -91,4 +91,20 @@ struct SMTPFramingTests {
         #expect(try result(waiting)?.get().code == 250)
         #expect(!wire.channel.isActive)
     }
+
+    @Test("a command sent after the connection broke fails with why it broke, not with 'I/O on closed channel'")
+    func breakdownOutlivesTheChannel() throws {
+        struct HandshakeRefused: Error {}
+        let channel = EmbeddedChannel()
+        let breakdown = SMTPBreakdown()
+        try channel.pipeline.syncOperations.addHandler(SMTPClientHandler(makeTLSHandler: nil, breakdown: breakdown))
+        // What a refused certificate does: the TLS handler reports it, the connection closes.
+        channel.pipeline.fireErrorCaught(HandshakeRefused())
+        channel.embeddedEventLoop.run()
+        #expect(!channel.isActive)
+        #expect(throws: (any Error).self, "the handler has left the pipeline") { try channel.pipeline.syncOperations.handler(type: SMTPClientHandler.self) }
+        // The client, unaware, sends its next command (EHLO after STARTTLS) on the closed channel.
+        let ehlo = SMTPConnection(channel: channel, timeout: 5, breakdown: breakdown).request(.ehlo("id.example.com"))
+        #expect(throws: HandshakeRefused.self) { try result(ehlo.futureResult)?.get() }
+    }
 }
