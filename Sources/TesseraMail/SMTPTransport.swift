@@ -114,8 +114,8 @@ public struct SMTPTransport: MailTransport {
 struct SMTPConnection: MailSession {
     let channel: any Channel
     let timeout: TimeInterval
-    /// Why the connection broke, as its handler saw it first.
-    var breakdown = SMTPBreakdown()
+    /// Why the connection broke, as its handler saw it first (the one the handler was given).
+    let breakdown: SMTPBreakdown
     /// Whether MAIL FROM, RCPT TO and DATA go out together (the relay offered PIPELINING).
     var pipelining = false
 

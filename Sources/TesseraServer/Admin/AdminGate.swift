@@ -18,9 +18,7 @@ struct AdminGate: Sendable {
 
     /// The caller, as the audit log names it.
     func caller(_ request: Request, scope: String) async throws -> String {
-        guard let header = request.headers.fieldValue(.authorization) else { throw BearerError.missing }
-        guard let token = AuthorizationHeader.credentials(header, scheme: "bearer") else { throw BearerError.invalidToken(reason: "not a bearer authorization") }
-        let validated = try await accessTokens.validate(token, audience: nil)
+        let validated = try await bearerToken(request)
         guard validated.user == nil, Scope(parsing: validated.claims.scope)?.contains(scope) == true else {
             throw BearerError.insufficientScope(required: scope)
         }
@@ -31,11 +29,15 @@ struct AdminGate: Sendable {
     /// to, as the audit log names it, whatever its scope; nil for anything else (no token, an
     /// invalid one, a user's).
     func client(_ request: Request) async -> String? {
-        guard let header = request.headers.fieldValue(.authorization),
-              let token = AuthorizationHeader.credentials(header, scheme: "bearer"),
-              let validated = try? await accessTokens.validate(token, audience: nil), validated.user == nil
-        else { return nil }
+        guard let validated = try? await bearerToken(request), validated.user == nil else { return nil }
         return "client " + validated.claims.clientID
+    }
+
+    /// The request's bearer access token, validated: 401 without one or with an invalid one.
+    private func bearerToken(_ request: Request) async throws -> ValidatedAccessToken {
+        guard let header = request.headers.fieldValue(.authorization) else { throw BearerError.missing }
+        guard let token = AuthorizationHeader.credentials(header, scheme: "bearer") else { throw BearerError.invalidToken(reason: "not a bearer authorization") }
+        return try await accessTokens.validate(token, audience: nil)
     }
 
     /// Records a read the caller made (`users.show` of `user <id>`).
