@@ -45,4 +45,43 @@ struct OpenAPIDocumentTests {
         }
         #expect(Set(ids).count == ids.count)
     }
+
+    /// The stateful fuzzing of §12.3 follows the document's links: one that names a missing
+    /// operation or parameter would silently test nothing.
+    @Test("every link names an operation and parameters that operation has")
+    func linksAreTrue() throws {
+        let document = try #require(try JSONSerialization.jsonObject(with: OpenAPIController.json(issuer: "https://x.test")) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        let components = try #require((document["components"] as? [String: Any])?["parameters"] as? [String: [String: Any]])
+        func names(_ parameters: Any?) -> Set<String> {
+            Set((parameters as? [[String: Any]] ?? []).compactMap { parameter in
+                if let reference = parameter["$ref"] as? String {
+                    return components[String(reference.split(separator: "/").last ?? "")]?["name"] as? String
+                }
+                return parameter["name"] as? String
+            })
+        }
+        var parametersByOperation: [String: Set<String>] = [:]
+        var links: [(source: String, name: String, link: [String: Any])] = []
+        for (path, item) in paths {
+            for (method, value) in item where method != "parameters" {
+                let operation = try #require(value as? [String: Any])
+                let id = try #require(operation["operationId"] as? String)
+                parametersByOperation[id] = names(item["parameters"]).union(names(operation["parameters"]))
+                for (_, response) in operation["responses"] as? [String: [String: Any]] ?? [:] {
+                    for (name, link) in response["links"] as? [String: [String: Any]] ?? [:] {
+                        links.append(("\(method) \(path)", name, link))
+                    }
+                }
+            }
+        }
+        #expect(links.count >= 20)
+        for (source, name, link) in links {
+            let target = try #require(link["operationId"] as? String, "\(source) → \(name)")
+            let known = try #require(parametersByOperation[target], "\(source) → \(name): no operation \(target)")
+            let given = Set((link["parameters"] as? [String: String] ?? [:]).keys)
+            #expect(given.isSubset(of: known), "\(source) → \(name): \(given.subtracting(known).sorted())")
+            #expect((link["parameters"] as? [String: String] ?? [:]).values.allSatisfy { $0.hasPrefix("$response.body#/") })
+        }
+    }
 }
