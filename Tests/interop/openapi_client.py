@@ -62,6 +62,14 @@ class OpenAPIClient:
         errors = sorted(validator.iter_errors(response.json()), key=str)
         assert not errors, f"{operation_id}: {status} body off its schema: {errors[0].message} in {response.text}"
 
+    def documents_body(self, operation_id: str, body) -> bool:
+        """Whether `body` matches the operation's JSON request schema."""
+        method, template, operation = self.operations[operation_id]
+        assert "application/json" in operation["requestBody"]["content"], operation_id
+        pointer = "/".join(part.replace("~", "~0").replace("/", "~1") for part in
+                           ["paths", template, method, "requestBody", "content", "application/json", "schema"])
+        return OAS31Validator({"$ref": f"{BASE_URI}#/{pointer}"}, registry=self.registry).is_valid(body)
+
     def _schema_pointer(self, response_object: dict, pointer: str) -> str:
         """Where in the document the response object lives (following one `$ref`)."""
         if "$ref" in response_object:

@@ -452,6 +452,12 @@ def test_webhooks_through_the_admin_api(start_tessera):
         assert api.call("adminRetryWebhookDeliveries", body={"all": True, "endpoint": endpoint["id"]}).json() == {"retried": 0}
         assert api.call("adminRetryWebhookDeliveries", body={"delivery": 1, "all": True}).status_code == 400
         assert api.call("adminRetryWebhookDeliveries", body={}).status_code == 400
+        # The document states the rule the server holds to: one delivery, or all (of one endpoint).
+        for body, accepted in [({"delivery": 1}, True), ({"delivery": 1, "all": False}, True), ({"all": True}, True),
+                               ({"all": True, "endpoint": endpoint["id"]}, True), ({}, False), ({"all": False}, False),
+                               ({"delivery": 1, "all": True}, False), ({"delivery": 1, "endpoint": endpoint["id"]}, False)]:
+            assert api.documents_body("adminRetryWebhookDeliveries", body) is accepted, body
+            assert (api.call("adminRetryWebhookDeliveries", body=body).status_code != 400) is accepted, body
         sink.wait_for(lambda ds: sum(1 for d in ds if d.type == "webhook.test") == 2)
         # (Recorded, so the endpoint's test lane is free for the next test.)
         assert [d["type"] for d in delivered_types(["user.created", "user.created", "webhook.test", "webhook.test"])].count("webhook.test") == 2
@@ -470,9 +476,9 @@ def test_webhooks_through_the_admin_api(start_tessera):
         for operation in ("adminGetWebhook", "adminDeleteWebhook", "adminEnableWebhook", "adminTestWebhook", "adminListWebhookDeliveries"):
             assert api.call(operation, path={"webhook": endpoint["id"]}).status_code == 404, operation
         actions = changes_by(server, holder["client_id"], "action")
-        assert actions == ["webhooks.delete", "webhooks.rotate-secret", "webhooks.test", "webhooks.rotate-secret", "webhooks.retry",
-                           "webhooks.retry", "webhooks.test", "webhooks.replay", "webhooks.enable", "webhooks.disable", "webhooks.test",
-                           "webhooks.create"]
+        assert actions == ["webhooks.delete", "webhooks.rotate-secret", "webhooks.test", "webhooks.rotate-secret",
+                           *["webhooks.retry"] * 4, "webhooks.test", "webhooks.replay", "webhooks.enable", "webhooks.disable",
+                           "webhooks.test", "webhooks.create"]
         _, users_only = client_token(server, "admin:users", name="not-webhooks")
         assert api.call("adminListWebhooks", bearer=users_only).status_code == 403
     finally:
