@@ -84,4 +84,26 @@ struct OpenAPIDocumentTests {
             #expect((link["parameters"] as? [String: String] ?? [:]).values.allSatisfy { $0.hasPrefix("$response.body#/") })
         }
     }
+
+    /// An empty segment is no identifier: `GET /admin/v1/clients/` is the router's list of
+    /// clients (it ignores a trailing slash), not `GET /admin/v1/clients/{client}` with "".
+    @Test("every path parameter is at least one character")
+    func pathParametersAreNotEmpty() throws {
+        let document = try #require(try JSONSerialization.jsonObject(with: OpenAPIController.json(issuer: "https://x.test")) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        let components = try #require((document["components"] as? [String: Any])?["parameters"] as? [String: [String: Any]])
+        var checked = 0
+        for (path, item) in paths {
+            let operations = item.filter { $0.key != "parameters" }.values.compactMap { $0 as? [String: Any] }
+            let declared = [item["parameters"]] + operations.map { $0["parameters"] }
+            for parameter in declared.flatMap({ $0 as? [[String: Any]] ?? [] }) {
+                let resolved = (parameter["$ref"] as? String).flatMap { components[String($0.split(separator: "/").last ?? "")] } ?? parameter
+                guard resolved["in"] as? String == "path" else { continue }
+                let schema = try #require(resolved["schema"] as? [String: Any], "\(path)")
+                #expect((schema["minLength"] as? Int ?? 0) >= 1, "\(path): \(resolved["name"] ?? "?")")
+                checked += 1
+            }
+        }
+        #expect(checked >= 20)
+    }
 }
