@@ -46,28 +46,39 @@ struct OpenAPIDocumentTests {
         #expect(Set(ids).count == ids.count)
     }
 
+    /// The document's paths, and its parameters with each `$ref` to a shared one followed.
+    struct Parameters {
+        let paths: [String: [String: Any]]
+        let shared: [String: [String: Any]]
+
+        init() throws {
+            let document = try #require(try JSONSerialization.jsonObject(with: OpenAPIController.json(issuer: "https://x.test")) as? [String: Any])
+            paths = try #require(document["paths"] as? [String: [String: Any]])
+            shared = try #require((document["components"] as? [String: Any])?["parameters"] as? [String: [String: Any]])
+        }
+
+        /// A `parameters` list's entries, each resolved.
+        func resolved(_ parameters: Any?) -> [[String: Any]] {
+            (parameters as? [[String: Any]] ?? []).compactMap { parameter in
+                guard let reference = parameter["$ref"] as? String else { return parameter }
+                return shared[String(reference.split(separator: "/").last ?? "")]
+            }
+        }
+    }
+
     /// The stateful fuzzing of §12.3 follows the document's links: one that names a missing
     /// operation or parameter would silently test nothing.
     @Test("every link names an operation and parameters that operation has")
     func linksAreTrue() throws {
-        let document = try #require(try JSONSerialization.jsonObject(with: OpenAPIController.json(issuer: "https://x.test")) as? [String: Any])
-        let paths = try #require(document["paths"] as? [String: [String: Any]])
-        let components = try #require((document["components"] as? [String: Any])?["parameters"] as? [String: [String: Any]])
-        func names(_ parameters: Any?) -> Set<String> {
-            Set((parameters as? [[String: Any]] ?? []).compactMap { parameter in
-                if let reference = parameter["$ref"] as? String {
-                    return components[String(reference.split(separator: "/").last ?? "")]?["name"] as? String
-                }
-                return parameter["name"] as? String
-            })
-        }
+        let document = try Parameters()
         var parametersByOperation: [String: Set<String>] = [:]
         var links: [(source: String, name: String, link: [String: Any])] = []
-        for (path, item) in paths {
+        for (path, item) in document.paths {
             for (method, value) in item where method != "parameters" {
                 let operation = try #require(value as? [String: Any])
                 let id = try #require(operation["operationId"] as? String)
-                parametersByOperation[id] = names(item["parameters"]).union(names(operation["parameters"]))
+                let declared = document.resolved(item["parameters"]) + document.resolved(operation["parameters"])
+                parametersByOperation[id] = Set(declared.compactMap { $0["name"] as? String })
                 for (_, response) in operation["responses"] as? [String: [String: Any]] ?? [:] {
                     for (name, link) in response["links"] as? [String: [String: Any]] ?? [:] {
                         links.append(("\(method) \(path)", name, link))
@@ -89,18 +100,14 @@ struct OpenAPIDocumentTests {
     /// clients (it ignores a trailing slash), not `GET /admin/v1/clients/{client}` with "".
     @Test("every path parameter is at least one character")
     func pathParametersAreNotEmpty() throws {
-        let document = try #require(try JSONSerialization.jsonObject(with: OpenAPIController.json(issuer: "https://x.test")) as? [String: Any])
-        let paths = try #require(document["paths"] as? [String: [String: Any]])
-        let components = try #require((document["components"] as? [String: Any])?["parameters"] as? [String: [String: Any]])
+        let document = try Parameters()
         var checked = 0
-        for (path, item) in paths {
+        for (path, item) in document.paths {
             let operations = item.filter { $0.key != "parameters" }.values.compactMap { $0 as? [String: Any] }
-            let declared = [item["parameters"]] + operations.map { $0["parameters"] }
-            for parameter in declared.flatMap({ $0 as? [[String: Any]] ?? [] }) {
-                let resolved = (parameter["$ref"] as? String).flatMap { components[String($0.split(separator: "/").last ?? "")] } ?? parameter
-                guard resolved["in"] as? String == "path" else { continue }
-                let schema = try #require(resolved["schema"] as? [String: Any], "\(path)")
-                #expect((schema["minLength"] as? Int ?? 0) >= 1, "\(path): \(resolved["name"] ?? "?")")
+            let declared = ([item["parameters"]] + operations.map { $0["parameters"] }).flatMap(document.resolved)
+            for parameter in declared where parameter["in"] as? String == "path" {
+                let schema = try #require(parameter["schema"] as? [String: Any], "\(path)")
+                #expect((schema["minLength"] as? Int ?? 0) >= 1, "\(path): \(parameter["name"] ?? "?")")
                 checked += 1
             }
         }
